@@ -1,0 +1,5 @@
+// The bots this build ships, in the order they start. Each lives in its own folder and imports
+// only from platform/.
+import type { AppModule } from '../platform/app-module.ts';
+
+export const builtInApps: AppModule[] = [];

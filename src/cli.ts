@@ -1,0 +1,197 @@
+// `switchboard <command>`: the one entry point for running, migrating and checking the service.
+// Problems a user can fix (bad config, a held data dir, a busy port) print one clear message and
+// exit non-zero; stack traces are for bugs only, and go to the log.
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { type Config, ConfigError, loadConfig, readEnvironment } from './config.ts';
+import { startService } from './main.ts';
+import { openDatabase } from './platform/db/database.ts';
+import { DataDirLockedError } from './platform/db/lockfile.ts';
+import { runMigrations } from './platform/db/migrate.ts';
+import { runDoctor } from './platform/doctor.ts';
+import { errorMessage } from './platform/errors.ts';
+import { JobSystem } from './platform/jobs/job-system.ts';
+import { createLogger, type Logger, scrubText } from './platform/log.ts';
+import { createMetrics } from './platform/metrics.ts';
+import { SERVICE_VERSION } from './platform/version.ts';
+
+const USAGE = `Usage: switchboard <command>
+
+Commands:
+  start     HTTP API and job workers in one process (the default)
+  http      HTTP API only (jobs are sent, not run)
+  worker    job workers only; serves /health and /metrics on PORT
+  migrate   apply database migrations and install the job tables, then exit
+  doctor    check the configuration and every configured component
+  help      show this text
+  version   print the version
+
+Configuration comes from the environment and a .env file; see .env.example.`;
+
+/** Exit codes: 0 done, 1 failed, 2 configuration or usage error. */
+export async function runCli(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: false,
+    options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } },
+  });
+  const command = values.help ? 'help' : values.version ? 'version' : (positionals[0] ?? 'start');
+
+  if (command === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  if (command === 'version') {
+    console.log(SERVICE_VERSION);
+    return 0;
+  }
+  if (!['start', 'http', 'worker', 'migrate', 'doctor'].includes(command)) {
+    console.error(`Unknown command "${command}".\n\n${USAGE}`);
+    return 2;
+  }
+
+  let config: Config;
+  try {
+    config = loadConfig(readEnvironment());
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`Switchboard cannot start: ${error.message}\nSee .env.example for every variable.`);
+      return 2;
+    }
+    throw error;
+  }
+  const log = createLogger(config);
+
+  try {
+    switch (command) {
+      case 'migrate':
+        return await migrate(config, log);
+      case 'doctor':
+        return await doctor(config, log);
+      default:
+        return await serve(config, log, command as 'start' | 'http' | 'worker');
+    }
+  } catch (error) {
+    console.error(describeFailure(error, config));
+    if (!isExpected(error)) log.error({ err: error }, 'command failed');
+    return 1;
+  }
+}
+
+async function serve(config: Config, log: Logger, mode: 'start' | 'http' | 'worker'): Promise<number> {
+  const service = await startService({ config, log, mode });
+  return new Promise<number>((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals += 1;
+      if (signals > 1) {
+        log.warn({ signal }, 'second signal: exiting without waiting for running jobs');
+        resolve(1);
+        return;
+      }
+      log.info(
+        { signal, timeoutMs: config.shutdownTimeoutMs },
+        'shutting down: finishing requests and running jobs',
+      );
+      service.stop().then(
+        () => resolve(0),
+        (error) => {
+          log.error({ err: error }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+async function migrate(config: Config, log: Logger): Promise<number> {
+  const db = await openDatabase(config.database, { log, command: 'migrate' });
+  try {
+    const status = await runMigrations(db);
+    // Starting pg-boss installs or upgrades its own tables; no workers, no schedules.
+    const jobs = new JobSystem({
+      db,
+      config: config.jobs,
+      definitions: {},
+      log,
+      metrics: createMetrics({ processMetrics: false }),
+      workers: false,
+    });
+    await jobs.start();
+    const version = await jobs.boss.schemaVersion();
+    await jobs.stop({ timeoutMs: 1000 });
+    console.log(
+      `Database migrations: ${status.applied} of ${status.available} applied. Job tables: version ${version}.`,
+    );
+    return 0;
+  } finally {
+    await db.close();
+  }
+}
+
+async function doctor(config: Config, log: Logger): Promise<number> {
+  const findings = await runDoctor({
+    config,
+    log,
+    pingRedis: async (url) => {
+      const redis = new Redis(url, {
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        connectTimeout: 3000,
+        retryStrategy: () => null,
+      });
+      try {
+        await redis.connect();
+        await redis.ping();
+      } finally {
+        redis.disconnect();
+      }
+    },
+  });
+  const width = Math.max(...findings.map((f) => f.component.length));
+  for (const finding of findings) {
+    console.log(`${finding.ok ? 'ok  ' : 'FAIL'}  ${finding.component.padEnd(width)}  ${finding.detail}`);
+  }
+  const failed = findings.filter((f) => !f.ok).length;
+  console.log(failed ? `\n${failed} problem(s) found.` : '\nEverything configured is reachable.');
+  return failed ? 1 : 0;
+}
+
+function isExpected(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return (
+    error instanceof DataDirLockedError ||
+    code === 'EADDRINUSE' ||
+    code === 'EACCES' ||
+    code === 'ECONNREFUSED'
+  );
+}
+
+function describeFailure(error: unknown, config: Config): string {
+  if (error instanceof DataDirLockedError) {
+    const api = error.owner.httpUrl ? ` Its API is at ${error.owner.httpUrl}.` : '';
+    // `migrate` has nothing to do then: every process applies migrations when it opens the database.
+    const migrated = ' A running Switchboard applied every migration when it started; `switchboard doctor` asks it.';
+    return `${error.message}${api}${migrated}`;
+  }
+  const code = (error as { code?: string }).code;
+  if (code === 'EADDRINUSE')
+    return `Port ${config.http.port} on ${config.http.host} is already in use: stop the other process or set PORT.`;
+  if (code === 'EACCES') return `Not allowed: ${errorMessage(error)}`;
+  if (code === 'ECONNREFUSED' && config.database.kind === 'postgres') {
+    return 'Cannot reach the PostgreSQL server in DATABASE_URL (connection refused). Is it running?';
+  }
+  return `Switchboard failed: ${scrubText(errorMessage(error))}`;
+}
+
+// Run when executed directly (node src/cli.ts, npm start, bin/switchboard.ts), not when imported by tests.
+if (import.meta.main) {
+  runCli(process.argv.slice(2)).then((code) => {
+    // Give pino's asynchronous destination a moment to flush the last lines.
+    setTimeout(() => process.exit(code), 50).unref();
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,152 @@
+// Boot order: config -> database (+ migrations) -> jobs -> HTTP -> apps, and the reverse on the
+// way down. `startService` is what the CLI runs and what end-to-end tests start in-process.
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { builtInApps } from './apps/index.ts';
+import type { Config } from './config.ts';
+import type { AppContext, AppModule } from './platform/app-module.ts';
+import { type Database, openDatabase } from './platform/db/database.ts';
+import { runMigrations } from './platform/db/migrate.ts';
+import type { ComponentCheck } from './platform/health.ts';
+import { buildHttpApp } from './platform/http/app.ts';
+import type { ServiceInfo } from './platform/http/ops-routes.ts';
+import { JobSystem } from './platform/jobs/job-system.ts';
+import type { JobDefinitions } from './platform/jobs/registry.ts';
+import type { Logger } from './platform/log.ts';
+import { createMetrics, type Metrics } from './platform/metrics.ts';
+import { SERVICE_NAME, SERVICE_VERSION } from './platform/version.ts';
+
+/** `start`: API and workers; `http`: API only; `worker`: workers, with only health and metrics served. */
+export type ServiceMode = 'start' | 'http' | 'worker';
+
+export interface ServiceOptions {
+  config: Config;
+  log: Logger;
+  mode: ServiceMode;
+  /** The apps to run; defaults to every built-in app. */
+  apps?: AppModule[];
+  /** Listen on config.http.port (false in tests that use inject()). */
+  listen?: boolean;
+  metrics?: Metrics;
+}
+
+export interface Service {
+  readonly app: FastifyInstance;
+  readonly db: Database;
+  readonly jobs: JobSystem<JobDefinitions>;
+  readonly metrics: Metrics;
+  /** Base URL when listening. */
+  readonly url: string | null;
+  /** Graceful: stop taking requests, let running jobs finish (bounded), close the database. */
+  stop(): Promise<void>;
+}
+
+export async function startService(options: ServiceOptions): Promise<Service> {
+  const { config, log, mode } = options;
+  const apps = options.apps ?? builtInApps;
+  const metrics = options.metrics ?? createMetrics();
+  const startedAt = Date.now();
+  const cleanup: Array<() => Promise<void>> = [];
+  const unwind = async () => {
+    for (const step of cleanup.reverse())
+      await step().catch((error) => log.error({ err: error }, 'shutdown step failed'));
+  };
+
+  try {
+    const db = await openDatabase(config.database, { log, command: mode });
+    cleanup.push(() => db.close());
+    const migrations = await runMigrations(db);
+    log.info({ ...migrations, database: db.kind }, 'database migrations applied');
+
+    const redis = config.redis ? connectRedis(config.redis.url, log) : null;
+    if (redis) cleanup.push(async () => void (await redis.quit().catch(() => redis.disconnect())));
+
+    const definitions: JobDefinitions = Object.assign({}, ...apps.map((a) => a.jobs ?? {}));
+    const jobs = new JobSystem({
+      db,
+      config: config.jobs,
+      definitions,
+      log,
+      metrics,
+      workers: mode !== 'http',
+    });
+    const context: AppContext = { config, db, jobs, log, metrics };
+    for (const app of apps) await app.setup?.(context);
+    await jobs.start();
+    cleanup.push(() => jobs.stop({ timeoutMs: config.shutdownTimeoutMs }));
+    for (const app of apps) await app.started?.(context);
+
+    const checks: ComponentCheck[] = [
+      {
+        name: 'database',
+        check: async () => {
+          await db.ping();
+          return db.kind;
+        },
+      },
+      {
+        name: 'jobs',
+        check: async () => {
+          await jobs.ping();
+          return mode === 'http' ? 'sending only' : 'workers running';
+        },
+      },
+      ...(redis ? [{ name: 'redis', check: async () => `ping ${await redis.ping()}` }] : []),
+      ...apps.flatMap((app) => app.checks?.(context) ?? []),
+    ];
+    const info = (): ServiceInfo => ({
+      name: SERVICE_NAME,
+      version: SERVICE_VERSION,
+      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+      mode,
+      apps: apps.map((app) => app.name),
+      drivers: { database: db.kind, jobs: 'pg-boss', rateLimits: redis ? 'redis' : 'memory' },
+      channels: {},
+    });
+    const http = await buildHttpApp({
+      config: config.http,
+      log,
+      redis,
+      ops: { checks, info, metrics, beforeScrape: () => jobs.refreshQueueDepths() },
+      ...(mode === 'worker'
+        ? {}
+        : {
+            routes: async (app: FastifyInstance) => {
+              for (const module of apps) await module.routes?.(app, context);
+            },
+          }),
+    });
+    // Closed first on the way down: no new requests while jobs drain.
+    cleanup.push(() => http.close());
+
+    let url: string | null = null;
+    if (options.listen !== false) {
+      url = await http.listen({ port: config.http.port, host: config.http.host });
+      db.lock?.update({ httpUrl: url });
+      log.info({ url, mode, database: db.kind }, 'switchboard is listening');
+    }
+
+    let stopping: Promise<void> | null = null;
+    return {
+      app: http,
+      db,
+      jobs,
+      metrics,
+      url,
+      stop: () => {
+        stopping ??= unwind().then(() => log.info('switchboard stopped'));
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await unwind();
+    throw error;
+  }
+}
+
+function connectRedis(url: string, log: Logger): Redis {
+  // Commands fail fast while Redis is down (readiness reports it) instead of queueing forever.
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
+  redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
+  return redis;
+}

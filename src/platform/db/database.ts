@@ -1,0 +1,111 @@
+// One Database for the whole process: embedded PGlite in DATA_DIR by default, a node-postgres
+// pool when DATABASE_URL is set. Everything above this file sees the same drizzle API and the
+// same raw-SQL helper, so no code branches on which one is underneath.
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import pg from 'pg';
+import type { Config } from '../../config.ts';
+import type { Logger } from '../log.ts';
+import { acquireDataDirLock, type DataDirLock } from './lockfile.ts';
+import * as schema from './schema-index.ts';
+
+export type Schema = typeof schema;
+export type Orm = PgDatabase<PgQueryResultHKT, Schema>;
+
+export interface Database {
+  readonly kind: 'pglite' | 'postgres';
+  /** drizzle query builder over the whole schema. */
+  readonly orm: Orm;
+  /** Raw parameterised SQL ($1, $2...), for the few statements the query builder does not express. */
+  query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Row[]>;
+  /** Round trip to the server; throws when it is unreachable. */
+  ping(): Promise<void>;
+  /** The embedded instance, when there is one (pg-boss and migrations take it directly). */
+  readonly pglite: PGlite | null;
+  /** The pool, when there is one. */
+  readonly pool: pg.Pool | null;
+  /** The lock on DATA_DIR held for the embedded database, to publish the HTTP address into. */
+  readonly lock: DataDirLock | null;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  log: Logger;
+  /** What this process is (`start`, `worker`, `migrate`...), written into the PGlite lockfile. */
+  command: string;
+}
+
+export async function openDatabase(config: Config['database'], options: OpenOptions): Promise<Database> {
+  return config.kind === 'pglite'
+    ? openPglite(config.dataDir, options)
+    : openPostgres(config.url, config.poolMax, options);
+}
+
+async function openPglite(dataDir: string, { log, command }: OpenOptions): Promise<Database> {
+  const lock = acquireDataDirLock(dataDir, command);
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create(path.join(dataDir, 'pgdata'));
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+  log.info(
+    { dataDir },
+    'embedded PostgreSQL (PGlite) opened; not power-loss durable, use DATABASE_URL in production',
+  );
+  const orm = drizzlePglite(pglite, { schema }) as unknown as Orm;
+  let closed = false;
+  return {
+    kind: 'pglite',
+    orm,
+    pglite,
+    pool: null,
+    lock,
+    async query<Row>(text: string, params: unknown[] = []) {
+      return (await pglite.query<Row>(text, params)).rows;
+    },
+    async ping() {
+      if (pglite.closed) throw new Error('the embedded database is closed');
+      await pglite.query('select 1');
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        if (!pglite.closed) await pglite.close();
+      } finally {
+        lock.release();
+      }
+    },
+  };
+}
+
+async function openPostgres(url: string, poolMax: number, { log }: OpenOptions): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: poolMax, connectionTimeoutMillis: 5000 });
+  // An idle client losing its server emits on the pool; unhandled, that would kill the process.
+  pool.on('error', (error) => log.warn({ err: error }, 'database connection lost; the pool will reconnect'));
+  const orm = drizzlePg(pool, { schema }) as unknown as Orm;
+  let closed = false;
+  return {
+    kind: 'postgres',
+    orm,
+    pglite: null,
+    pool,
+    lock: null,
+    async query<Row>(text: string, params: unknown[] = []) {
+      return (await pool.query(text, params)).rows as Row[];
+    },
+    async ping() {
+      await pool.query('select 1');
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,2 @@
+// Every table of the platform, for the typed query builder. Apps add theirs as they arrive.
+export * from './schema.ts';

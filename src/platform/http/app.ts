@@ -1,0 +1,85 @@
+// The Fastify app factory. Tests call it and use inject(); the service calls it and listens.
+import { randomUUID } from 'node:crypto';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Redis } from 'ioredis';
+import type { Config } from '../../config.ts';
+import type { Logger } from '../log.ts';
+import { SERVICE_NAME, SERVICE_VERSION } from '../version.ts';
+import { installErrorHandling } from './error-handler.ts';
+import { type OpsDependencies, registerOpsRoutes } from './ops-routes.ts';
+import { installRequestMetrics } from './request-metrics.ts';
+
+export type HttpApp = FastifyInstance;
+export type ZodApp = ReturnType<FastifyInstance['withTypeProvider']> & FastifyInstance;
+
+export interface HttpAppOptions {
+  config: Config['http'];
+  log: Logger;
+  ops: OpsDependencies;
+  /** Shared store for rate limits across replicas; in-memory when absent. */
+  redis?: Redis | null;
+  /** Registers the apps' routes (after the platform's plugins, so they are documented and protected). */
+  routes?: (app: FastifyInstance) => Promise<void> | void;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.log as FastifyBaseLogger,
+    bodyLimit: options.config.bodyLimitBytes,
+    trustProxy: options.config.trustProxy,
+    requestIdHeader: false,
+    // A caller's request id (a proxy's, a client's) is kept when it is sane, so logs line up.
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    ajv: { customOptions: { removeAdditional: false } },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandling(app);
+  installRequestMetrics(app, options.ops.metrics);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(helmet, { global: true });
+  await app.register(formbody);
+  await app.register(rateLimit, {
+    global: false,
+    ...(options.redis ? { redis: options.redis, nameSpace: 'switchboard-rl:' } : {}),
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Switchboard',
+        description:
+          'Operations messaging bots on one platform. Errors are `{ error: { code, message, requestId } }`.',
+        version: SERVICE_VERSION,
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  registerOpsRoutes(app, options.ops);
+  if (options.routes)
+    await options.routes(app.withTypeProvider<ZodTypeProvider>() as unknown as FastifyInstance);
+  await app.ready();
+  app.log.debug({ service: SERVICE_NAME }, 'http app ready');
+  return app;
+}

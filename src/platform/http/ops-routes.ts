@@ -1,0 +1,73 @@
+// Routes operators and orchestrators poll: liveness, readiness, per-component status, service
+// info and Prometheus metrics. None of them needs auth or counts against rate limits.
+import type { FastifyInstance } from 'fastify';
+import { type ComponentCheck, runChecks } from '../health.ts';
+import type { Metrics } from '../metrics.ts';
+
+export interface ServiceInfo {
+  name: string;
+  version: string;
+  uptimeSeconds: number;
+  mode: string;
+  apps: string[];
+  drivers: Record<string, string>;
+  channels: Record<string, string>;
+}
+
+export interface OpsDependencies {
+  /** Components that must be up for the service to take traffic (database, jobs, Redis when set). */
+  checks: ComponentCheck[];
+  info: () => ServiceInfo;
+  metrics: Metrics;
+  /** Refresh gauges that are read on demand (queue depths) before a scrape. */
+  beforeScrape?: () => Promise<void>;
+  checkTimeoutMs?: number;
+}
+
+export function registerOpsRoutes(app: FastifyInstance, deps: OpsDependencies): void {
+  const timeout = deps.checkTimeoutMs ?? 2000;
+  const tags = ['operations'];
+
+  app.get('/health/live', { schema: { tags, summary: 'The process is up' } }, async () => ({ status: 'ok' }));
+
+  app.get(
+    '/health/ready',
+    { schema: { tags, summary: 'Ready for traffic: 503 names the failing components' } },
+    async (_request, reply) => {
+      const components = await runChecks(deps.checks, timeout);
+      const failing = components.filter((c) => c.status === 'down').map((c) => c.name);
+      return reply
+        .status(failing.length ? 503 : 200)
+        .send({ status: failing.length ? 'unavailable' : 'ready', failing, components });
+    },
+  );
+
+  app.get(
+    '/health/status',
+    { schema: { tags, summary: 'Each component with its status and latency' } },
+    async () => {
+      const components = await runChecks(deps.checks, timeout);
+      const down = components.some((c) => c.status === 'down');
+      return { status: down ? 'degraded' : 'ok', ...deps.info(), components };
+    },
+  );
+
+  for (const url of ['/', '/info']) {
+    app.get(
+      url,
+      { schema: { tags, summary: 'Name, version, uptime, enabled apps and drivers in use' } },
+      async () => deps.info(),
+    );
+  }
+
+  app.get(
+    '/metrics',
+    { schema: { tags, summary: 'Prometheus metrics', hide: false } },
+    async (request, reply) => {
+      await deps
+        .beforeScrape?.()
+        .catch((error) => request.log.warn({ err: error }, 'could not refresh queue depths'));
+      return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+    },
+  );
+}

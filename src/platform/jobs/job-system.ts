@@ -1,0 +1,301 @@
+// The job system: pg-boss 12 on the service's own database (the PGlite adapter embedded, its own
+// pool on PostgreSQL), behind the typed registry. Workers fetch a batch per poll and run it
+// concurrently, settling each job on its own, so throughput is bound by the handlers, not the
+// poll interval, and one bad job does not retry its batch-mates.
+import { sql } from 'drizzle-orm';
+import { type ConstructorOptions, fromDrizzle, fromPglite, type JobResult, PgBoss } from 'pg-boss';
+import type { Config } from '../../config.ts';
+import type { Database } from '../db/database.ts';
+import type { Tx } from '../db/transaction.ts';
+import { errorMessage } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { scrubText } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import {
+  deadLetterQueue,
+  type JobDefinition,
+  type JobDefinitions,
+  type JobInput,
+  type JobName,
+  type JobPayload,
+} from './registry.ts';
+
+export interface JobContext {
+  jobId: string;
+  queue: string;
+  /** 0 on the first run, then 1, 2... on retries. */
+  attempt: number;
+  /** Aborted when the job expires or the worker is stopping past its grace period. */
+  signal: AbortSignal;
+  log: Logger;
+}
+
+export type JobHandler<P> = (payload: P, context: JobContext) => Promise<unknown>;
+
+/** Thrown by a handler when retrying cannot help: the job goes straight to its dead-letter queue. */
+export class PermanentJobError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PermanentJobError';
+  }
+}
+
+export interface SendOptions {
+  /** With a singleton/stately queue policy: at most one queued (or active) job per key. */
+  singletonKey?: string;
+  /** Run no earlier than this time. */
+  startAfter?: Date;
+  /** Enqueue inside the caller's transaction: the job exists only if the transaction commits. */
+  tx?: Tx;
+}
+
+export type JobSystemState = 'stopped' | 'starting' | 'running' | 'stopping';
+
+export interface JobSystemOptions<D extends JobDefinitions> {
+  db: Database;
+  config: Config['jobs'];
+  definitions: D;
+  log: Logger;
+  metrics: Metrics;
+  /** Run workers, cron and the sweep of expired jobs here; false for an HTTP-only process, which only sends. */
+  workers: boolean;
+}
+
+export class JobSystem<D extends JobDefinitions> {
+  readonly boss: PgBoss;
+  readonly #options: JobSystemOptions<D>;
+  readonly #handlers = new Map<string, JobHandler<unknown>>();
+  #state: JobSystemState = 'stopped';
+
+  constructor(options: JobSystemOptions<D>) {
+    this.#options = options;
+    this.boss = new PgBoss(bossOptions(options.db, options.config, options.workers));
+    // pg-boss reports background faults (a lost connection during a poll) here; without a
+    // listener Node would treat them as unhandled.
+    this.boss.on('error', (error) => options.log.error({ err: error }, 'job system error'));
+    this.boss.on('warning', (warning) => options.log.warn({ warning }, 'job system warning'));
+  }
+
+  get state(): JobSystemState {
+    return this.#state;
+  }
+
+  /** Registers the handler for a queue; its worker starts with `start()` in a process that runs workers. */
+  work<N extends JobName<D>>(name: N, handler: JobHandler<JobPayload<D, N>>): void {
+    if (!(name in this.#options.definitions))
+      throw new Error(`Unknown job "${name}": add it to the job registry`);
+    if (this.#handlers.has(name)) throw new Error(`Job "${name}" already has a handler`);
+    this.#handlers.set(name, handler as JobHandler<unknown>);
+  }
+
+  /**
+   * Installs or upgrades pg-boss's schema, creates every registered queue with its dead-letter
+   * queue, and, in a worker process, starts polling, cron and the sweep of expired jobs.
+   */
+  async start(): Promise<void> {
+    if (this.#state !== 'stopped') throw new Error(`The job system is ${this.#state}`);
+    this.#state = 'starting';
+    try {
+      await this.boss.start();
+      for (const [name, definition] of Object.entries(this.#options.definitions)) {
+        await this.#ensureQueue(name, definition);
+      }
+      if (this.#options.workers) {
+        for (const [name, handler] of this.#handlers) await this.#startWorker(name, handler);
+      }
+      this.#state = 'running';
+    } catch (error) {
+      this.#state = 'stopped';
+      await this.boss.stop({ graceful: false, close: true }).catch(() => {});
+      throw error;
+    }
+  }
+
+  /** Enqueues a job after validating its payload against the registry. Returns the job id. */
+  async send<N extends JobName<D>>(
+    name: N,
+    payload: JobInput<D, N>,
+    options: SendOptions = {},
+  ): Promise<string | null> {
+    const definition = this.#definition(name);
+    const parsed = definition.schema.safeParse(payload);
+    if (!parsed.success) {
+      throw new Error(
+        `Invalid payload for job "${name}": ${parsed.error.issues.map((i) => i.message).join('; ')}`,
+      );
+    }
+    return this.boss.send(name, parsed.data as object, {
+      ...(options.singletonKey ? { singletonKey: options.singletonKey } : {}),
+      ...(options.startAfter ? { startAfter: options.startAfter } : {}),
+      // The query-result type of the generic Orm is opaque to pg-boss; both drivers return { rows }.
+      ...(options.tx
+        ? { db: fromDrizzle(options.tx as unknown as Parameters<typeof fromDrizzle>[0], sql) }
+        : {}),
+    });
+  }
+
+  /** A recurring job on a cron expression (5 fields, minute first) in a time zone (default UTC). */
+  async schedule<N extends JobName<D>>(
+    name: N,
+    cron: string,
+    payload: JobInput<D, N>,
+    options: { tz?: string; key?: string } = {},
+  ): Promise<void> {
+    const parsed = this.#definition(name).schema.parse(payload);
+    await this.boss.schedule(name, cron, parsed as object, {
+      tz: options.tz ?? 'UTC',
+      ...(options.key ? { key: options.key } : {}),
+    });
+  }
+
+  async unschedule(name: JobName<D>, key?: string): Promise<void> {
+    await this.boss.unschedule(name, key);
+  }
+
+  /** Reads queue counts into the `job_queue_depth` gauge (called when /metrics is scraped). */
+  async refreshQueueDepths(): Promise<void> {
+    if (this.#state !== 'running') return;
+    const names = Object.keys(this.#options.definitions).flatMap((name) => [name, deadLetterQueue(name)]);
+    const queues = await this.boss.getQueues(names);
+    const gauge = this.#options.metrics.queueDepth;
+    for (const queue of queues) {
+      gauge.set({ queue: queue.name, state: 'ready' }, queue.readyCount);
+      gauge.set({ queue: queue.name, state: 'deferred' }, queue.deferredCount);
+      gauge.set({ queue: queue.name, state: 'active' }, queue.activeCount);
+      gauge.set({ queue: queue.name, state: 'failed' }, queue.failedCount);
+    }
+  }
+
+  /** Throws unless the job system is running and its tables answer. */
+  async ping(): Promise<void> {
+    if (this.#state !== 'running') throw new Error(`job system is ${this.#state}`);
+    await this.boss.getDb().executeSql('select 1 from pgboss.version limit 1');
+  }
+
+  /**
+   * Stops fetching, waits up to `timeoutMs` for running jobs to finish, then fails what is still
+   * running so pg-boss retries it later: a job in flight at shutdown completes or runs again.
+   */
+  async stop({ timeoutMs }: { timeoutMs: number }): Promise<void> {
+    if (this.#state === 'stopped' || this.#state === 'stopping') return;
+    this.#state = 'stopping';
+    try {
+      // close: false — on PGlite the database is ours to close, after the workers are done.
+      await this.boss.stop({
+        graceful: true,
+        timeout: timeoutMs,
+        close: this.#options.db.kind === 'postgres',
+      });
+    } finally {
+      this.#state = 'stopped';
+    }
+  }
+
+  #definition(name: string): JobDefinition {
+    const definition = this.#options.definitions[name];
+    if (!definition) throw new Error(`Unknown job "${name}": add it to the job registry`);
+    return definition;
+  }
+
+  async #ensureQueue(name: string, definition: JobDefinition): Promise<void> {
+    const config = this.#options.config;
+    const retries = {
+      retryLimit: definition.retryLimit ?? config.retryLimit,
+      retryDelay: definition.retryDelaySeconds ?? config.retryDelaySeconds,
+      retryBackoff: true,
+      retryDelayMax: config.retryDelayMaxSeconds,
+      expireInSeconds: definition.expireSeconds ?? config.expireSeconds,
+    };
+    const dead = deadLetterQueue(name);
+    if (!(await this.boss.getQueue(dead))) await this.boss.createQueue(dead, { retryLimit: 0 });
+    if (await this.boss.getQueue(name)) {
+      // Keep an existing queue's retry settings in step with the current configuration.
+      const { retryDelayMax: _fixedAtCreation, ...mutable } = retries;
+      await this.boss.updateQueue(name, { ...mutable, deadLetter: dead, notify: definition.notify ?? false });
+    } else {
+      await this.boss.createQueue(name, {
+        ...retries,
+        deadLetter: dead,
+        policy: definition.policy ?? 'standard',
+        notify: definition.notify ?? false,
+      });
+    }
+  }
+
+  async #startWorker(name: string, handler: JobHandler<unknown>): Promise<void> {
+    const definition = this.#definition(name);
+    const batchSize = definition.batchSize ?? this.#options.config.batchSize;
+    const { log, metrics } = this.#options;
+    await this.boss.work(
+      name,
+      {
+        batchSize,
+        pollingIntervalSeconds: this.#options.config.pollIntervalSeconds,
+        burstWhenBatchFull: batchSize > 1,
+        perJobResults: true,
+      },
+      async (jobs) =>
+        Promise.all(
+          jobs.map(async (job): Promise<JobResult> => {
+            const started = performance.now();
+            const jobLog = log.child({ job: { id: job.id, queue: name, attempt: job.retryCount } });
+            const record = (outcome: string) => {
+              metrics.jobsProcessed.inc({ queue: name, outcome });
+              metrics.jobDuration.observe({ queue: name, outcome }, (performance.now() - started) / 1000);
+            };
+            const parsed = definition.schema.safeParse(job.data);
+            if (!parsed.success) {
+              record('invalid');
+              jobLog.error(
+                { issues: parsed.error.issues },
+                'job payload does not match its schema; dead-lettered',
+              );
+              return { id: job.id, status: 'deadletter', output: { error: 'invalid payload' } };
+            }
+            try {
+              const output = await handler(parsed.data, {
+                jobId: job.id,
+                queue: name,
+                attempt: job.retryCount,
+                signal: job.signal,
+                log: jobLog,
+              });
+              record('completed');
+              return { id: job.id, status: 'completed', output: isObject(output) ? output : {} };
+            } catch (error) {
+              const permanent = error instanceof PermanentJobError;
+              record(permanent ? 'dead_lettered' : 'failed');
+              jobLog.warn(
+                { err: error },
+                permanent ? 'job failed permanently' : 'job failed; it will be retried',
+              );
+              return {
+                id: job.id,
+                status: permanent ? 'deadletter' : 'failed',
+                // Stored in the jobs table, so scrubbed like a log line.
+                output: { error: scrubText(errorMessage(error)) },
+              };
+            }
+          }),
+        ),
+    );
+  }
+}
+
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function bossOptions(db: Database, config: Config['jobs'], workers: boolean): ConstructorOptions {
+  const common: ConstructorOptions = {
+    schema: 'pgboss',
+    supervise: workers,
+    schedule: workers,
+    superviseIntervalSeconds: config.maintenanceIntervalSeconds,
+    monitorIntervalSeconds: config.maintenanceIntervalSeconds,
+  };
+  if (db.pglite) return { ...common, backend: 'pglite', db: fromPglite(db.pglite), useListenNotify: true };
+  if (!db.pool) throw new Error('The database has neither an embedded instance nor a pool');
+  const { connectionString, max } = db.pool.options as { connectionString: string; max: number };
+  return { ...common, connectionString, max, useListenNotify: true, application_name: 'switchboard-jobs' };
+}

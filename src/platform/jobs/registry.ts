@@ -1,0 +1,33 @@
+// Every queue is declared once with the zod schema of its payload, graphile-worker style: `send`
+// and `work` are checked by the compiler against this map, and payloads are checked again at run
+// time on both sides, so a job written by an older release cannot crash a newer worker.
+import type { z } from 'zod';
+
+export interface JobDefinition<S extends z.ZodType = z.ZodType> {
+  schema: S;
+  /** Attempts after the first before the job is dead-lettered; defaults to JOBS_RETRY_LIMIT. */
+  retryLimit?: number;
+  /** First retry delay in seconds (doubles each attempt, with jitter); defaults to JOBS_RETRY_DELAY_SECONDS. */
+  retryDelaySeconds?: number;
+  /** A job running longer than this is failed and retried; defaults to JOBS_EXPIRE_SECONDS. */
+  expireSeconds?: number;
+  /** Jobs a worker fetches and runs at once; defaults to JOBS_BATCH_SIZE. */
+  batchSize?: number;
+  /** Wake workers through LISTEN/NOTIFY rather than the next poll (latency-sensitive queues). */
+  notify?: boolean;
+  /** pg-boss queue policy: `singleton`/`stately` allow one queued or active job per singleton key. */
+  policy?: 'standard' | 'short' | 'singleton' | 'stately';
+}
+
+export type JobDefinitions = Record<string, JobDefinition>;
+
+export const defineJob = <S extends z.ZodType>(definition: JobDefinition<S>): JobDefinition<S> => definition;
+
+export type JobName<D extends JobDefinitions> = Extract<keyof D, string>;
+/** What a sender passes (before defaults and transforms). */
+export type JobInput<D extends JobDefinitions, N extends keyof D> = z.input<D[N]['schema']>;
+/** What a handler receives (after parsing). */
+export type JobPayload<D extends JobDefinitions, N extends keyof D> = z.output<D[N]['schema']>;
+
+/** Where a job goes when its retries are spent, for inspection and redrive. */
+export const deadLetterQueue = (name: string) => `${name}.dead`;

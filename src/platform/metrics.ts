@@ -1,0 +1,53 @@
+// One Prometheus registry per service instance (not prom-client's global one), so tests can run
+// several services in one process and apps can add their own series next to the platform's.
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly httpRequests: Counter<'method' | 'route' | 'status_code'>;
+  readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>;
+  readonly jobsProcessed: Counter<'queue' | 'outcome'>;
+  readonly jobDuration: Histogram<'queue' | 'outcome'>;
+  readonly queueDepth: Gauge<'queue' | 'state'>;
+}
+
+export function createMetrics(options: { processMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service: 'switchboard' });
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests by method, route template and status code.',
+      labelNames: ['method', 'route', 'status_code'],
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request latency by method, route template and status code.',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    jobsProcessed: new Counter({
+      name: 'jobs_processed_total',
+      help: 'Jobs run by queue and outcome (completed, failed: will be retried or dead-lettered, invalid).',
+      labelNames: ['queue', 'outcome'],
+      registers: [registry],
+    }),
+    jobDuration: new Histogram({
+      name: 'job_duration_seconds',
+      help: 'Job handler run time by queue and outcome.',
+      labelNames: ['queue', 'outcome'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+    queueDepth: new Gauge({
+      name: 'job_queue_depth',
+      help: 'Jobs per queue and state (ready, deferred, active, failed), as of the job system’s last count.',
+      labelNames: ['queue', 'state'],
+      registers: [registry],
+    }),
+  };
+}
