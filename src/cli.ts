@@ -174,7 +174,8 @@ function describeFailure(error: unknown, config: Config): string {
   if (error instanceof DataDirLockedError) {
     const api = error.owner.httpUrl ? ` Its API is at ${error.owner.httpUrl}.` : '';
     // `migrate` has nothing to do then: every process applies migrations when it opens the database.
-    const migrated = ' A running Switchboard applied every migration when it started; `switchboard doctor` asks it.';
+    const migrated =
+      ' A running Switchboard applied every migration when it started; `switchboard doctor` asks it.';
     return `${error.message}${api}${migrated}`;
   }
   const code = (error as { code?: string }).code;

@@ -13,7 +13,6 @@ export interface Metrics {
 
 export function createMetrics(options: { processMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
-  registry.setDefaultLabels({ service: 'switchboard' });
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
   return {
     registry,

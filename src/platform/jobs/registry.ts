@@ -15,7 +15,10 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   batchSize?: number;
   /** Wake workers through LISTEN/NOTIFY rather than the next poll (latency-sensitive queues). */
   notify?: boolean;
-  /** pg-boss queue policy: `singleton`/`stately` allow one queued or active job per singleton key. */
+  /**
+   * pg-boss queue policy, per singleton key: `short` allows one queued job, `singleton` one active
+   * job, `stately` one of each; `standard` has no limit.
+   */
   policy?: 'standard' | 'short' | 'singleton' | 'stately';
 }
 

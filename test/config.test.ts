@@ -1,0 +1,79 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, readEnvironment } from '../src/config.ts';
+
+describe('loadConfig', () => {
+  it('runs on embedded defaults with nothing set', () => {
+    const config = loadConfig({}, { cwd: '/srv/app' });
+    expect(config.http).toEqual({
+      port: 3000,
+      host: '127.0.0.1',
+      bodyLimitBytes: 1048576,
+      trustProxy: false,
+    });
+    expect(config.database).toEqual({ kind: 'pglite', dataDir: '/srv/app/data' });
+    expect(config.redis).toBeNull();
+    expect(config.jobs.batchSize).toBe(50);
+  });
+
+  it('switches to PostgreSQL with DATABASE_URL', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/sb', DATABASE_POOL_MAX: '25' });
+    expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://u:p@db:5432/sb', poolMax: 25 });
+  });
+
+  it('treats an empty value as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', REDIS_URL: '' }).database.kind).toBe('pglite');
+  });
+
+  it('lists every problem with the variable and what is expected, and never echoes a value', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        PORT: 'eighty',
+        DATABASE_URL: 'mysql://root:hunter2@db/x',
+        JOBS_BATCH_SIZE: '0',
+        LOG_LEVEL: 'loud',
+        TRUST_PROXY: 'maybe',
+        JOBS_POLL_INTERVAL_SECONDS: '0.1',
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems.map((p) => p.variable).sort()).toEqual(
+      [
+        'DATABASE_URL',
+        'JOBS_BATCH_SIZE',
+        'JOBS_POLL_INTERVAL_SECONDS',
+        'LOG_LEVEL',
+        'PORT',
+        'TRUST_PROXY',
+      ].sort(),
+    );
+    const byName = Object.fromEntries(problems.map((p) => [p.variable, p.message]));
+    expect(byName.PORT).toMatch(/expected a number/);
+    expect(byName.JOBS_BATCH_SIZE).toMatch(/greater than 0/);
+    expect(byName.JOBS_POLL_INTERVAL_SECONDS).toMatch(/at least 0.5/);
+    expect(byName.LOG_LEVEL).toMatch(/one of fatal, error, warn, info/);
+    expect((error as Error).message).not.toContain('hunter2');
+  });
+});
+
+describe('readEnvironment', () => {
+  it('reads .env underneath the process environment', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sb-env-'));
+    writeFileSync(path.join(dir, '.env'), 'PORT=4000\nHOST=0.0.0.0\n# a comment\nLOG_LEVEL="debug"\n');
+    const env = readEnvironment(dir, { PORT: '5000' });
+    expect(env.PORT).toBe('5000');
+    expect(env.HOST).toBe('0.0.0.0');
+    expect(env.LOG_LEVEL).toBe('debug');
+  });
+
+  it('works without a .env file', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sb-env-'));
+    expect(readEnvironment(dir, { PORT: '1' })).toEqual({ PORT: '1' });
+  });
+});

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { scrubText } from '../src/platform/log.ts';
+import { CARD_MASK, containsCardNumber, luhnValid, redactCardNumbers } from '../src/platform/redact.ts';
+import { captureLogs } from './helpers/logs.ts';
+
+describe('card number redaction', () => {
+  it('masks Luhn-valid 13-19 digit numbers, grouped or not', () => {
+    expect(redactCardNumbers('card 4242424242424242 ok')).toBe(`card ${CARD_MASK} ok`);
+    expect(redactCardNumbers('4242 4242 4242 4242')).toBe(CARD_MASK);
+    expect(redactCardNumbers('5555-5555-5555-4444 and 378282246310005')).toBe(
+      `${CARD_MASK} and ${CARD_MASK}`,
+    );
+    expect(redactCardNumbers('6011111111111117')).toBe(CARD_MASK);
+  });
+
+  it('leaves numbers that are not cards alone', () => {
+    expect(redactCardNumbers('order 4242424242424241')).toBe('order 4242424242424241'); // fails Luhn
+    expect(redactCardNumbers('call +1 415 555 2671')).toBe('call +1 415 555 2671'); // too short
+    expect(redactCardNumbers('amount 494880 cents')).toBe('amount 494880 cents');
+    expect(luhnValid('79927398713')).toBe(true);
+    expect(containsCardNumber('nothing here')).toBe(false);
+  });
+
+  it('hides the password in connection URLs', () => {
+    expect(scrubText('connect postgres://app:s3cret@db:5432/x failed')).toBe(
+      'connect postgres://app:[REDACTED]@db:5432/x failed',
+    );
+  });
+});
+
+describe('logger', () => {
+  it('redacts secrets by key and card numbers anywhere in a line', () => {
+    const { log, text } = captureLogs();
+    log.info(
+      {
+        req: { headers: { authorization: 'Bearer abc.def', 'x-api-key': 'k-123', host: 'x' } },
+        password: 'pw-1',
+        provider: { apiKey: 'sk_live_1', nested: { token: 'tok-2' } },
+        chat: { message: 'my card is 4242 4242 4242 4242 thanks' },
+      },
+      'user typed 5555555555554444 into %s',
+      'chat',
+    );
+    const out = text();
+    for (const secret of [
+      'abc.def',
+      'k-123',
+      'pw-1',
+      'sk_live_1',
+      'tok-2',
+      '4242 4242 4242 4242',
+      '5555555555554444',
+    ]) {
+      expect(out).not.toContain(secret);
+    }
+    const line = JSON.parse(out);
+    expect(line.req.headers.host).toBe('x');
+    expect(line.req.headers.authorization).toBe('[REDACTED]');
+    expect(line.chat.message).toBe(`my card is ${CARD_MASK} thanks`);
+    expect(line.msg).toContain(CARD_MASK);
+  });
+
+  it('scrubs card numbers from logged errors', () => {
+    const { log, text } = captureLogs();
+    log.error({ err: new Error('declined 4000000000000002') }, 'charge failed');
+    expect(text()).not.toContain('4000000000000002');
+    expect(JSON.parse(text()).err.message).toBe(`declined ${CARD_MASK}`);
+  });
+});
