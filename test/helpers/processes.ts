@@ -1,0 +1,61 @@
+// Runs the real CLI as a child process with the same Node, for tests of what a user sees:
+// exit codes, messages, signals.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { cpSync, mkdtempSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
+
+export const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
+
+export interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Running {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<Finished>;
+}
+
+export function spawnCli(args: string[], env: Record<string, string>, cwd = tmpdir()): Running {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<Finished>((resolve) =>
+    child.on('close', (code) => resolve({ code, stdout, stderr })),
+  );
+  return { child, exited, output: () => stdout + stderr };
+}
+
+export const runCli = (args: string[], env: Record<string, string>, cwd?: string) =>
+  spawnCli(args, env, cwd).exited;
+
+/** A DATA_DIR holding an initialised (unmigrated) PGlite cluster, copied from the run's template. */
+export function freshDataDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'switchboard-cli-'));
+  cpSync(inject('pgliteTemplate'), path.join(dir, 'pgdata'), { recursive: true });
+  return dir;
+}
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
