@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { AppModule } from '../src/platform/app-module.ts';
+import { type AppModule, defineApp } from '../src/platform/app-module.ts';
 import { defineJob } from '../src/platform/jobs/registry.ts';
 import { startTestService, type TestService } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
@@ -11,7 +11,7 @@ afterEach(async () => {
   running = undefined;
 });
 
-const counterApp: AppModule = {
+const counterApp: AppModule = defineApp({
   name: 'counter',
   jobs: { 'counter.tick': defineJob({ schema: z.object({ fail: z.boolean() }), retryLimit: 0 }) },
   setup: ({ jobs }) =>
@@ -21,7 +21,7 @@ const counterApp: AppModule = {
   routes: (app) => {
     app.get('/counter/:id', async () => ({ ok: true }));
   },
-};
+});
 
 /** The value of one series in Prometheus text format, or undefined when absent. */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {

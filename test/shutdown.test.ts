@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { AppModule } from '../src/platform/app-module.ts';
+import { type AppModule, defineApp } from '../src/platform/app-module.ts';
 import { openDatabase } from '../src/platform/db/database.ts';
 import { defineJob } from '../src/platform/jobs/registry.ts';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './helpers/databases.ts';
@@ -15,11 +15,11 @@ afterEach(async () => {
 
 /** An app with one slow job whose handler the test controls. */
 function slowApp(handler: (attempt: number) => Promise<void>): AppModule {
-  return {
+  return defineApp({
     name: 'slow',
     jobs: { 'slow.work': defineJob({ schema: z.object({ id: z.string() }) }) },
     setup: ({ jobs }) => jobs.work('slow.work', (_payload, { attempt }) => handler(attempt)),
-  };
+  });
 }
 
 async function jobState(target: TestDatabase) {

@@ -10,23 +10,30 @@ import type { JobDefinitions } from './jobs/registry.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 
-export interface AppContext {
+export interface AppContext<D extends JobDefinitions = JobDefinitions> {
   config: Config;
   db: Database;
-  // Each app sees the whole registry; its own names are checked where it defines them.
-  jobs: JobSystem<JobDefinitions>;
+  /** The job system, typed with the app's own queues. */
+  jobs: JobSystem<D>;
   log: Logger;
   metrics: Metrics;
 }
 
-export interface AppModule {
+export interface AppModule<D extends JobDefinitions = JobDefinitions> {
   name: string;
-  jobs?: JobDefinitions;
-  /** Registers job handlers and schedules; called in every process, before the job system starts. */
-  setup?: (context: AppContext) => Promise<void> | void;
+  jobs?: D;
+  /** Registers job handlers; called in every process, before the job system starts. */
+  setup?: (context: AppContext<D>) => Promise<void> | void;
   /** Adds HTTP routes; called in processes that serve the API. */
-  routes?: (app: FastifyInstance, context: AppContext) => Promise<void> | void;
+  routes?: (app: FastifyInstance, context: AppContext<D>) => Promise<void> | void;
   /** Called once the job system runs (schedules are created here). */
-  started?: (context: AppContext) => Promise<void> | void;
-  checks?: (context: AppContext) => ComponentCheck[];
+  started?: (context: AppContext<D>) => Promise<void> | void;
+  checks?: (context: AppContext<D>) => ComponentCheck[];
 }
+
+/**
+ * Declares an app with its queues, so its handlers and sends are typed by its own registry. The
+ * platform holds every app as an `AppModule` over the merged registry of all of them.
+ */
+export const defineApp = <D extends JobDefinitions>(app: AppModule<D>): AppModule =>
+  app as unknown as AppModule;
