@@ -1,5 +1,10 @@
 /** Polls `probe` until it returns a truthy value, or fails after `timeoutMs` with `what`. */
-export async function waitFor<T>(what: string, probe: () => T, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => T,
+  timeoutMs = 20_000,
+  everyMs = 50,
+): Promise<NonNullable<Awaited<T>>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
