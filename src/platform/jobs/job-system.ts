@@ -238,7 +238,10 @@ export class JobSystem<D extends JobDefinitions> {
         Promise.all(
           jobs.map(async (job): Promise<JobResult> => {
             const started = performance.now();
-            const jobLog = log.child({ job: { id: job.id, queue: name, attempt: job.retryCount } });
+            // A child logger costs more than the rest of the wrapper per job; make it only when used.
+            let childLog: Logger | undefined;
+            const jobLog = () =>
+              (childLog ??= log.child({ job: { id: job.id, queue: name, attempt: job.retryCount } }));
             const record = (outcome: string) => {
               metrics.jobsProcessed.inc({ queue: name, outcome });
               metrics.jobDuration.observe({ queue: name, outcome }, (performance.now() - started) / 1000);
@@ -246,7 +249,7 @@ export class JobSystem<D extends JobDefinitions> {
             const parsed = definition.schema.safeParse(job.data);
             if (!parsed.success) {
               record('invalid');
-              jobLog.error(
+              jobLog().error(
                 { issues: parsed.error.issues },
                 'job payload does not match its schema; dead-lettered',
               );
@@ -258,14 +261,16 @@ export class JobSystem<D extends JobDefinitions> {
                 queue: name,
                 attempt: job.retryCount,
                 signal: job.signal,
-                log: jobLog,
+                get log() {
+                  return jobLog();
+                },
               });
               record('completed');
               return { id: job.id, status: 'completed', output: isObject(output) ? output : {} };
             } catch (error) {
               const permanent = error instanceof PermanentJobError;
               record(permanent ? 'dead_lettered' : 'failed');
-              jobLog.warn(
+              jobLog().warn(
                 { err: error },
                 permanent ? 'job failed permanently' : 'job failed; it will be retried',
               );
