@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import { isValidZone, parseWindow, type SendingWindow } from './platform/channels/sms/quiet-hours.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -21,6 +22,12 @@ const postgresUrl = z
   .string()
   .trim()
   .refine((value) => /^postgres(ql)?:\/\/.+/.test(value), 'a postgres:// or postgresql:// connection URL');
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((value) => /^https?:\/\/\S+$/.test(value), 'an http:// or https:// URL')
+  .transform((value) => value.replace(/\/+$/, ''));
 
 const redisUrl = z
   .string()
@@ -80,6 +87,55 @@ export const envSchema = z.object({
     .max(3600)
     .default(60)
     .describe('how often expired jobs are swept'),
+
+  PUBLIC_URL: optional(httpUrl).describe('the URL providers call back (webhooks, status callbacks)'),
+  ADMIN_API_TOKEN: optional(z.string().min(16, 'at least 16 characters')).describe(
+    'bearer token for /outbox and /sandbox',
+  ),
+
+  TWILIO_ACCOUNT_SID: optional(
+    z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'an Account SID: AC and 32 hex digits'),
+  ),
+  TWILIO_AUTH_TOKEN: optional(z.string().min(16, 'at least 16 characters')),
+  TWILIO_FROM_NUMBER: optional(
+    z.string().regex(/^\+[1-9]\d{6,14}$/, 'a number in E.164 form, e.g. +14155550100'),
+  ),
+  TWILIO_MESSAGING_SERVICE_SID: optional(
+    z.string().regex(/^MG[0-9a-fA-F]{32}$/, 'a Messaging Service SID: MG and 32 hex digits'),
+  ),
+  TWILIO_API_BASE_URL: httpUrl.default('https://api.twilio.com'),
+
+  SENDGRID_API_KEY: optional(z.string().min(10, 'at least 10 characters')),
+  SENDGRID_API_BASE_URL: httpUrl.default('https://api.sendgrid.com'),
+  SENDGRID_WEBHOOK_PUBLIC_KEY: optional(
+    z.string().min(40, "the base64 public key from SendGrid's Event Webhook settings"),
+  ),
+  SMTP_URL: optional(z.string().regex(/^smtps?:\/\/\S+$/, 'an smtp:// or smtps:// URL')),
+  EMAIL_FROM: optional(z.email('an email address')),
+  EMAIL_FROM_NAME: optional(z.string().max(100)),
+
+  SLACK_BOT_TOKEN: optional(z.string().regex(/^xox[bp]-\S+$/, 'a Slack bot token (xoxb-...)')),
+  SLACK_API_URL: httpUrl.default('https://slack.com/api'),
+
+  PROVIDER_TIMEOUT_SECONDS: seconds.max(300).default(15),
+  OUTBOX_MAX_ATTEMPTS: positiveInt.max(50).default(8),
+  OUTBOX_RETRY_BASE_SECONDS: seconds.max(3600).default(5),
+  OUTBOX_RETRY_MAX_SECONDS: seconds.max(86400).default(3600),
+  OUTBOX_BATCH_SIZE: positiveInt.max(1000).default(100),
+
+  SMS_MAX_SEGMENTS: positiveInt.max(10).default(4),
+  SMS_SEGMENTS_PER_SECOND: z.coerce.number().positive().max(10000).default(1),
+  SMS_HELP_TEXT: z
+    .string()
+    .min(1)
+    .max(320)
+    .default('Switchboard alerts. Reply STOP to unsubscribe, START to resubscribe.'),
+  SMS_DEFAULT_REGION: optional(z.string().regex(/^[A-Z]{2}$/, 'a two-letter country code such as US')),
+  QUIET_HOURS_ENABLED: optional(flag),
+  QUIET_HOURS: z.string().default('08:00-21:00'),
+  QUIET_HOURS_DEFAULT_TIME_ZONE: z.string().default('UTC'),
+  WEBHOOK_INBOUND_RATE_LIMIT: positiveInt.max(100000).default(60),
+  WEBHOOK_STATUS_RATE_LIMIT: positiveInt.max(100000).default(120),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -100,6 +156,50 @@ export interface Config {
     expireSeconds: number;
     maintenanceIntervalSeconds: number;
   };
+  channels: ChannelsConfig;
+  outbox: { maxAttempts: number; retryBaseMs: number; retryMaxMs: number; batchSize: number };
+  sms: {
+    maxSegments: number;
+    segmentsPerSecond: number;
+    helpText: string;
+    defaultRegion: string | undefined;
+    /** null: quiet hours are off. */
+    quietHours: { window: SendingWindow; defaultTimeZone: string } | null;
+  };
+  webhooks: { publicUrl: string | null; inboundPerMinute: number; statusPerMinute: number };
+  /** When set, /outbox and /sandbox require `Authorization: Bearer <token>`. */
+  adminToken: string | null;
+}
+
+/** Which driver each channel uses: the real provider when its credentials are set, else the sandbox. */
+export interface ChannelsConfig {
+  providerTimeoutMs: number;
+  sms:
+    | {
+        driver: 'twilio';
+        accountSid: string;
+        authToken: string;
+        from: string | null;
+        messagingServiceSid: string | null;
+        baseUrl: string;
+      }
+    | { driver: 'sandbox'; from: string };
+  email:
+    | {
+        driver: 'sendgrid';
+        apiKey: string;
+        baseUrl: string;
+        webhookPublicKey: string | null;
+        from: EmailSender;
+      }
+    | { driver: 'smtp'; url: string; from: EmailSender }
+    | { driver: 'sandbox'; from: EmailSender };
+  slack: { driver: 'slack'; token: string; apiUrl: string } | { driver: 'sandbox' };
+}
+
+export interface EmailSender {
+  email: string;
+  name: string | undefined;
 }
 
 /** One problem with one variable, phrased for the person editing the .env file. */
@@ -130,6 +230,27 @@ export function loadConfig(env: Record<string, string | undefined>, options: { c
   }
   const e = result.data;
   const cwd = options.cwd ?? process.cwd();
+  const problems: ConfigProblem[] = [];
+  const problem = (variable: string, message: string) => problems.push({ variable, message });
+
+  let quietWindow: SendingWindow | null = null;
+  try {
+    quietWindow = parseWindow(e.QUIET_HOURS);
+  } catch (error) {
+    problem('QUIET_HOURS', (error as Error).message);
+  }
+  if (!isValidZone(e.QUIET_HOURS_DEFAULT_TIME_ZONE)) {
+    problem('QUIET_HOURS_DEFAULT_TIME_ZONE', 'expected an IANA time zone such as America/New_York');
+  }
+  if (!isLoopback(e.HOST) && !e.ADMIN_API_TOKEN) {
+    problem(
+      'ADMIN_API_TOKEN',
+      `required when HOST (${e.HOST}) is reachable from other machines: it protects /outbox and /sandbox`,
+    );
+  }
+  const channels = channelsConfig(e, problem);
+  if (problems.length) throw new ConfigError(problems);
+
   return {
     http: {
       port: e.PORT,
@@ -152,7 +273,78 @@ export function loadConfig(env: Record<string, string | undefined>, options: { c
       expireSeconds: e.JOBS_EXPIRE_SECONDS,
       maintenanceIntervalSeconds: e.JOBS_MAINTENANCE_INTERVAL_SECONDS,
     },
+    channels,
+    outbox: {
+      maxAttempts: e.OUTBOX_MAX_ATTEMPTS,
+      retryBaseMs: Math.round(e.OUTBOX_RETRY_BASE_SECONDS * 1000),
+      retryMaxMs: Math.round(e.OUTBOX_RETRY_MAX_SECONDS * 1000),
+      batchSize: e.OUTBOX_BATCH_SIZE,
+    },
+    sms: {
+      maxSegments: e.SMS_MAX_SEGMENTS,
+      segmentsPerSecond: e.SMS_SEGMENTS_PER_SECOND,
+      helpText: e.SMS_HELP_TEXT,
+      defaultRegion: e.SMS_DEFAULT_REGION,
+      quietHours:
+        e.QUIET_HOURS_ENABLED && quietWindow
+          ? { window: quietWindow, defaultTimeZone: e.QUIET_HOURS_DEFAULT_TIME_ZONE }
+          : null,
+    },
+    webhooks: {
+      publicUrl: e.PUBLIC_URL ?? null,
+      inboundPerMinute: e.WEBHOOK_INBOUND_RATE_LIMIT,
+      statusPerMinute: e.WEBHOOK_STATUS_RATE_LIMIT,
+    },
+    adminToken: e.ADMIN_API_TOKEN ?? null,
   };
+}
+
+const isLoopback = (host: string) =>
+  ['127.0.0.1', 'localhost', '::1'].includes(host) || host.startsWith('127.');
+
+/**
+ * Credentials set means the real provider, never the sandbox: a half-configured provider is an
+ * error rather than a silent fallback that would swallow real messages.
+ */
+function channelsConfig(e: ParsedEnv, problem: (variable: string, message: string) => void): ChannelsConfig {
+  let sms: ChannelsConfig['sms'] = { driver: 'sandbox', from: e.TWILIO_FROM_NUMBER ?? '+15005550006' };
+  if (e.TWILIO_ACCOUNT_SID || e.TWILIO_AUTH_TOKEN) {
+    if (!e.TWILIO_ACCOUNT_SID) problem('TWILIO_ACCOUNT_SID', 'required with TWILIO_AUTH_TOKEN');
+    if (!e.TWILIO_AUTH_TOKEN) problem('TWILIO_AUTH_TOKEN', 'required with TWILIO_ACCOUNT_SID');
+    if (!e.TWILIO_FROM_NUMBER && !e.TWILIO_MESSAGING_SERVICE_SID) {
+      problem('TWILIO_FROM_NUMBER', 'set it (or TWILIO_MESSAGING_SERVICE_SID) to send SMS through Twilio');
+    }
+    sms = {
+      driver: 'twilio',
+      accountSid: e.TWILIO_ACCOUNT_SID ?? '',
+      authToken: e.TWILIO_AUTH_TOKEN ?? '',
+      from: e.TWILIO_FROM_NUMBER ?? null,
+      messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID ?? null,
+      baseUrl: e.TWILIO_API_BASE_URL,
+    };
+  }
+
+  const from: EmailSender = { email: e.EMAIL_FROM ?? 'switchboard@localhost', name: e.EMAIL_FROM_NAME };
+  let email: ChannelsConfig['email'] = { driver: 'sandbox', from };
+  if (e.SENDGRID_API_KEY && e.SMTP_URL) problem('SMTP_URL', 'set SENDGRID_API_KEY or SMTP_URL, not both');
+  if ((e.SENDGRID_API_KEY || e.SMTP_URL) && !e.EMAIL_FROM)
+    problem('EMAIL_FROM', 'required to send real email');
+  if (e.SENDGRID_API_KEY) {
+    email = {
+      driver: 'sendgrid',
+      apiKey: e.SENDGRID_API_KEY,
+      baseUrl: e.SENDGRID_API_BASE_URL,
+      webhookPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY ?? null,
+      from,
+    };
+  } else if (e.SMTP_URL) {
+    email = { driver: 'smtp', url: e.SMTP_URL, from };
+  }
+
+  const slack: ChannelsConfig['slack'] = e.SLACK_BOT_TOKEN
+    ? { driver: 'slack', token: e.SLACK_BOT_TOKEN, apiUrl: e.SLACK_API_URL }
+    : { driver: 'sandbox' };
+  return { providerTimeoutMs: Math.round(e.PROVIDER_TIMEOUT_SECONDS * 1000), sms, email, slack };
 }
 
 function describeIssue(issue: z.core.$ZodIssue, received: string | undefined): string {

@@ -77,3 +77,55 @@ describe('readEnvironment', () => {
     expect(readEnvironment(dir, { PORT: '1' })).toEqual({ PORT: '1' });
   });
 });
+
+describe('channel drivers', () => {
+  const sid = `AC${'a'.repeat(32)}`;
+
+  it('uses every sandbox when no credentials are set', () => {
+    const { channels } = loadConfig({});
+    expect([channels.sms.driver, channels.email.driver, channels.slack.driver]).toEqual([
+      'sandbox',
+      'sandbox',
+      'sandbox',
+    ]);
+  });
+
+  it('uses the real provider whenever its credentials are set', () => {
+    const { channels } = loadConfig({
+      TWILIO_ACCOUNT_SID: sid,
+      TWILIO_AUTH_TOKEN: 'token-token-token-1',
+      TWILIO_FROM_NUMBER: '+14155550100',
+      SENDGRID_API_KEY: 'SG.key-key-key',
+      EMAIL_FROM: 'ap@example.com',
+      SLACK_BOT_TOKEN: 'xoxb-1-2-3',
+    });
+    expect(channels.sms).toMatchObject({ driver: 'twilio', accountSid: sid, from: '+14155550100' });
+    expect(channels.email).toMatchObject({ driver: 'sendgrid', from: { email: 'ap@example.com' } });
+    expect(channels.slack).toMatchObject({ driver: 'slack', apiUrl: 'https://slack.com/api' });
+    expect(
+      loadConfig({ SMTP_URL: 'smtp://u:p@mail:587', EMAIL_FROM: 'ap@example.com' }).channels.email.driver,
+    ).toBe('smtp');
+  });
+
+  it('refuses half-configured providers instead of falling back to the sandbox', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (error) {
+        return (error as ConfigError).problems.map((p) => p.variable);
+      }
+    };
+    expect(problems({ TWILIO_ACCOUNT_SID: sid })).toEqual(['TWILIO_AUTH_TOKEN', 'TWILIO_FROM_NUMBER']);
+    expect(problems({ SENDGRID_API_KEY: 'SG.key-key-key' })).toEqual(['EMAIL_FROM']);
+    expect(
+      problems({ SENDGRID_API_KEY: 'SG.key-key-key', SMTP_URL: 'smtp://h', EMAIL_FROM: 'a@b.co' }),
+    ).toEqual(['SMTP_URL']);
+    expect(problems({ HOST: '0.0.0.0' })).toEqual(['ADMIN_API_TOKEN']);
+    expect(problems({ HOST: '0.0.0.0', ADMIN_API_TOKEN: 'a-long-enough-token' })).toEqual([]);
+    expect(problems({ QUIET_HOURS: '21:00-08:00', QUIET_HOURS_DEFAULT_TIME_ZONE: 'Mars/Olympus' })).toEqual([
+      'QUIET_HOURS',
+      'QUIET_HOURS_DEFAULT_TIME_ZONE',
+    ]);
+  });
+});
