@@ -4,6 +4,6 @@ import { defineConfig } from 'drizzle-kit';
 // `npm test`) fails when the schema and the committed migrations disagree.
 export default defineConfig({
   dialect: 'postgresql',
-  schema: ['./src/platform/db/schema.ts', './src/apps/*/schema.ts'],
+  schema: ['./src/platform/db/schema.ts', './src/platform/channels/schema.ts', './src/apps/*/schema.ts'],
   out: process.env.DRIZZLE_OUT ?? './src/platform/db/migrations',
 });

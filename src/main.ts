@@ -5,6 +5,9 @@ import { Redis } from 'ioredis';
 import { builtInApps } from './apps/index.ts';
 import type { Config } from './config.ts';
 import type { AppContext, AppModule } from './platform/app-module.ts';
+import { type Channels, createChannels } from './platform/channels/channels.ts';
+import { type OutboxJobs, outboxJobDefinitions } from './platform/channels/outbox/jobs.ts';
+import type { Drivers } from './platform/channels/types.ts';
 import { type Database, openDatabase } from './platform/db/database.ts';
 import { runMigrations } from './platform/db/migrate.ts';
 import type { ComponentCheck } from './platform/health.ts';
@@ -28,6 +31,8 @@ export interface ServiceOptions {
   /** Listen on config.http.port (false in tests that use inject()). */
   listen?: boolean;
   metrics?: Metrics;
+  /** Channel drivers to use instead of the configured ones (tests). */
+  drivers?: Partial<Drivers>;
 }
 
 export interface Service {
@@ -35,6 +40,7 @@ export interface Service {
   readonly db: Database;
   readonly jobs: JobSystem<JobDefinitions>;
   readonly metrics: Metrics;
+  readonly channels: Channels;
   /** Base URL when listening. */
   readonly url: string | null;
   /** Graceful: stop taking requests, let running jobs finish (bounded), close the database. */
@@ -61,7 +67,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const redis = config.redis ? connectRedis(config.redis.url, log) : null;
     if (redis) cleanup.push(async () => void (await redis.quit().catch(() => redis.disconnect())));
 
-    const definitions: JobDefinitions = Object.assign({}, ...apps.map((a) => a.jobs ?? {}));
+    const definitions: JobDefinitions = Object.assign(
+      outboxJobDefinitions(config),
+      ...apps.map((a) => a.jobs ?? {}),
+    );
     const jobs = new JobSystem({
       db,
       config: config.jobs,
@@ -70,10 +79,21 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       metrics,
       workers: mode !== 'http',
     });
-    const context: AppContext = { config, db, jobs, log, metrics };
+    const channels = createChannels({
+      config,
+      db,
+      // The merged registry holds the outbox's queues, so this view of it is exact.
+      jobs: jobs as unknown as JobSystem<OutboxJobs>,
+      log,
+      metrics,
+      redis,
+      ...(options.drivers ? { drivers: options.drivers } : {}),
+    });
+    const context: AppContext = { config, db, jobs, channels, log, metrics };
     for (const app of apps) await app.setup?.(context);
     await jobs.start();
     cleanup.push(() => jobs.stop({ timeoutMs: config.shutdownTimeoutMs }));
+    if (mode !== 'http') await channels.startWorkers();
     for (const app of apps) await app.started?.(context);
 
     const checks: ComponentCheck[] = [
@@ -101,7 +121,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       mode,
       apps: apps.map((app) => app.name),
       drivers: { database: db.kind, jobs: 'pg-boss', rateLimits: redis ? 'redis' : 'memory' },
-      channels: {},
+      channels: channels.driverNames,
     });
     const http = await buildHttpApp({
       config: config.http,
@@ -112,6 +132,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         ? {}
         : {
             routes: async (app: FastifyInstance) => {
+              channels.registerRoutes(app);
               for (const module of apps) await module.routes?.(app, context);
             },
           }),
@@ -132,6 +153,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       db,
       jobs,
       metrics,
+      channels,
       url,
       stop: () => {
         stopping ??= unwind().then(() => log.info('switchboard stopped'));

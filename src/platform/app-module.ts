@@ -3,6 +3,7 @@
 // the enabled ones in.
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.ts';
+import type { Channels } from './channels/channels.ts';
 import type { Database } from './db/database.ts';
 import type { ComponentCheck } from './health.ts';
 import type { JobSystem } from './jobs/job-system.ts';
@@ -15,6 +16,8 @@ export interface AppContext<D extends JobDefinitions = JobDefinitions> {
   db: Database;
   /** The job system, typed with the app's own queues. */
   jobs: JobSystem<D>;
+  /** Every outbound message goes through `channels.enqueue`; inbound SMS arrive via `channels.onInboundSms`. */
+  channels: Channels;
   log: Logger;
   metrics: Metrics;
 }

@@ -9,6 +9,9 @@ export interface Metrics {
   readonly jobsProcessed: Counter<'queue' | 'outcome'>;
   readonly jobDuration: Histogram<'queue' | 'outcome'>;
   readonly queueDepth: Gauge<'queue' | 'state'>;
+  readonly outboxMessages: Counter<'channel' | 'outcome'>;
+  readonly providerRequests: Histogram<'channel' | 'driver' | 'outcome'>;
+  readonly webhookEvents: Counter<'provider' | 'kind' | 'outcome'>;
 }
 
 export function createMetrics(options: { processMetrics?: boolean } = {}): Metrics {
@@ -46,6 +49,25 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
       name: 'job_queue_depth',
       help: 'Jobs per queue and state (ready, deferred, active, failed), as of the job system’s last count.',
       labelNames: ['queue', 'state'],
+      registers: [registry],
+    }),
+    outboxMessages: new Counter({
+      name: 'outbox_messages_total',
+      help: 'Outbox messages by channel and outcome (enqueued, duplicate, rejected, suppressed, sent, delivered, undelivered, retried, failed).',
+      labelNames: ['channel', 'outcome'],
+      registers: [registry],
+    }),
+    providerRequests: new Histogram({
+      name: 'provider_request_duration_seconds',
+      help: 'Calls to messaging providers by channel, driver and outcome (ok, transient, permanent).',
+      labelNames: ['channel', 'driver', 'outcome'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    webhookEvents: new Counter({
+      name: 'webhook_events_total',
+      help: 'Inbound provider requests by provider, kind and outcome (processed, duplicate, rejected).',
+      labelNames: ['provider', 'kind', 'outcome'],
       registers: [registry],
     }),
   };

@@ -1,0 +1,119 @@
+// The channels as one platform component: drivers chosen from config, the outbox and its jobs,
+// inbound SMS, webhooks and the operator and sandbox routes. Apps get `Channels` in their context.
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Config } from '../../config.ts';
+import type { Database } from '../db/database.ts';
+import type { Tx } from '../db/transaction.ts';
+import { adminGuard } from '../http/admin-auth.ts';
+import type { JobSystem } from '../jobs/job-system.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import type { TemplateRegistry } from './content.ts';
+import { createDrivers } from './drivers.ts';
+import { handleInboundSms, type InboundAction, type InboundSms, type InboundSmsHandler } from './inbound.ts';
+import { deliverMessage } from './outbox/deliver.ts';
+import { type EnqueueInput, type EnqueueResult, enqueueMessage } from './outbox/enqueue.ts';
+import type { OutboxJobs } from './outbox/jobs.ts';
+import { registerOutboxRoutes } from './outbox/routes.ts';
+import { findStranded } from './outbox/store.ts';
+import { createPacer } from './pacing.ts';
+import { registerSandboxRoutes } from './sandbox/routes.ts';
+import type { Channel, Drivers } from './types.ts';
+import { registerWebhookRoutes } from './webhooks/routes.ts';
+
+export interface Channels {
+  /** The driver in use per channel: the provider's name, or `sandbox`. */
+  readonly driverNames: Record<Channel, string>;
+  readonly drivers: Drivers;
+  /** Queues a message (in `tx` when given); see EnqueueInput. */
+  enqueue(input: EnqueueInput, tx?: Tx): Promise<EnqueueResult>;
+  /** Adds templates apps can name in `enqueue({ template, data })`. */
+  registerTemplates(templates: TemplateRegistry): void;
+  /** Receives inbound SMS that are not opt-out, opt-in or help keywords. */
+  onInboundSms(handler: InboundSmsHandler): void;
+  /** Handles an inbound SMS (from a webhook or the sandbox). */
+  receiveSms(message: InboundSms): Promise<InboundAction>;
+  /** Starts the delivery workers and the sweep (worker processes). */
+  startWorkers(): Promise<void>;
+  registerRoutes(app: FastifyInstance): void;
+}
+
+export interface ChannelsDeps {
+  config: Config;
+  db: Database;
+  jobs: JobSystem<OutboxJobs>;
+  log: Logger;
+  metrics: Metrics;
+  redis: Redis | null;
+  /** Drivers to use instead of the configured ones (tests). */
+  drivers?: Partial<Drivers>;
+}
+
+/** How often the sweep re-enqueues rows whose job was lost (a crash, a restored backup). */
+const SWEEP_CRON = '* * * * *';
+
+export function createChannels(deps: ChannelsDeps): Channels {
+  const { config, db, jobs, log, metrics } = deps;
+  const drivers: Drivers = { ...createDrivers(config, db, log), ...deps.drivers };
+  const driverNames = { sms: drivers.sms.name, email: drivers.email.name, slack: drivers.slack.name };
+  const templates: TemplateRegistry = {};
+  const inboundHandlers: InboundSmsHandler[] = [];
+  const pacer = createPacer({ perSecond: config.sms.segmentsPerSecond, db, redis: deps.redis });
+  const enqueueDeps = { db, jobs, config, templates, metrics };
+  const enqueue = (input: EnqueueInput, tx?: Tx) => enqueueMessage(enqueueDeps, input, tx);
+  const receiveSms = (message: InboundSms) =>
+    handleInboundSms(
+      { db: db.orm, enqueue, config, handlers: inboundHandlers, log: log.child({ inbound: 'sms' }) },
+      message,
+    );
+
+  log.info({ channels: driverNames, pacing: pacer.store }, 'channel drivers');
+  for (const [channel, name] of Object.entries(driverNames)) {
+    if (name === 'sandbox')
+      log.warn({ channel }, `${channel} uses the SANDBOX: nothing is really sent until credentials are set`);
+  }
+
+  jobs.work('outbox.deliver', async ({ id }, context) => {
+    const outcome = await deliverMessage({ db, jobs, drivers, pacer, metrics, config }, id, context);
+    return { outcome };
+  });
+  jobs.work('outbox.sweep', async () => {
+    const stranded = await findStranded(db, config.jobs.expireSeconds + 60, 1000);
+    for (const id of stranded) await jobs.send('outbox.deliver', { id }, { singletonKey: id });
+    if (stranded.length) log.warn({ count: stranded.length }, 'outbox sweep re-enqueued stranded messages');
+    return { requeued: stranded.length };
+  });
+
+  return {
+    driverNames,
+    drivers,
+    enqueue,
+    registerTemplates(more) {
+      for (const name of Object.keys(more)) {
+        if (templates[name]) throw new Error(`Template "${name}" is registered twice`);
+      }
+      Object.assign(templates, more);
+    },
+    onInboundSms(handler) {
+      inboundHandlers.push(handler);
+    },
+    receiveSms,
+    async startWorkers() {
+      await jobs.schedule('outbox.sweep', SWEEP_CRON, {});
+    },
+    registerRoutes(app) {
+      const guard = adminGuard(config.adminToken);
+      registerOutboxRoutes(app, { db, guard });
+      registerSandboxRoutes(app, {
+        db,
+        guard,
+        drivers: driverNames,
+        smsNumber: config.channels.sms.driver === 'sandbox' ? config.channels.sms.from : '',
+        defaultRegion: config.sms.defaultRegion,
+        receiveSms,
+      });
+      registerWebhookRoutes(app, { config, db, log, metrics, receiveSms });
+    },
+  };
+}

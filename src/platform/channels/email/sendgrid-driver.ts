@@ -1,0 +1,77 @@
+// Email through SendGrid's official SDK (@sendgrid/mail over @sendgrid/client, whose base URL is
+// configurable). SendGrid takes no idempotency key and offers no read-back of sent mail, so a crash
+// between its 202 and our record can send a message twice: duplicates are bounded by the sends in
+// flight at the crash (see README).
+import sendgridClient from '@sendgrid/client';
+import sendgridMail from '@sendgrid/mail';
+import type { Config } from '../../../config.ts';
+import type { EmailContent } from '../types.ts';
+import {
+  type ChannelDriver,
+  isNetworkError,
+  isTransientStatus,
+  ProviderError,
+  parseRetryAfter,
+} from '../types.ts';
+
+// The packages export a shared default instance; the classes hang off it (typed only as `export =`).
+// Our own instances keep this driver's key and base URL out of any other code using the SDK.
+const { Client } = sendgridClient as unknown as { Client: new () => typeof sendgridClient };
+const { MailService } = sendgridMail as unknown as { MailService: new () => typeof sendgridMail };
+
+type SendGridConfig = Extract<Config['channels']['email'], { driver: 'sendgrid' }>;
+
+export function sendgridError(error: unknown): ProviderError {
+  const response = (error as { response?: { headers?: Record<string, string>; body?: unknown } }).response;
+  const status =
+    typeof (error as { code?: unknown }).code === 'number'
+      ? ((error as { code: number }).code as number)
+      : undefined;
+  if (status === undefined) {
+    return new ProviderError(`SendGrid unreachable: ${(error as Error).message}`, {
+      permanent: false,
+      cause: error,
+      ...(isNetworkError(error) ? { code: (error as { code: string }).code } : {}),
+    });
+  }
+  const body = response?.body as { errors?: Array<{ message?: string; field?: string | null }> } | undefined;
+  const detail = body?.errors?.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message)).join('; ');
+  return new ProviderError(`SendGrid ${status}: ${detail || (error as Error).message}`, {
+    permanent: !isTransientStatus(status),
+    status,
+    code: String(status),
+    retryAfterMs: parseRetryAfter(response?.headers?.['retry-after']),
+  });
+}
+
+export function createSendGridDriver(config: SendGridConfig, options: { timeoutMs: number }): ChannelDriver {
+  const client = new Client();
+  // In this order: setApiKey resets the base URL.
+  client.setApiKey(config.apiKey);
+  client.setDefaultRequest('baseUrl', config.baseUrl);
+  const mail = new MailService();
+  mail.setClient(client);
+  mail.setTimeout(options.timeoutMs);
+  return {
+    name: 'sendgrid',
+    channel: 'email',
+    async send(message) {
+      const content = message.content as unknown as EmailContent;
+      try {
+        const [response] = await mail.send({
+          to: message.recipient,
+          from: { email: config.from.email, ...(config.from.name ? { name: config.from.name } : {}) },
+          subject: content.subject,
+          text: content.text,
+          ...(content.html ? { html: content.html } : {}),
+          // Comes back on every event webhook, tying events to the row even without the message id.
+          customArgs: { outbox_id: message.id },
+        });
+        const id = response.headers['x-message-id'];
+        return { providerId: typeof id === 'string' && id ? id : `sendgrid-${message.id}` };
+      } catch (error) {
+        throw sendgridError(error);
+      }
+    },
+  };
+}

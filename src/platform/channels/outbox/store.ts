@@ -1,0 +1,105 @@
+// Data access for outbox rows. Status only moves forward (queued -> sending -> sent -> delivered /
+// undelivered), whatever order provider callbacks arrive in.
+import { and, desc, eq, like, lt, or, type SQL, sql } from 'drizzle-orm';
+import type { Database } from '../../db/database.ts';
+import type { DbOrTx } from '../../db/transaction.ts';
+import { type OutboxRow, type OutboxStatus, outboxMessages } from '../schema.ts';
+import type { Channel } from '../types.ts';
+
+/** How far along a status is; a callback never moves a row to a lower rank. */
+export const STATUS_RANK: Record<OutboxStatus, number> = {
+  queued: 0,
+  sending: 1,
+  sent: 2,
+  delivered: 3,
+  undelivered: 3,
+  failed: 3,
+  suppressed: 3,
+};
+
+export async function getMessage(db: DbOrTx, id: string): Promise<OutboxRow | undefined> {
+  const [row] = await db.select().from(outboxMessages).where(eq(outboxMessages.id, id));
+  return row;
+}
+
+export interface ListFilter {
+  status?: OutboxStatus;
+  channel?: Channel;
+  /** Exact dedupe key, or a prefix when it ends with `*`. */
+  key?: string;
+  limit: number;
+  /** Rows created before this one (keyset pagination, newest first). */
+  before?: { createdAt: Date; id: string };
+}
+
+export async function listMessages(db: DbOrTx, filter: ListFilter): Promise<OutboxRow[]> {
+  const conditions: SQL[] = [];
+  if (filter.status) conditions.push(eq(outboxMessages.status, filter.status));
+  if (filter.channel) conditions.push(eq(outboxMessages.channel, filter.channel));
+  if (filter.key?.endsWith('*')) {
+    const prefix = filter.key.slice(0, -1).replace(/[\\%_]/g, (c) => `\\${c}`);
+    conditions.push(like(outboxMessages.dedupeKey, `${prefix}%`));
+  } else if (filter.key) conditions.push(eq(outboxMessages.dedupeKey, filter.key));
+  if (filter.before) {
+    const { createdAt, id } = filter.before;
+    const older = or(
+      lt(outboxMessages.createdAt, createdAt),
+      and(eq(outboxMessages.createdAt, createdAt), lt(outboxMessages.id, id)),
+    );
+    if (older) conditions.push(older);
+  }
+  return db
+    .select()
+    .from(outboxMessages)
+    .where(and(...conditions))
+    .orderBy(desc(outboxMessages.createdAt), desc(outboxMessages.id))
+    .limit(filter.limit);
+}
+
+/** Records what a provider callback says, if it moves the row forward. Returns the updated row. */
+export async function applyProviderStatus(
+  db: DbOrTx,
+  where: { driver: string; providerId: string },
+  update: {
+    status: 'sent' | 'delivered' | 'undelivered' | 'failed';
+    errorCode?: string | null;
+    error?: string | null;
+  },
+): Promise<OutboxRow | undefined> {
+  const rank = STATUS_RANK[update.status];
+  const [row] = await db
+    .update(outboxMessages)
+    .set({
+      status: update.status,
+      updatedAt: sql`now()`,
+      ...(update.status === 'delivered' ? { deliveredAt: sql`now()` } : {}),
+      ...(update.errorCode !== undefined ? { errorCode: update.errorCode } : {}),
+      ...(update.error !== undefined ? { lastError: update.error } : {}),
+    })
+    .where(
+      and(
+        eq(outboxMessages.driver, where.driver),
+        eq(outboxMessages.providerId, where.providerId),
+        sql`(case ${outboxMessages.status} when 'queued' then 0 when 'sending' then 1 when 'sent' then 2 else 3 end) < ${rank}`,
+      ),
+    )
+    .returning();
+  return row;
+}
+
+/** Rows a lost job or a crash left behind: queued and overdue, or sending for too long. */
+export async function findStranded(
+  db: Database,
+  sendingOlderThanSeconds: number,
+  limit: number,
+): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(
+    `select id from outbox_messages
+      where (status = 'queued' and coalesce(send_after, created_at) < now() - interval '1 minute'
+             and updated_at < now() - interval '1 minute')
+         or (status = 'sending' and attempt_started_at < now() - make_interval(secs => $1))
+      order by created_at limit $2`,
+    [sendingOlderThanSeconds, limit],
+  );
+  return rows.map((row) => row.id);
+}

@@ -1,0 +1,99 @@
+// Slack through @slack/web-api: channel posts, thread replies (threadTs) and DMs (a user id is
+// opened as a DM with conversations.open). The SDK's own retries are off: the outbox retries,
+// honouring Retry-After, so a rate-limited message does not hold a worker.
+import { WebClient } from '@slack/web-api';
+import type { Config } from '../../../config.ts';
+import {
+  type ChannelDriver,
+  isNetworkError,
+  ProviderError,
+  parseRetryAfter,
+  type SlackContent,
+} from '../types.ts';
+
+type SlackConfig = Extract<Config['channels']['slack'], { driver: 'slack' }>;
+
+/** Slack error codes that a retry cannot fix. */
+const PERMANENT = new Set([
+  'channel_not_found',
+  'not_in_channel',
+  'is_archived',
+  'invalid_auth',
+  'not_authed',
+  'account_inactive',
+  'token_revoked',
+  'missing_scope',
+  'user_not_found',
+  'cannot_dm_bot',
+  'msg_too_long',
+  'no_text',
+  'invalid_blocks',
+  'restricted_action',
+]);
+
+export function slackError(error: unknown): ProviderError {
+  const e = error as {
+    code?: string;
+    data?: { error?: string };
+    retryAfter?: number;
+    statusCode?: number;
+    original?: unknown;
+  };
+  if (e.code === 'slack_webapi_rate_limited_error') {
+    return new ProviderError('Slack rate limited', {
+      permanent: false,
+      code: 'ratelimited',
+      status: 429,
+      retryAfterMs: (e.retryAfter ?? 1) * 1000,
+    });
+  }
+  if (e.code === 'slack_webapi_platform_error') {
+    const slackCode = e.data?.error ?? 'unknown_error';
+    return new ProviderError(`Slack: ${slackCode}`, { permanent: PERMANENT.has(slackCode), code: slackCode });
+  }
+  if (e.code === 'slack_webapi_http_error') {
+    const status = e.statusCode;
+    return new ProviderError(`Slack HTTP ${status}`, {
+      permanent: status !== undefined && status >= 400 && status < 500 && status !== 429 && status !== 408,
+      ...(status !== undefined ? { status, code: String(status) } : {}),
+      retryAfterMs: parseRetryAfter((e as { headers?: Record<string, string> }).headers?.['retry-after']),
+    });
+  }
+  return new ProviderError(`Slack unreachable: ${(error as Error).message}`, {
+    permanent: false,
+    cause: error,
+    ...(isNetworkError(e.original) ? { code: (e.original as { code: string }).code } : {}),
+  });
+}
+
+export function createSlackDriver(config: SlackConfig, options: { timeoutMs: number }): ChannelDriver {
+  const client = new WebClient(config.token, {
+    slackApiUrl: `${config.apiUrl}/`,
+    timeout: options.timeoutMs,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+  });
+  return {
+    name: 'slack',
+    channel: 'slack',
+    async send(message) {
+      const content = message.content as unknown as SlackContent;
+      try {
+        let channel = message.recipient;
+        if (/^[UW]/.test(channel)) {
+          const opened = await client.conversations.open({ users: channel });
+          channel = opened.channel?.id ?? channel;
+        }
+        const posted = await client.chat.postMessage({
+          channel,
+          text: content.text,
+          ...(content.threadTs ? { thread_ts: content.threadTs } : {}),
+          ...(content.blocks ? { blocks: content.blocks as never } : {}),
+        });
+        return { providerId: `${posted.channel}:${posted.ts}` };
+      } catch (error) {
+        throw slackError(error);
+      }
+    },
+  };
+}

@@ -1,0 +1,113 @@
+// SMS through Twilio's official SDK. The SDK has no base-URL setting, so a RequestClient subclass
+// rewrites api.twilio.com to TWILIO_API_BASE_URL (a regional edge, a proxy, or a test fake); it also
+// turns error responses into ProviderErrors while their headers (Retry-After) are still at hand,
+// which the SDK's own RestException drops.
+import twilio from 'twilio';
+import type TwilioRequestClient from 'twilio/lib/base/RequestClient.js';
+import type { Config } from '../../../config.ts';
+import type { OutboxRow } from '../schema.ts';
+import { type ChannelDriver, isNetworkError, ProviderError, parseRetryAfter } from '../types.ts';
+
+type TwilioSmsConfig = Extract<Config['channels']['sms'], { driver: 'twilio' }>;
+
+/** Twilio errors that will not change on retry. 21610 also means the person texted STOP. */
+const PERMANENT_CODES = new Set([
+  21211, 21212, 21408, 21601, 21602, 21604, 21606, 21608, 21610, 21612, 21614, 21617, 30003, 30005, 30006,
+  30007,
+]);
+
+export function twilioErrorFromResponse(
+  status: number,
+  body: unknown,
+  headers: Record<string, unknown>,
+): ProviderError {
+  const parsed = (typeof body === 'string' ? safeJson(body) : body) as {
+    code?: number;
+    message?: string;
+  } | null;
+  const code = parsed?.code;
+  const permanent =
+    code !== undefined
+      ? PERMANENT_CODES.has(code) || (status >= 400 && status < 500 && status !== 429)
+      : status >= 400 && status < 500 && status !== 429 && status !== 408;
+  return new ProviderError(
+    `Twilio ${status}${code ? ` ${code}` : ''}: ${parsed?.message ?? 'no error message'}`,
+    {
+      permanent,
+      status,
+      ...(code !== undefined ? { code: String(code) } : {}),
+      retryAfterMs: parseRetryAfter(headers['retry-after'] as string | undefined),
+      suppressRecipient: code === 21610,
+    },
+  );
+}
+
+class RoutedRequestClient extends twilio.RequestClient {
+  readonly #baseUrl: string;
+  constructor(baseUrl: string, timeoutMs: number) {
+    super({ timeout: timeoutMs, keepAlive: true, autoRetry: false });
+    this.#baseUrl = baseUrl;
+  }
+  override async request<TData>(opts: TwilioRequestClient.RequestOptions<TData>) {
+    const uri = opts.uri.replace(/^https:\/\/[a-z0-9.-]*\.twilio\.com/, this.#baseUrl);
+    const response = await super.request<TData>({ ...opts, uri }).catch((error: unknown) => {
+      throw new ProviderError(`Twilio unreachable: ${(error as Error).message}`, {
+        permanent: false,
+        cause: error,
+        ...(isNetworkError(error) ? { code: (error as { code: string }).code } : {}),
+      });
+    });
+    if (response.statusCode >= 400)
+      throw twilioErrorFromResponse(response.statusCode, response.body, response.headers ?? {});
+    return response;
+  }
+}
+
+export function createTwilioDriver(
+  config: TwilioSmsConfig,
+  options: { timeoutMs: number; statusCallbackUrl: string | null },
+): ChannelDriver {
+  const client = twilio(config.accountSid, config.authToken, {
+    httpClient: new RoutedRequestClient(config.baseUrl, options.timeoutMs),
+  });
+  const sender = config.messagingServiceSid
+    ? { messagingServiceSid: config.messagingServiceSid }
+    : { from: config.from ?? '' };
+  return {
+    name: 'twilio',
+    channel: 'sms',
+    async send(message: OutboxRow) {
+      const created = await client.messages.create({
+        to: message.recipient,
+        body: String(message.content.body),
+        ...sender,
+        ...(options.statusCallbackUrl ? { statusCallback: options.statusCallbackUrl } : {}),
+      });
+      return { providerId: created.sid };
+    },
+    /**
+     * Twilio takes no idempotency key, but lists what was sent: a message to this number with this
+     * body created since the attempt began is the one a crash kept us from recording.
+     */
+    async findSent(message: OutboxRow) {
+      if (!message.attemptStartedAt) return null;
+      const since = message.attemptStartedAt.getTime() - 60_000;
+      const recent = await client.messages.list({ to: message.recipient, limit: 50, pageSize: 50 });
+      const match = recent.find(
+        (sent) =>
+          sent.body === message.content.body &&
+          sent.direction !== 'inbound' &&
+          (sent.dateCreated?.getTime() ?? 0) >= since,
+      );
+      return match ? { providerId: match.sid } : null;
+    },
+  };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}

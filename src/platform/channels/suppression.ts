@@ -1,0 +1,35 @@
+// The suppression list every app honours: a number that opted out gets nothing, from any app, until
+// it opts back in. Each change is also written to the consent log.
+import { eq } from 'drizzle-orm';
+import type { DbOrTx } from '../db/transaction.ts';
+import { smsConsentEvents, smsSuppressions } from './schema.ts';
+
+export async function isSuppressed(db: DbOrTx, phone: string): Promise<boolean> {
+  const rows = await db
+    .select({ phone: smsSuppressions.phone })
+    .from(smsSuppressions)
+    .where(eq(smsSuppressions.phone, phone));
+  return rows.length > 0;
+}
+
+export async function suppress(
+  db: DbOrTx,
+  phone: string,
+  reason: 'keyword' | 'provider' | 'manual',
+  detail: string,
+): Promise<void> {
+  await db.insert(smsSuppressions).values({ phone, reason, detail }).onConflictDoNothing();
+  await db.insert(smsConsentEvents).values({ phone, event: 'opt_out', source: reason, detail });
+}
+
+/** Lifts a suppression; returns whether there was one. */
+export async function unsuppress(
+  db: DbOrTx,
+  phone: string,
+  source: string,
+  detail: string,
+): Promise<boolean> {
+  const removed = await db.delete(smsSuppressions).where(eq(smsSuppressions.phone, phone)).returning();
+  await db.insert(smsConsentEvents).values({ phone, event: 'opt_in', source, detail });
+  return removed.length > 0;
+}

@@ -1,0 +1,116 @@
+// What travels through the outbox, per channel, and what a driver must do with it.
+import type { OutboxRow } from './schema.ts';
+
+export type Channel = 'sms' | 'email' | 'slack';
+export const CHANNELS: readonly Channel[] = ['sms', 'email', 'slack'];
+
+export interface SmsContent {
+  body: string;
+}
+export interface EmailContent {
+  subject: string;
+  text: string;
+  html?: string;
+}
+export interface SlackContent {
+  text: string;
+  /** Reply in this thread. */
+  threadTs?: string;
+  blocks?: unknown[];
+}
+export interface ContentByChannel {
+  sms: SmsContent;
+  email: EmailContent;
+  slack: SlackContent;
+}
+
+export interface SendResult {
+  /** The provider's id for the message: Twilio SID, SendGrid X-Message-Id, Slack ts. */
+  providerId: string;
+  /** `delivered` when the driver knows at once (the sandbox); otherwise status callbacks tell. */
+  status?: 'sent' | 'delivered';
+}
+
+export interface ChannelDriver {
+  /** `twilio`, `sendgrid`, `smtp`, `slack` or `sandbox`: shown in /info and stored on each row. */
+  readonly name: string;
+  readonly channel: Channel;
+  send(message: OutboxRow): Promise<SendResult>;
+  /**
+   * After a crash between sending and recording, asks the provider whether this message went out
+   * (where the provider lets us read back what was sent). Null: not found, send it.
+   */
+  findSent?(message: OutboxRow): Promise<SendResult | null>;
+}
+
+export type Drivers = Record<Channel, ChannelDriver>;
+
+/** A provider's refusal, classified once by the driver so the outbox decides retry or not. */
+export class ProviderError extends Error {
+  readonly permanent: boolean;
+  readonly code: string | undefined;
+  readonly status: number | undefined;
+  readonly retryAfterMs: number | undefined;
+  /** The provider says the recipient opted out (Twilio 21610): suppress the number everywhere. */
+  readonly suppressRecipient: boolean;
+  constructor(
+    message: string,
+    options: {
+      permanent: boolean;
+      code?: string;
+      status?: number;
+      retryAfterMs?: number;
+      suppressRecipient?: boolean;
+      cause?: unknown;
+    },
+  ) {
+    super(message, { cause: options.cause });
+    this.name = 'ProviderError';
+    this.permanent = options.permanent;
+    this.code = options.code;
+    this.status = options.status;
+    this.retryAfterMs = options.retryAfterMs;
+    this.suppressRecipient = options.suppressRecipient ?? false;
+  }
+}
+
+/** HTTP statuses worth retrying: throttling, timeouts at the provider's edge and server faults. */
+export const isTransientStatus = (status: number | undefined) =>
+  status === undefined ||
+  status === 408 ||
+  status === 409 ||
+  status === 425 ||
+  status === 429 ||
+  status >= 500;
+
+/** Network faults (reset, refused, DNS, timeouts) are transient. */
+export function isNetworkError(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  return (
+    typeof code === 'string' &&
+    [
+      'ECONNRESET',
+      'ECONNREFUSED',
+      'ETIMEDOUT',
+      'ECONNABORTED',
+      'EPIPE',
+      'ENOTFOUND',
+      'EAI_AGAIN',
+      'UND_ERR_SOCKET',
+      'ESOCKET',
+      'ETIMEOUT',
+    ].includes(code)
+  );
+}
+
+/** `Retry-After` as seconds or an HTTP date, in milliseconds from now. */
+export function parseRetryAfter(
+  value: string | number | undefined | null,
+  now = Date.now(),
+): number | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(String(value));
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
