@@ -37,10 +37,12 @@ export interface ChannelDriver {
   readonly channel: Channel;
   send(message: OutboxRow): Promise<SendResult>;
   /**
-   * After a crash between sending and recording, asks the provider whether this message went out
-   * (where the provider lets us read back what was sent). Null: not found, send it.
+   * Before a retry, asks the provider whether an earlier attempt (begun at or after `since`) went
+   * out after all: a crash between sending and recording, or an answer lost to a timeout or a
+   * reset. Only where the provider lets us read back what was sent. Returns every sent message
+   * that matches (the outbox skips those another row already owns); empty: not found, send it.
    */
-  findSent?(message: OutboxRow): Promise<SendResult | null>;
+  findSent?(message: OutboxRow, since: Date): Promise<SendResult[]>;
 }
 
 export type Drivers = Record<Channel, ChannelDriver>;

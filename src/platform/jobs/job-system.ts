@@ -231,6 +231,8 @@ export class JobSystem<D extends JobDefinitions> {
       {
         batchSize,
         pollingIntervalSeconds: this.#options.config.pollIntervalSeconds,
+        // NOTIFY wakes workers when a job is created, not when a deferred one comes due: keep polling.
+        notifyPollingIntervalSeconds: this.#options.config.pollIntervalSeconds,
         burstWhenBatchFull: batchSize > 1,
         perJobResults: true,
       },

@@ -48,12 +48,18 @@ export async function deliverMessage(
   const now = deps.now?.() ?? new Date();
   const claim = await claimForSending(deps, id, now);
   if (claim.kind !== 'claimed') return claim.kind;
-  const { row, wasSending } = claim;
+  const { row, previousAttemptAt } = claim;
   const driver = deps.drivers[row.channel];
 
-  // A previous attempt may have reached the provider before the process died: ask before resending.
-  if (wasSending && driver.findSent) {
-    const found = await driver.findSent(row);
+  // An earlier attempt may have reached the provider although we never recorded it (the process
+  // died, or the answer was lost to a timeout or a reset): ask before sending again.
+  if (previousAttemptAt && driver.findSent) {
+    const found = await unclaimed(
+      deps.db,
+      row.id,
+      driver.name,
+      await driver.findSent(row, previousAttemptAt),
+    );
     if (found) {
       await recordSent(deps, row, driver.name, found);
       context.log.info(
@@ -90,8 +96,25 @@ export async function deliverMessage(
   }
 }
 
+/** The first match that no other outbox row has recorded as its own (identical texts to one number). */
+async function unclaimed(
+  db: Database,
+  id: string,
+  driver: string,
+  matches: SendResult[],
+): Promise<SendResult | undefined> {
+  for (const match of matches) {
+    const owners = await db.query(
+      'select 1 from outbox_messages where driver = $1 and provider_id = $2 and id <> $3 limit 1',
+      [driver, match.providerId, id],
+    );
+    if (owners.length === 0) return match;
+  }
+  return undefined;
+}
+
 type Claim =
-  | { kind: 'claimed'; row: OutboxRow; wasSending: boolean }
+  | { kind: 'claimed'; row: OutboxRow; previousAttemptAt: Date | null }
   | { kind: 'already_done' | 'not_due' | 'held_for_quiet_hours' | 'suppressed' | 'failed' };
 
 /** Locks the row, decides whether it is to be sent now, and marks the attempt. */
@@ -148,7 +171,7 @@ async function claimForSending(deps: DeliverDeps, id: string, now: Date): Promis
       })
       .where(eq(outboxMessages.id, id))
       .returning();
-    return { kind: 'claimed' as const, row: claimed as OutboxRow, wasSending: row.status === 'sending' };
+    return { kind: 'claimed' as const, row: claimed as OutboxRow, previousAttemptAt: row.attemptStartedAt };
   });
   if (decision.kind === 'held_for_quiet_hours') {
     await deps.jobs.send('outbox.deliver', { id }, { singletonKey: id, startAfter: decision.opens });

@@ -28,7 +28,7 @@ export function createSandboxDriver(channel: Channel, db: Database): ChannelDriv
         'select id from sandbox_messages where outbox_id = $1 limit 1',
         [message.id],
       );
-      return rows[0] ? { providerId: `sandbox-${rows[0].id}`, status: 'delivered' } : null;
+      return rows.map((row) => ({ providerId: `sandbox-${row.id}`, status: 'delivered' as const }));
     },
   };
 }

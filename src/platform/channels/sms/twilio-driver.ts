@@ -87,19 +87,21 @@ export function createTwilioDriver(
     },
     /**
      * Twilio takes no idempotency key, but lists what was sent: a message to this number with this
-     * body created since the attempt began is the one a crash kept us from recording.
+     * body, created since the earlier attempt began, is the one we failed to record. Newest first,
+     * so one page covers any realistic retry window for one recipient.
      */
-    async findSent(message: OutboxRow) {
-      if (!message.attemptStartedAt) return null;
-      const since = message.attemptStartedAt.getTime() - 60_000;
+    async findSent(message: OutboxRow, sinceDate: Date) {
+      // A minute of slack for clock skew between us and Twilio.
+      const since = sinceDate.getTime() - 60_000;
       const recent = await client.messages.list({ to: message.recipient, limit: 50, pageSize: 50 });
-      const match = recent.find(
-        (sent) =>
-          sent.body === message.content.body &&
-          sent.direction !== 'inbound' &&
-          (sent.dateCreated?.getTime() ?? 0) >= since,
-      );
-      return match ? { providerId: match.sid } : null;
+      return recent
+        .filter(
+          (sent) =>
+            sent.body === message.content.body &&
+            sent.direction !== 'inbound' &&
+            (sent.dateCreated?.getTime() ?? 0) >= since,
+        )
+        .map((sent) => ({ providerId: sent.sid }));
     },
   };
 }
