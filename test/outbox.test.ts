@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OutboxRow } from '../src/platform/channels/schema.ts';
 import { AppError } from '../src/platform/errors.ts';
 import { databaseKinds } from './helpers/databases.ts';
 import { type Providers, PUBLIC_URL, startProviders, TWILIO_FROM } from './helpers/providers.ts';
@@ -15,13 +14,6 @@ describe.each(databaseKinds)('outbox on %s', (kind) => {
   let providers: Providers;
   let running: TestService;
   const service = () => running.service;
-  const row = async (id: string) =>
-    (
-      await service().db.query<OutboxRow & { status: string }>(
-        'select * from outbox_messages where id = $1',
-        [id],
-      )
-    )[0];
   const settled = (id: string, statuses = ['sent', 'delivered', 'failed', 'suppressed', 'undelivered']) =>
     waitFor(
       `message ${id} to settle`,
