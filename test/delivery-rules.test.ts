@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { nextSendTime, parseWindow } from '../src/platform/channels/sms/quiet-hours.ts';
+import { type DatabaseKind, databaseKinds } from './helpers/databases.ts';
 import { type Providers, startProviders } from './helpers/providers.ts';
 import { startTestService, type TestService } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
@@ -9,10 +10,13 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function start(env: Record<string, string>): Promise<{ providers: Providers; running: TestService }> {
+async function start(
+  env: Record<string, string>,
+  kind: DatabaseKind = 'pglite',
+): Promise<{ providers: Providers; running: TestService }> {
   const providers = await startProviders();
   cleanups.push(() => providers.close());
-  const running = await startTestService('pglite', { env: { ...providers.env, ...env } });
+  const running = await startTestService(kind, { env: { ...providers.env, ...env } });
   cleanups.push(() => running.dispose());
   return { providers, running };
 }
@@ -29,9 +33,19 @@ function zoneInTheNight(): string {
   throw new Error('no zone found');
 }
 
-describe('pacing', () => {
+// The counter lives in memory (PGlite: one process), in PostgreSQL, or in Redis when configured.
+const pacingStores: Array<[string, DatabaseKind, Record<string, string>]> = [
+  ['memory', 'pglite', {}],
+  ['redis', 'pglite', { REDIS_URL: 'redis://127.0.0.1:6379' }],
+  ...(databaseKinds.includes('postgres')
+    ? [['postgres', 'postgres', {}] as [string, DatabaseKind, Record<string, string>]]
+    : []),
+];
+
+describe.each(pacingStores)('pacing with the %s store', (store, kind, storeEnv) => {
   it('sends at most SMS_SEGMENTS_PER_SECOND segments per second from one sender', async () => {
-    const { providers, running } = await start({ SMS_SEGMENTS_PER_SECOND: '2' });
+    const { providers, running } = await start({ SMS_SEGMENTS_PER_SECOND: '2', ...storeEnv }, kind);
+    expect(running.logs.text()).toContain(`"pacing":"${store}"`);
     for (let i = 0; i < 6; i++) {
       await running.service.channels.enqueue({
         dedupeKey: `pace:${i}`,
@@ -49,7 +63,7 @@ describe('pacing', () => {
   });
 
   it('counts a multi-segment message as that many segments', async () => {
-    const { providers, running } = await start({ SMS_SEGMENTS_PER_SECOND: '3' });
+    const { providers, running } = await start({ SMS_SEGMENTS_PER_SECOND: '3', ...storeEnv }, kind);
     const long = 'word '.repeat(60); // 300 GSM-7 characters: 2 segments
     for (let i = 0; i < 3; i++) {
       await running.service.channels.enqueue({
