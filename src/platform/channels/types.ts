@@ -105,6 +105,19 @@ export function isNetworkError(error: unknown): boolean {
   );
 }
 
+/**
+ * A call that got no answer from the provider (reset, refused, timed out): always worth retrying.
+ * The provider may still have acted on it, which is why the outbox reconciles before a retry.
+ */
+export function unreachable(provider: string, error: unknown, networkError: unknown = error): ProviderError {
+  const code = isNetworkError(networkError) ? (networkError as { code: string }).code : undefined;
+  return new ProviderError(`${provider} unreachable: ${(error as Error).message}`, {
+    permanent: false,
+    cause: error,
+    ...(code ? { code } : {}),
+  });
+}
+
 /** `Retry-After` as seconds or an HTTP date, in milliseconds from now. */
 export function parseRetryAfter(
   value: string | number | undefined | null,

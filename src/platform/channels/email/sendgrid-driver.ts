@@ -5,13 +5,13 @@
 import sendgridClient from '@sendgrid/client';
 import sendgridMail from '@sendgrid/mail';
 import type { Config } from '../../../config.ts';
-import type { EmailContent } from '../types.ts';
 import {
   type ChannelDriver,
-  isNetworkError,
+  type EmailContent,
   isTransientStatus,
   ProviderError,
   parseRetryAfter,
+  unreachable,
 } from '../types.ts';
 
 // The packages export a shared default instance; the classes hang off it (typed only as `export =`).
@@ -28,11 +28,7 @@ export function sendgridError(error: unknown): ProviderError {
       ? ((error as { code: number }).code as number)
       : undefined;
   if (status === undefined) {
-    return new ProviderError(`SendGrid unreachable: ${(error as Error).message}`, {
-      permanent: false,
-      cause: error,
-      ...(isNetworkError(error) ? { code: (error as { code: string }).code } : {}),
-    });
+    return unreachable('SendGrid', error);
   }
   const body = response?.body as { errors?: Array<{ message?: string; field?: string | null }> } | undefined;
   const detail = body?.errors?.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message)).join('; ');

@@ -5,10 +5,10 @@ import { WebClient } from '@slack/web-api';
 import type { Config } from '../../../config.ts';
 import {
   type ChannelDriver,
-  isNetworkError,
   ProviderError,
   parseRetryAfter,
   type SlackContent,
+  unreachable,
 } from '../types.ts';
 
 type SlackConfig = Extract<Config['channels']['slack'], { driver: 'slack' }>;
@@ -59,11 +59,7 @@ export function slackError(error: unknown): ProviderError {
       retryAfterMs: parseRetryAfter((e as { headers?: Record<string, string> }).headers?.['retry-after']),
     });
   }
-  return new ProviderError(`Slack unreachable: ${(error as Error).message}`, {
-    permanent: false,
-    cause: error,
-    ...(isNetworkError(e.original) ? { code: (e.original as { code: string }).code } : {}),
-  });
+  return unreachable('Slack', error, e.original);
 }
 
 export function createSlackDriver(config: SlackConfig, options: { timeoutMs: number }): ChannelDriver {

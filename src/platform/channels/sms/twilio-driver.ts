@@ -6,7 +6,7 @@ import twilio from 'twilio';
 import type TwilioRequestClient from 'twilio/lib/base/RequestClient.js';
 import type { Config } from '../../../config.ts';
 import type { OutboxRow } from '../schema.ts';
-import { type ChannelDriver, isNetworkError, ProviderError, parseRetryAfter } from '../types.ts';
+import { type ChannelDriver, ProviderError, parseRetryAfter, unreachable } from '../types.ts';
 
 type TwilioSmsConfig = Extract<Config['channels']['sms'], { driver: 'twilio' }>;
 
@@ -51,11 +51,7 @@ class RoutedRequestClient extends twilio.RequestClient {
   override async request<TData>(opts: TwilioRequestClient.RequestOptions<TData>) {
     const uri = opts.uri.replace(/^https:\/\/[a-z0-9.-]*\.twilio\.com/, this.#baseUrl);
     const response = await super.request<TData>({ ...opts, uri }).catch((error: unknown) => {
-      throw new ProviderError(`Twilio unreachable: ${(error as Error).message}`, {
-        permanent: false,
-        cause: error,
-        ...(isNetworkError(error) ? { code: (error as { code: string }).code } : {}),
-      });
+      throw unreachable('Twilio', error);
     });
     if (response.statusCode >= 400)
       throw twilioErrorFromResponse(response.statusCode, response.body, response.headers ?? {});
