@@ -2,12 +2,14 @@
 // operator can act on. When another process holds the embedded database, it asks that process's
 // HTTP API instead of touching the files.
 import type { Config } from '../config.ts';
+import { createProviderDrivers } from './channels/drivers.ts';
+import { CHANNELS, type Drivers } from './channels/types.ts';
 import { type Database, openDatabase } from './db/database.ts';
 import { DataDirLockedError } from './db/lockfile.ts';
 import { migrationStatus } from './db/migrate.ts';
 import { errorMessage } from './errors.ts';
 import type { ComponentStatus } from './health.ts';
-import type { Logger } from './log.ts';
+import { type Logger, scrubText } from './log.ts';
 
 export interface DoctorFinding {
   component: string;
@@ -21,6 +23,8 @@ export interface DoctorDependencies {
   fetch?: typeof fetch;
   /** Reaches Redis; injected so the check does not need a client here. */
   pingRedis?: (url: string) => Promise<void>;
+  /** The configured providers' drivers; built from config when absent. */
+  providers?: Partial<Drivers>;
 }
 
 export async function runDoctor(deps: DoctorDependencies): Promise<DoctorFinding[]> {
@@ -53,7 +57,32 @@ export async function runDoctor(deps: DoctorDependencies): Promise<DoctorFinding
       });
     }
   }
+  findings.push(...(await channelFindings(deps.providers ?? createProviderDrivers(config))));
   return findings;
+}
+
+/** Each channel: its provider's answer to our credentials, or a plain note that it is a sandbox. */
+async function channelFindings(providers: Partial<Drivers>): Promise<DoctorFinding[]> {
+  return Promise.all(
+    CHANNELS.map(async (channel) => {
+      const driver = providers[channel];
+      if (!driver)
+        return {
+          component: `${channel} (sandbox)`,
+          ok: true,
+          detail: 'no credentials set: messages stay on this machine',
+        };
+      try {
+        return { component: `${channel} (${driver.name})`, ok: true, detail: await driver.verify() };
+      } catch (error) {
+        return {
+          component: `${channel} (${driver.name})`,
+          ok: false,
+          detail: scrubText(errorMessage(error)),
+        };
+      }
+    }),
+  );
 }
 
 async function databaseFindings(db: Database): Promise<DoctorFinding[]> {

@@ -154,7 +154,8 @@ export async function startFakeSendGrid(options: SendGridOptions): Promise<FakeS
   const { apiKey } = options;
   const sentMessages: SendGridSentMessage[] = [];
 
-  const send = (req: RecordedRequest): FakeResponse => {
+  /** The key check every endpoint shares: undefined when the request may proceed. */
+  const refuse = (req: RecordedRequest): FakeResponse | undefined => {
     const auth = String(req.headers.authorization ?? '');
     if (!auth) {
       return sendGridError(401, [{ message: 'authorization required', field: null, help: null }]);
@@ -172,6 +173,12 @@ export async function startFakeSendGrid(options: SendGridOptions): Promise<FakeS
         },
       ]);
     }
+    return undefined;
+  };
+
+  const send = (req: RecordedRequest): FakeResponse => {
+    const refused = refuse(req);
+    if (refused) return refused;
     const body = req.json;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       return sendGridError(400, [{ message: 'Bad Request', field: null, help: null }]);
@@ -208,6 +215,12 @@ export async function startFakeSendGrid(options: SendGridOptions): Promise<FakeS
 
   const base = await startHttpFake((req) => {
     if (req.path === SEND_PATH && req.method === 'POST') return send(req);
+    // GET /v3/scopes: the permissions of the key, as `switchboard doctor` checks them.
+    if (req.path === '/v3/scopes' && req.method === 'GET') {
+      return (
+        refuse(req) ?? { status: 200, body: { scopes: ['mail.send', 'scopes.read', 'user.profile.read'] } }
+      );
+    }
     return sendGridError(404, [{ message: 'resource not found', field: null, help: null }]);
   });
 

@@ -88,6 +88,7 @@ export interface FakeTwilio extends HttpFake {
   statusCallback(sid: string): { url: string; params: Record<string, string>; signature: string };
 }
 
+const ACCOUNT = /^\/2010-04-01\/Accounts\/([^/]+)\.json$/;
 const MESSAGES = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/;
 const MESSAGE = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\/([^/]+)\.json$/;
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -306,6 +307,20 @@ export async function startFakeTwilio(options: {
   };
 
   const base = await startHttpFake((req) => {
+    const account = ACCOUNT.exec(req.path);
+    if (account && req.method === 'GET') {
+      if (!authorized(req) || account[1] !== accountSid) return twilioError(401, 20003, 'Authenticate');
+      return {
+        status: 200,
+        body: {
+          sid: accountSid,
+          friendly_name: 'Switchboard test account',
+          status: 'active',
+          type: 'Full',
+          date_created: rfc2822(new Date()),
+        },
+      };
+    }
     const collection = MESSAGES.exec(req.path);
     const single = MESSAGE.exec(req.path);
     if (!collection && !single) return notFound(req);

@@ -55,7 +55,7 @@ const SWEEP_CRON = '* * * * *';
 
 export function createChannels(deps: ChannelsDeps): Channels {
   const { config, db, jobs, log, metrics } = deps;
-  const drivers: Drivers = { ...createDrivers(config, db, log), ...deps.drivers };
+  const drivers: Drivers = { ...createDrivers(config, db), ...deps.drivers };
   const driverNames = { sms: drivers.sms.name, email: drivers.email.name, slack: drivers.slack.name };
   const templates: TemplateRegistry = {};
   const inboundHandlers: InboundSmsHandler[] = [];

@@ -43,6 +43,8 @@ export interface ChannelDriver {
    * that matches (the outbox skips those another row already owns); empty: not found, send it.
    */
   findSent?(message: OutboxRow, since: Date): Promise<SendResult[]>;
+  /** Checks the credentials against the provider (for `switchboard doctor`); resolves with a detail. */
+  verify(): Promise<string>;
 }
 
 export type Drivers = Record<Channel, ChannelDriver>;

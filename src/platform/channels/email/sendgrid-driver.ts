@@ -51,6 +51,17 @@ export function createSendGridDriver(config: SendGridConfig, options: { timeoutM
   return {
     name: 'sendgrid',
     channel: 'email',
+    async verify() {
+      let scopes: string[];
+      try {
+        const [, body] = await client.request({ method: 'GET', url: '/v3/scopes' });
+        scopes = (body as { scopes?: string[] }).scopes ?? [];
+      } catch (error) {
+        throw sendgridError(error);
+      }
+      if (!scopes.includes('mail.send')) throw new Error('the API key lacks the Mail Send permission');
+      return `the API key may send mail as ${config.from.email}`;
+    },
     async send(message) {
       const content = message.content as unknown as EmailContent;
       try {

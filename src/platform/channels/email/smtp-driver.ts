@@ -35,6 +35,14 @@ export function createSmtpDriver(config: SmtpConfig, options: { timeoutMs: numbe
   return {
     name: 'smtp',
     channel: 'email',
+    async verify() {
+      try {
+        await transport.verify();
+      } catch (error) {
+        throw smtpError(error);
+      }
+      return `the server accepts the connection and login; sending as ${config.from.email}`;
+    },
     async send(message) {
       const content = message.content as unknown as EmailContent;
       try {

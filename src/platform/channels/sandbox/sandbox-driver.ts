@@ -23,6 +23,9 @@ export function createSandboxDriver(channel: Channel, db: Database): ChannelDriv
         .returning({ id: sandboxMessages.id });
       return { providerId: `sandbox-${row?.id}`, status: 'delivered' };
     },
+    async verify() {
+      return 'sandbox: no credentials set, nothing leaves this machine';
+    },
     async findSent(message) {
       const rows = await db.query<{ id: string }>(
         'select id from sandbox_messages where outbox_id = $1 limit 1',

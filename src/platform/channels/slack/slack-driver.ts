@@ -72,6 +72,14 @@ export function createSlackDriver(config: SlackConfig, options: { timeoutMs: num
   return {
     name: 'slack',
     channel: 'slack',
+    async verify() {
+      try {
+        const auth = await client.auth.test();
+        return `bot ${auth.user} in workspace ${auth.team}`;
+      } catch (error) {
+        throw slackError(error);
+      }
+    },
     async send(message) {
       const content = message.content as unknown as SlackContent;
       try {

@@ -81,6 +81,11 @@ export function createTwilioDriver(
       });
       return { providerId: created.sid };
     },
+    async verify() {
+      const account = await client.api.v2010.accounts(config.accountSid).fetch();
+      if (account.status !== 'active') throw new Error(`the Twilio account is ${account.status}`);
+      return `account "${account.friendlyName}" is active; sending as ${config.from ?? config.messagingServiceSid}`;
+    },
     /**
      * Twilio takes no idempotency key, but lists what was sent: a message to this number with this
      * body, created since the earlier attempt began, is the one we failed to record. Newest first,
