@@ -341,6 +341,28 @@ describe.each(databaseKinds)('outbox on %s', (kind) => {
       expect(providers.slack.requests.some((r) => r.path === '/api/conversations.open')).toBe(true);
     });
 
+    it('does not post twice when Slack took the message but the answer was lost, in a channel or a thread', async () => {
+      const parent = providers.slack.seedMessage('C0GENERAL01', {
+        text: 'Credit request: https://looker.example.com/looks/1',
+      });
+      const isPost = (r: { path: string }) => r.path === '/api/chat.postMessage';
+      for (const [name, content] of [
+        ['plain', { text: `Lost answer ${counter}` }],
+        ['thread', { text: `Approved, $4,948.80, exceptions ${counter}`, threadTs: parent }],
+      ] as const) {
+        providers.slack.inject({ match: isPost, reset: true, afterProcessing: true });
+        const result = await service().channels.enqueue({
+          dedupeKey: key(`slack-lost-${name}`),
+          channel: 'slack',
+          to: 'C0GENERAL01',
+          content,
+        });
+        expect((await settled(result.id)).status).toBe('sent');
+        expect(providers.slack.postedMessages.filter((m) => m.text === content.text)).toHaveLength(1);
+      }
+      expect(providers.slack.requests.some((r) => r.path === '/api/conversations.replies')).toBe(true);
+    });
+
     it('fails at once when the channel does not exist, retries a rate limit', async () => {
       providers.slack.failWith('channel_not_found', { method: 'chat.postMessage' });
       const missing = await service().channels.enqueue({

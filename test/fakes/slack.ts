@@ -293,6 +293,19 @@ export async function startFakeSlack(options: {
         ...(next ? { response_metadata: { next_cursor: encodeCursor(next.ts) } } : {}),
       });
     },
+    // A thread: the parent and its replies, oldest first (Slack pages these too; one page is enough here).
+    'conversations.replies': (args) => {
+      const channel = resolveChannel(args.channel);
+      if (!channel) return fail('channel_not_found');
+      const parent = str(args.ts);
+      if (!parent) return fail('invalid_arguments');
+      const oldest = Number(str(args.oldest) ?? 0);
+      const thread = (messages.get(channel.id) ?? []).filter(
+        (m) => (m.ts === parent || m.thread_ts === parent) && (m.ts === parent || tsValue(m.ts) > oldest),
+      );
+      if (!thread.some((m) => m.ts === parent)) return fail('thread_not_found');
+      return ok({ messages: thread, has_more: false });
+    },
   };
 
   const base = await startHttpFake((req) => {

@@ -54,17 +54,25 @@ export async function deliverMessage(
   // An earlier attempt may have reached the provider although we never recorded it (the process
   // died, or the answer was lost to a timeout or a reset): ask before sending again.
   if (previousAttemptAt && driver.findSent) {
-    const found = await unclaimed(
-      deps.db,
-      row.id,
-      driver.name,
-      await driver.findSent(row, previousAttemptAt),
-    );
+    let matches: SendResult[] = [];
+    try {
+      matches = await driver.findSent(row, previousAttemptAt);
+    } catch (error) {
+      if (!(error instanceof ProviderError)) throw error;
+      // Cannot ask now: try again later rather than risk a duplicate...
+      if (!error.permanent) return handleProviderError(deps, row, driver.name, error, context);
+      // ...unless we never can (a missing read scope): then sending is the only way forward.
+      context.log.warn(
+        { outboxId: row.id, code: error.code },
+        'cannot read back what the provider sent; sending again',
+      );
+    }
+    const found = await unclaimed(deps.db, row.id, driver.name, matches);
     if (found) {
       await recordSent(deps, row, driver.name, found);
       context.log.info(
         { outboxId: row.id, providerId: found.providerId },
-        'found a message sent before a crash; not sending again',
+        'an earlier attempt went out after all; not sending again',
       );
       return 'reconciled';
     }

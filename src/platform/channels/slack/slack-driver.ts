@@ -69,6 +69,18 @@ export function createSlackDriver(config: SlackConfig, options: { timeoutMs: num
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
   });
+  // Who we post as, to recognise our own messages when reading history back.
+  let botUserId: Promise<string | undefined> | undefined;
+  const me = () => {
+    botUserId ??= client.auth.test().then((auth) => auth.user_id);
+    return botUserId;
+  };
+  const resolveChannel = async (recipient: string) => {
+    if (!/^[UW]/.test(recipient)) return recipient;
+    const opened = await client.conversations.open({ users: recipient });
+    return opened.channel?.id ?? recipient;
+  };
+
   return {
     name: 'slack',
     channel: 'slack',
@@ -83,11 +95,7 @@ export function createSlackDriver(config: SlackConfig, options: { timeoutMs: num
     async send(message) {
       const content = message.content as unknown as SlackContent;
       try {
-        let channel = message.recipient;
-        if (/^[UW]/.test(channel)) {
-          const opened = await client.conversations.open({ users: channel });
-          channel = opened.channel?.id ?? channel;
-        }
+        const channel = await resolveChannel(message.recipient);
         const posted = await client.chat.postMessage({
           channel,
           text: content.text,
@@ -95,6 +103,29 @@ export function createSlackDriver(config: SlackConfig, options: { timeoutMs: num
           ...(content.blocks ? { blocks: content.blocks as never } : {}),
         });
         return { providerId: `${posted.channel}:${posted.ts}` };
+      } catch (error) {
+        throw slackError(error);
+      }
+    },
+    /**
+     * Slack takes no idempotency key, but its history shows what we posted: a message of ours with
+     * this text, in this channel or thread, since the earlier attempt began.
+     */
+    async findSent(message, since) {
+      const content = message.content as unknown as SlackContent;
+      try {
+        const channel = await resolveChannel(message.recipient);
+        const oldest = (since.getTime() / 1000 - 60).toFixed(6);
+        const page = content.threadTs
+          ? await client.conversations.replies({ channel, ts: content.threadTs, oldest, limit: 200 })
+          : await client.conversations.history({ channel, oldest, limit: 200 });
+        const self = await me();
+        return (page.messages ?? [])
+          .filter(
+            (m) =>
+              m.text === content.text && m.ts !== content.threadTs && (m.user === self || Boolean(m.bot_id)),
+          )
+          .map((m) => ({ providerId: `${channel}:${m.ts}` }));
       } catch (error) {
         throw slackError(error);
       }
