@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from '../../config.ts';
 import type { Database } from '../db/database.ts';
-import type { Tx } from '../db/transaction.ts';
+import { type Tx, withTransaction } from '../db/transaction.ts';
 import { adminGuard } from '../http/admin-auth.ts';
 import type { JobSystem } from '../jobs/job-system.ts';
 import type { Logger } from '../log.ts';
@@ -32,8 +32,14 @@ export interface Channels {
   registerTemplates(templates: TemplateRegistry): void;
   /** Receives inbound SMS that are not opt-out, opt-in or help keywords. */
   onInboundSms(handler: InboundSmsHandler): void;
-  /** Handles an inbound SMS (from a webhook or the sandbox). */
-  receiveSms(message: InboundSms): Promise<InboundAction>;
+  /**
+   * Handles an inbound SMS (from a webhook or the sandbox) in one transaction with `receipt`, which
+   * records it as received (returning false for one seen before: then nothing happens).
+   */
+  receiveSms(
+    message: InboundSms,
+    receipt?: (tx: Tx) => Promise<boolean>,
+  ): Promise<InboundAction | 'duplicate'>;
   /** Starts the delivery workers and the sweep (worker processes). */
   startWorkers(): Promise<void>;
   registerRoutes(app: FastifyInstance): void;
@@ -62,11 +68,12 @@ export function createChannels(deps: ChannelsDeps): Channels {
   const pacer = createPacer({ perSecond: config.sms.segmentsPerSecond, db, redis: deps.redis });
   const enqueueDeps = { db, jobs, config, templates, metrics };
   const enqueue = (input: EnqueueInput, tx?: Tx) => enqueueMessage(enqueueDeps, input, tx);
-  const receiveSms = (message: InboundSms) =>
-    handleInboundSms(
-      { db: db.orm, enqueue, config, handlers: inboundHandlers, log: log.child({ inbound: 'sms' }) },
-      message,
-    );
+  const inboundLog = log.child({ inbound: 'sms' });
+  const receiveSms = (message: InboundSms, receipt?: (tx: Tx) => Promise<boolean>) =>
+    withTransaction(db, async (tx): Promise<InboundAction | 'duplicate'> => {
+      if (receipt && !(await receipt(tx))) return 'duplicate';
+      return handleInboundSms({ tx, enqueue, config, handlers: inboundHandlers, log: inboundLog }, message);
+    });
 
   log.info({ channels: driverNames, pacing: pacer.store }, 'channel drivers');
   for (const [channel, name] of Object.entries(driverNames)) {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Database } from '../../db/database.ts';
 import { AppError, invalidInput } from '../../errors.ts';
 import type { Guard } from '../../http/admin-auth.ts';
-import type { InboundAction, InboundSms } from '../inbound.ts';
+import type { Channels } from '../channels.ts';
 import { sandboxMessages } from '../schema.ts';
 import { normalizePhone } from '../sms/phone.ts';
 import { CHANNELS, type Channel } from '../types.ts';
@@ -19,7 +19,7 @@ export interface SandboxRouteDeps {
   /** The number inbound texts are addressed to (the sandbox "from" number). */
   smsNumber: string;
   defaultRegion: string | undefined;
-  receiveSms: (message: InboundSms) => Promise<InboundAction>;
+  receiveSms: Channels['receiveSms'];
 }
 
 export function registerSandboxRoutes(app: FastifyInstance, deps: SandboxRouteDeps) {

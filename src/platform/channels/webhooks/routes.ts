@@ -6,7 +6,7 @@ import type { Database } from '../../db/database.ts';
 import { AppError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { Metrics } from '../../metrics.ts';
-import type { InboundAction, InboundSms } from '../inbound.ts';
+import type { Channels } from '../channels.ts';
 import { normalizePhone } from '../sms/phone.ts';
 import { firstSighting } from '../webhook-events.ts';
 import { createSendGridVerifier } from './sendgrid-signature.ts';
@@ -18,7 +18,7 @@ export interface WebhookDeps {
   db: Database;
   log: Logger;
   metrics: Metrics;
-  receiveSms: (message: InboundSms) => Promise<InboundAction>;
+  receiveSms: Channels['receiveSms'];
 }
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
@@ -65,20 +65,25 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookDeps): 
       if (!sid || !body.From || body.Body === undefined) {
         reject('twilio', 'inbound', new AppError('invalid_input', 'MessageSid, From and Body are required'));
       }
-      if (!(await firstSighting(deps.db.orm, 'twilio-sms', twilioEventId(request, sid as string)))) {
+      const from = normalizePhone(body.From as string);
+      // Recorded as received in the same transaction that handles it: a failure leaves it unrecorded,
+      // so Twilio's retry is processed, while a replay of a handled message changes nothing.
+      const action = await deps.receiveSms(
+        {
+          from: from.ok ? from.e164 : (body.From as string),
+          to: body.To ?? '',
+          body: body.Body as string,
+          providerId: sid as string,
+        },
+        (tx) => firstSighting(tx, 'twilio-sms', twilioEventId(request, sid as string)),
+      );
+      if (action === 'duplicate') {
         reject(
           'twilio',
           'inbound',
           new AppError('forbidden', 'Replayed request: this message was already received'),
         );
       }
-      const from = normalizePhone(body.From as string);
-      const action = await deps.receiveSms({
-        from: from.ok ? from.e164 : (body.From as string),
-        to: body.To ?? '',
-        body: body.Body as string,
-        providerId: sid as string,
-      });
       metrics.webhookEvents.inc({ provider: 'twilio', kind: 'inbound', outcome: 'processed' });
       request.log.info({ providerId: sid, action }, 'inbound SMS');
       return reply.type('text/xml').send(EMPTY_TWIML);
