@@ -55,18 +55,16 @@ describe.runIf(databaseKinds.includes('postgres'))('two worker processes on one 
     // time, as a caller should: the pool has five connections and a five-second wait for one.
     for (let start = 0; start < n; start += 10) {
       await Promise.all(
-        numbers
-          .slice(start, start + 10)
-          .flatMap((to, offset) =>
-            [0, 1].map(() =>
-              api.service.channels.enqueue({
-                dedupeKey: `multi:${start + offset}`,
-                channel: 'sms',
-                to,
-                content: { body: `message ${start + offset}` },
-              }),
-            ),
+        numbers.slice(start, start + 10).flatMap((to, offset) =>
+          [0, 1].map(() =>
+            api.service.channels.enqueue({
+              dedupeKey: `multi:${start + offset}`,
+              channel: 'sms',
+              to,
+              content: { body: `message ${start + offset}` },
+            }),
           ),
+        ),
       );
     }
     await waitFor(

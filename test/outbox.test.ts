@@ -14,7 +14,10 @@ describe.each(databaseKinds)('outbox on %s', (kind) => {
   let providers: Providers;
   let running: TestService;
   const service = () => running.service;
-  const settled = (id: string, statuses = ['sent', 'delivered', 'failed', 'suppressed', 'undelivered']) =>
+  const settled = (
+    id: string,
+    statuses = ['sent', 'delivered', 'failed', 'suppressed', 'undelivered', 'cancelled'],
+  ) =>
     waitFor(
       `message ${id} to settle`,
       async () => {
@@ -380,6 +383,72 @@ describe.each(databaseKinds)('outbox on %s', (kind) => {
         content: { text: 'later' },
       });
       expect(await settled(limited.id)).toMatchObject({ status: 'sent', attempts: 2 });
+    });
+  });
+
+  describe('bulk enqueue and preconditions', () => {
+    it('queues many at once: each input gets its result, bad ones rejected with reasons', async () => {
+      const existingKey = key('bulk-existing');
+      await service().channels.enqueue({
+        dedupeKey: existingKey,
+        channel: 'email',
+        to: 'old@example.com',
+        content: { subject: 's', text: 't' },
+      });
+      const suppressedPhone = nextPhone();
+      await service().db.query("insert into sms_suppressions (phone, reason) values ($1, 'manual')", [
+        suppressedPhone,
+      ]);
+      const fresh = key('bulk-fresh');
+      const results = await service().channels.enqueueMany([
+        { dedupeKey: fresh, channel: 'email', to: 'new@example.com', content: { subject: 's', text: 't' } },
+        { dedupeKey: fresh, channel: 'email', to: 'new@example.com', content: { subject: 's', text: 't' } },
+        {
+          dedupeKey: existingKey,
+          channel: 'email',
+          to: 'old@example.com',
+          content: { subject: 's', text: 't' },
+        },
+        { dedupeKey: key('bulk-bad'), channel: 'sms', to: 'not a phone', content: { body: 'x' } },
+        { dedupeKey: key('bulk-suppressed'), channel: 'sms', to: suppressedPhone, content: { body: 'x' } },
+      ]);
+      expect(results[0]).toMatchObject({ created: true, status: 'queued' });
+      expect(results[1]).toMatchObject({ created: false, id: (results[0] as { id: string }).id });
+      expect(results[2]).toMatchObject({ created: false });
+      expect(results[3]).toMatchObject({ rejected: [{ field: 'to' }] });
+      expect(results[4]).toMatchObject({ created: true, status: 'suppressed' });
+      await settled((results[0] as { id: string }).id);
+      expect(
+        providers.sendgrid.sentMessages.filter((m) => m.recipients.includes('new@example.com')),
+      ).toHaveLength(1);
+    });
+
+    it('cancels a message whose precondition fails when its turn comes', async () => {
+      let wanted = true;
+      service().channels.registerPrecondition(`test.wanted.${kind}`, async (meta) =>
+        wanted ? null : `no longer wanted: ${meta.thing}`,
+      );
+      const meta = { precondition: `test.wanted.${kind}`, thing: 'INV-9' };
+      const later = await service().channels.enqueue({
+        dedupeKey: key('pre-cancel'),
+        channel: 'email',
+        to: 'pre@example.com',
+        content: { subject: 's', text: 't' },
+        sendAfter: new Date(Date.now() + 800),
+        meta,
+      });
+      wanted = false;
+      const done = await settled(later.id, ['cancelled', 'sent']);
+      expect(done).toMatchObject({ status: 'cancelled', last_error: 'no longer wanted: INV-9' });
+      wanted = true;
+      const now = await service().channels.enqueue({
+        dedupeKey: key('pre-send'),
+        channel: 'email',
+        to: 'pre@example.com',
+        content: { subject: 's', text: 't' },
+        meta,
+      });
+      expect((await settled(now.id, ['cancelled', 'sent'])).status).toBe('sent');
     });
   });
 

@@ -12,8 +12,14 @@ import type { Metrics } from '../metrics.ts';
 import type { TemplateRegistry } from './content.ts';
 import { createDrivers } from './drivers.ts';
 import { handleInboundSms, type InboundAction, type InboundSms, type InboundSmsHandler } from './inbound.ts';
-import { deliverMessage } from './outbox/deliver.ts';
-import { type EnqueueInput, type EnqueueResult, enqueueMessage } from './outbox/enqueue.ts';
+import { deliverMessage, type Precondition } from './outbox/deliver.ts';
+import {
+  type BulkEnqueueResult,
+  type EnqueueInput,
+  type EnqueueResult,
+  enqueueMessage,
+  enqueueMessages,
+} from './outbox/enqueue.ts';
 import type { OutboxJobs } from './outbox/jobs.ts';
 import { registerOutboxRoutes } from './outbox/routes.ts';
 import { findStranded } from './outbox/store.ts';
@@ -28,6 +34,13 @@ export interface Channels {
   readonly drivers: Drivers;
   /** Queues a message (in `tx` when given); see EnqueueInput. */
   enqueue(input: EnqueueInput, tx?: Tx): Promise<EnqueueResult>;
+  /** Queues many messages in a few statements; one result per input, invalid ones rejected with reasons. */
+  enqueueMany(inputs: EnqueueInput[], tx?: Tx): Promise<BulkEnqueueResult[]>;
+  /**
+   * Registers a check the outbox runs just before sending a message whose `meta.precondition` names
+   * it: it returns null to send, or the reason not to (the message ends `cancelled`).
+   */
+  registerPrecondition(name: string, check: Precondition): void;
   /** Adds templates apps can name in `enqueue({ template, data })`. */
   registerTemplates(templates: TemplateRegistry): void;
   /** Receives inbound SMS that are not opt-out, opt-in or help keywords. */
@@ -68,6 +81,7 @@ export function createChannels(deps: ChannelsDeps): Channels {
   const pacer = createPacer({ perSecond: config.sms.segmentsPerSecond, db, redis: deps.redis });
   const enqueueDeps = { db, jobs, config, templates, metrics };
   const enqueue = (input: EnqueueInput, tx?: Tx) => enqueueMessage(enqueueDeps, input, tx);
+  const preconditions = new Map<string, Precondition>();
   const inboundLog = log.child({ inbound: 'sms' });
   const receiveSms = (message: InboundSms, receipt?: (tx: Tx) => Promise<boolean>) =>
     withTransaction(db, async (tx): Promise<InboundAction | 'duplicate'> => {
@@ -82,7 +96,11 @@ export function createChannels(deps: ChannelsDeps): Channels {
   }
 
   jobs.work('outbox.deliver', async ({ id }, context) => {
-    const outcome = await deliverMessage({ db, jobs, drivers, pacer, metrics, config }, id, context);
+    const outcome = await deliverMessage(
+      { db, jobs, drivers, pacer, metrics, config, preconditions },
+      id,
+      context,
+    );
     return { outcome };
   });
   jobs.work('outbox.sweep', async () => {
@@ -96,6 +114,11 @@ export function createChannels(deps: ChannelsDeps): Channels {
     driverNames,
     drivers,
     enqueue,
+    enqueueMany: (inputs, tx) => enqueueMessages(enqueueDeps, inputs, tx),
+    registerPrecondition(name, check) {
+      if (preconditions.has(name)) throw new Error(`Precondition "${name}" is registered twice`);
+      preconditions.set(name, check);
+    },
     registerTemplates(more) {
       for (const name of Object.keys(more)) {
         if (templates[name]) throw new Error(`Template "${name}" is registered twice`);

@@ -48,6 +48,7 @@ export const outboxMessages = pgTable(
   ],
 );
 
+/** `cancelled`: a precondition said the message was no longer wanted when its turn came. */
 export const OUTBOX_STATUSES = [
   'queued',
   'sending',
@@ -56,6 +57,7 @@ export const OUTBOX_STATUSES = [
   'undelivered',
   'failed',
   'suppressed',
+  'cancelled',
 ] as const;
 export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
 export type OutboxRow = typeof outboxMessages.$inferSelect;

@@ -127,11 +127,34 @@ export class JobSystem<D extends JobDefinitions> {
     return this.boss.send(name, parsed.data as object, {
       ...(options.singletonKey ? { singletonKey: options.singletonKey } : {}),
       ...(options.startAfter ? { startAfter: options.startAfter } : {}),
-      // The query-result type of the generic Orm is opaque to pg-boss; both drivers return { rows }.
-      ...(options.tx
-        ? { db: fromDrizzle(options.tx as unknown as Parameters<typeof fromDrizzle>[0], sql) }
-        : {}),
+      ...(options.tx ? { db: drizzleAdapter(options.tx) } : {}),
     });
+  }
+
+  /**
+   * Enqueues many jobs of one queue in one statement (inside the caller's transaction with `tx`).
+   * For bulk producers such as a scan that queues thousands of messages at once.
+   */
+  async insert<N extends JobName<D>>(
+    name: N,
+    items: Array<{ payload: JobInput<D, N>; singletonKey?: string; startAfter?: Date }>,
+    options: { tx?: Tx } = {},
+  ): Promise<void> {
+    if (items.length === 0) return;
+    const schema = this.#definition(name).schema;
+    const jobs = items.map((item) => {
+      const parsed = schema.safeParse(item.payload);
+      if (!parsed.success)
+        throw new Error(
+          `Invalid payload for job "${name}": ${parsed.error.issues.map((i) => i.message).join('; ')}`,
+        );
+      return {
+        data: parsed.data as object,
+        ...(item.singletonKey ? { singletonKey: item.singletonKey } : {}),
+        ...(item.startAfter ? { startAfter: item.startAfter } : {}),
+      };
+    });
+    await this.boss.insert(name, jobs, options.tx ? { db: drizzleAdapter(options.tx) } : {});
   }
 
   /** A recurring job on a cron expression (5 fields, minute first) in a time zone (default UTC). */
@@ -288,6 +311,10 @@ export class JobSystem<D extends JobDefinitions> {
     );
   }
 }
+
+/** pg-boss statements inside a drizzle transaction. The generic Orm's result type is opaque to
+ * pg-boss; both drivers return `{ rows }`. */
+const drizzleAdapter = (tx: Tx) => fromDrizzle(tx as unknown as Parameters<typeof fromDrizzle>[0], sql);
 
 function isObject(value: unknown): value is object {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -5,7 +5,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Config } from '../../../config.ts';
 import type { Database } from '../../db/database.ts';
-import { withTransaction } from '../../db/transaction.ts';
+import { type Tx, withTransaction } from '../../db/transaction.ts';
 import { errorMessage } from '../../errors.ts';
 import type { JobContext, JobSystem } from '../../jobs/job-system.ts';
 import { scrubText } from '../../log.ts';
@@ -17,6 +17,12 @@ import { isSuppressed, suppress } from '../suppression.ts';
 import { type Drivers, ProviderError, type SendResult } from '../types.ts';
 import type { OutboxJobs } from './jobs.ts';
 
+/**
+ * Whether a message may still go out, checked in the transaction that claims it: null to send, or
+ * the reason not to. E.g. an invoice alert is pointless once the invoice left review.
+ */
+export type Precondition = (meta: Record<string, unknown>, tx: Tx) => Promise<string | null>;
+
 export interface DeliverDeps {
   db: Database;
   jobs: JobSystem<OutboxJobs>;
@@ -24,6 +30,7 @@ export interface DeliverDeps {
   pacer: SendPacer;
   metrics: Metrics;
   config: Pick<Config, 'outbox' | 'sms'>;
+  preconditions?: ReadonlyMap<string, Precondition>;
   now?: () => Date;
   /** Randomness for jitter (tests pass a fixed one). */
   random?: () => number;
@@ -36,6 +43,7 @@ export type DeliveryOutcome =
   | 'not_due'
   | 'held_for_quiet_hours'
   | 'suppressed'
+  | 'cancelled'
   | 'reconciled'
   | 'retry_scheduled'
   | 'failed';
@@ -104,6 +112,15 @@ export async function deliverMessage(
   }
 }
 
+async function failedPrecondition(deps: DeliverDeps, row: OutboxRow, tx: Tx): Promise<string | null> {
+  const name = row.meta.precondition;
+  if (typeof name !== 'string') return null;
+  const check = deps.preconditions?.get(name);
+  // The app that set it is not running here: send rather than hold the message forever.
+  if (!check) return null;
+  return check(row.meta, tx);
+}
+
 /** The first match that no other outbox row has recorded as its own (identical texts to one number). */
 async function unclaimed(
   db: Database,
@@ -123,7 +140,7 @@ async function unclaimed(
 
 type Claim =
   | { kind: 'claimed'; row: OutboxRow; previousAttemptAt: Date | null }
-  | { kind: 'already_done' | 'not_due' | 'held_for_quiet_hours' | 'suppressed' | 'failed' };
+  | { kind: 'already_done' | 'not_due' | 'held_for_quiet_hours' | 'suppressed' | 'cancelled' | 'failed' };
 
 /** Locks the row, decides whether it is to be sent now, and marks the attempt. */
 async function claimForSending(deps: DeliverDeps, id: string, now: Date): Promise<Claim> {
@@ -145,6 +162,14 @@ async function claimForSending(deps: DeliverDeps, id: string, now: Date): Promis
         })
         .where(eq(outboxMessages.id, id));
       return { kind: 'suppressed' as const };
+    }
+    const reason = await failedPrecondition(deps, row, tx);
+    if (reason) {
+      await tx
+        .update(outboxMessages)
+        .set({ status: 'cancelled', lastError: reason, updatedAt: sql`now()` })
+        .where(eq(outboxMessages.id, id));
+      return { kind: 'cancelled' as const };
     }
     if (row.attempts >= deps.config.outbox.maxAttempts) {
       await tx

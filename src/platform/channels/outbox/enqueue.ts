@@ -1,7 +1,7 @@
 // The one call apps make to send anything: a row in the outbox, keyed for dedupe, written in the
 // caller's transaction together with the job that delivers it. The same key never produces a second
 // message: the unique index decides, also between concurrent callers in several processes.
-import { eq } from 'drizzle-orm';
+import { inArray } from 'drizzle-orm';
 import type { Config } from '../../../config.ts';
 import type { Database } from '../../db/database.ts';
 import { type Tx, withTransaction } from '../../db/transaction.ts';
@@ -10,10 +10,9 @@ import type { JobSystem } from '../../jobs/job-system.ts';
 import type { Metrics } from '../../metrics.ts';
 import { contentSchemas, type TemplateRegistry } from '../content.ts';
 import { normalizeRecipient } from '../recipients.ts';
-import { type OutboxStatus, outboxMessages } from '../schema.ts';
+import { type OutboxStatus, outboxMessages, smsSuppressions } from '../schema.ts';
 import { isValidZone, nextSendTime } from '../sms/quiet-hours.ts';
 import { countSegments, fitToSegments } from '../sms/segments.ts';
-import { isSuppressed } from '../suppression.ts';
 import type { Channel, ContentByChannel } from '../types.ts';
 import type { OutboxJobs } from './jobs.ts';
 
@@ -56,50 +55,118 @@ export async function enqueueMessage(
   input: EnqueueInput,
   tx?: Tx,
 ): Promise<EnqueueResult> {
-  const prepared = prepare(deps, input);
-  if (!prepared.ok) {
-    deps.metrics.outboxMessages.inc({ channel: input.channel, outcome: 'rejected' });
+  const [result] = await enqueueMessages(deps, [input], tx);
+  if (!result || 'rejected' in result) {
     throw new AppError('invalid_input', `Cannot enqueue ${input.channel} message "${input.dedupeKey}"`, {
-      details: prepared.details,
+      details: result?.rejected ?? [],
     });
   }
-  const run = async (t: Tx) => {
-    const row = prepared.row;
-    const suppressed = row.channel === 'sms' && (await isSuppressed(t, row.recipient));
-    const status: OutboxStatus = suppressed ? 'suppressed' : 'queued';
-    const [inserted] = await t
-      .insert(outboxMessages)
-      .values({
-        ...row,
-        status,
-        ...(suppressed ? { lastError: 'the recipient opted out (suppression list)' } : {}),
-      })
-      .onConflictDoNothing({ target: outboxMessages.dedupeKey })
-      .returning({ id: outboxMessages.id });
-    if (!inserted) {
-      const [existing] = await t
-        .select({ id: outboxMessages.id, status: outboxMessages.status })
-        .from(outboxMessages)
-        .where(eq(outboxMessages.dedupeKey, row.dedupeKey));
-      if (!existing) throw new Error(`dedupe key ${row.dedupeKey} conflicted but no row has it`);
-      return { id: existing.id, status: existing.status, created: false };
-    }
-    if (status === 'queued') {
-      await deps.jobs.send(
-        'outbox.deliver',
-        { id: inserted.id },
-        { tx: t, singletonKey: inserted.id, ...(row.sendAfter ? { startAfter: row.sendAfter } : {}) },
-      );
-    }
-    return { id: inserted.id, status, created: true };
-  };
-  const result = tx ? await run(tx) : await withTransaction(deps.db, run);
-  deps.metrics.outboxMessages.inc({
-    channel: input.channel,
-    outcome: !result.created ? 'duplicate' : result.status === 'suppressed' ? 'suppressed' : 'enqueued',
-  });
   return result;
 }
+
+export type BulkEnqueueResult = EnqueueResult | { dedupeKey: string; rejected: ErrorDetail[] };
+
+/** Rows per INSERT: well under PostgreSQL's 65,535 parameters at ~13 columns a row. */
+const CHUNK = 1000;
+
+/**
+ * Enqueues many messages with a few statements (one suppression lookup, chunked multi-row inserts,
+ * one job insert): what a scan queuing thousands of alerts needs. Each input gets its own result, in
+ * order; an invalid one is rejected with its reasons without stopping the others.
+ */
+export async function enqueueMessages(
+  deps: EnqueueDeps,
+  inputs: EnqueueInput[],
+  tx?: Tx,
+): Promise<BulkEnqueueResult[]> {
+  const prepared = inputs.map((input) => prepare(deps, input));
+  const run = async (t: Tx): Promise<BulkEnqueueResult[]> => {
+    const rows = prepared.flatMap((p) => (p.ok ? [p.row] : []));
+    const phones = [...new Set(rows.filter((row) => row.channel === 'sms').map((row) => row.recipient))];
+    const suppressed = new Set(
+      phones.length
+        ? (
+            await t
+              .select({ phone: smsSuppressions.phone })
+              .from(smsSuppressions)
+              .where(inArray(smsSuppressions.phone, phones))
+          ).map((r) => r.phone)
+        : [],
+    );
+    const statusOf = (row: (typeof rows)[number]): OutboxStatus =>
+      row.channel === 'sms' && suppressed.has(row.recipient) ? 'suppressed' : 'queued';
+
+    const inserted = new Map<string, { id: string; status: OutboxStatus }>();
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      const chunk = rows.slice(i, i + CHUNK);
+      const returned = await t
+        .insert(outboxMessages)
+        .values(
+          chunk.map((row) => {
+            const status = statusOf(row);
+            return { ...row, status, ...(status === 'suppressed' ? { lastError: SUPPRESSED } : {}) };
+          }),
+        )
+        .onConflictDoNothing({ target: outboxMessages.dedupeKey })
+        .returning({
+          id: outboxMessages.id,
+          dedupeKey: outboxMessages.dedupeKey,
+          status: outboxMessages.status,
+        });
+      for (const r of returned) inserted.set(r.dedupeKey, { id: r.id, status: r.status });
+    }
+    const missing = [...new Set(rows.map((row) => row.dedupeKey).filter((key) => !inserted.has(key)))];
+    const existing = new Map<string, { id: string; status: OutboxStatus }>();
+    for (let i = 0; i < missing.length; i += CHUNK) {
+      const found = await t
+        .select({ id: outboxMessages.id, dedupeKey: outboxMessages.dedupeKey, status: outboxMessages.status })
+        .from(outboxMessages)
+        .where(inArray(outboxMessages.dedupeKey, missing.slice(i, i + CHUNK)));
+      for (const r of found) existing.set(r.dedupeKey, { id: r.id, status: r.status });
+    }
+
+    const queued = rows.filter((row) => inserted.get(row.dedupeKey)?.status === 'queued');
+    await deps.jobs.insert(
+      'outbox.deliver',
+      queued.map((row) => {
+        const id = inserted.get(row.dedupeKey)?.id as string;
+        return { payload: { id }, singletonKey: id, ...(row.sendAfter ? { startAfter: row.sendAfter } : {}) };
+      }),
+      { tx: t },
+    );
+
+    // A key given twice in one batch is created once; the second mention is a duplicate.
+    const claimed = new Set<string>();
+    return prepared.map((p, index): BulkEnqueueResult => {
+      if (!p.ok) return { dedupeKey: inputs[index]?.dedupeKey ?? '', rejected: p.details };
+      const key = p.row.dedupeKey;
+      const created = inserted.get(key);
+      if (created && !claimed.has(key)) {
+        claimed.add(key);
+        return { ...created, created: true };
+      }
+      const known = created ?? existing.get(key);
+      if (!known) throw new Error(`dedupe key ${key} conflicted but no row has it`);
+      return { ...known, created: false };
+    });
+  };
+  const results = tx ? await run(tx) : await withTransaction(deps.db, run);
+  results.forEach((result, index) => {
+    const channel = inputs[index]?.channel ?? 'unknown';
+    const outcome =
+      'rejected' in result
+        ? 'rejected'
+        : !result.created
+          ? 'duplicate'
+          : result.status === 'suppressed'
+            ? 'suppressed'
+            : 'enqueued';
+    deps.metrics.outboxMessages.inc({ channel, outcome });
+  });
+  return results;
+}
+
+const SUPPRESSED = 'the recipient opted out (suppression list)';
 
 type Prepared =
   | { ok: true; row: Omit<typeof outboxMessages.$inferInsert, 'status'> }

@@ -15,6 +15,7 @@ export const STATUS_RANK: Record<OutboxStatus, number> = {
   undelivered: 3,
   failed: 3,
   suppressed: 3,
+  cancelled: 3,
 };
 
 export async function getMessage(db: DbOrTx, id: string): Promise<OutboxRow | undefined> {
