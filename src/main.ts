@@ -91,6 +91,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     });
     const context: AppContext = { config, db, jobs, channels, log, metrics };
     for (const app of apps) await app.setup?.(context);
+    cleanup.push(async () => {
+      for (const app of apps) await app.stop?.(context);
+    });
     await jobs.start();
     cleanup.push(() => jobs.stop({ timeoutMs: config.shutdownTimeoutMs }));
     if (mode !== 'http') await channels.startWorkers();

@@ -32,6 +32,8 @@ export interface AppModule<D extends JobDefinitions = JobDefinitions> {
   /** Called once the job system runs (schedules are created here). */
   started?: (context: AppContext<D>) => Promise<void> | void;
   checks?: (context: AppContext<D>) => ComponentCheck[];
+  /** Releases what the app holds (connections to its own sources); called on shutdown. */
+  stop?: (context: AppContext<D>) => Promise<void>;
 }
 
 /**

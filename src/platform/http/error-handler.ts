@@ -34,10 +34,13 @@ export function toErrorBody(
   if (error instanceof AppError) return make(error.code, error.message, error.details);
 
   if (hasZodFastifySchemaValidationErrors(error)) {
-    const details = error.validation.map((issue) => ({
-      field: [error.validationContext, ...String(issue.instancePath).split('/').filter(Boolean)].join('.'),
-      message: issue.message ?? 'is invalid',
-    }));
+    const details = error.validation.flatMap((issue) => {
+      const path = String(issue.instancePath).split('/').filter(Boolean);
+      return unionBranch(issue.keyword, issue.params).map((inner) => ({
+        field: [error.validationContext, ...path, ...inner.path.map(String)].join('.'),
+        message: inner.message ?? issue.message ?? 'is invalid',
+      }));
+    });
     return make('invalid_input', 'The request does not match the schema', details);
   }
 
@@ -54,6 +57,22 @@ export function toErrorBody(
   if (status === 405) return make('method_not_allowed', error.message);
   if (status && status >= 400 && status < 500) return make('invalid_input', error.message);
   return make('internal', 'Internal server error');
+}
+
+interface InnerIssue {
+  path: PropertyKey[];
+  message?: string;
+}
+
+/**
+ * A value matching no branch of a union (one invoice, or `{ invoices: [...] }`) is reported through
+ * the branch it came closest to, the one with the fewest problems, rather than as "invalid input".
+ */
+function unionBranch(keyword: string, params: Record<string, unknown> | undefined): InnerIssue[] {
+  const branches = params?.errors as InnerIssue[][] | undefined;
+  if (keyword !== 'invalid_union' || !Array.isArray(branches) || branches.length === 0) return [{ path: [] }];
+  const closest = branches.reduce((best, branch) => (branch.length < best.length ? branch : best));
+  return closest.length ? closest : [{ path: [] }];
 }
 
 export function installErrorHandling(app: FastifyInstance): void {

@@ -1,0 +1,129 @@
+// Where a scan finds invoices needing review: Switchboard's own invoices table, or a team's own
+// PostgreSQL through a read-only query (INVOICE_SOURCE_URL + INVOICE_SOURCE_QUERY) that returns the
+// same columns. Both are read in pages ordered by id, so a scan of 100,000 invoices stays small in memory.
+import { and, asc, eq, gt } from 'drizzle-orm';
+import pg from 'pg';
+import type { Config } from '../../config.ts';
+import type { Database } from '../../platform/db/database.ts';
+import type { Tx } from '../../platform/db/transaction.ts';
+import type { Logger } from '../../platform/log.ts';
+import { newInvoice } from './invoice-input.ts';
+import { invoices } from './schema.ts';
+
+export interface ReviewInvoice {
+  id: string;
+  vendor_name: string;
+  total_minor: number;
+  currency: string;
+  invoice_link: string | null;
+}
+
+export interface InvoiceSource {
+  readonly kind: 'local' | 'external';
+  /** Invoices with matched_status = 'NEEDS_REVIEW' and an id after `after`, by id, at most `limit`. */
+  page(
+    after: string | null,
+    limit: number,
+  ): Promise<{ invoices: ReviewInvoice[]; lastId: string | null; skipped: number }>;
+  /** Whether this invoice still needs review (checked again just before an alert is sent). */
+  needsReview(id: string, tx: Tx): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export function localSource(db: Database): InvoiceSource {
+  return {
+    kind: 'local',
+    async page(after, limit) {
+      const rows = await db.orm
+        .select()
+        .from(invoices)
+        .where(and(eq(invoices.matchedStatus, 'NEEDS_REVIEW'), after ? gt(invoices.id, after) : undefined))
+        .orderBy(asc(invoices.id))
+        .limit(limit);
+      return {
+        invoices: rows.map((r) => ({
+          id: r.id,
+          vendor_name: r.vendorName,
+          total_minor: r.totalMinor,
+          currency: r.currency,
+          invoice_link: r.invoiceLink,
+        })),
+        lastId: rows.at(-1)?.id ?? null,
+        skipped: 0,
+      };
+    },
+    async needsReview(id, tx) {
+      const [row] = await tx
+        .select({ status: invoices.matchedStatus })
+        .from(invoices)
+        .where(eq(invoices.id, id));
+      return row?.status === 'NEEDS_REVIEW';
+    },
+    async close() {},
+  };
+}
+
+export function externalSource(
+  source: NonNullable<Config['invoices']['source']>,
+  log: Logger,
+): InvoiceSource {
+  const pool = new pg.Pool({ connectionString: source.url, max: 2, connectionTimeoutMillis: 10_000 });
+  pool.on('error', (error) => log.warn({ err: error }, 'invoice source connection lost'));
+  // The team's query is wrapped, never edited: it only has to return the documented columns.
+  const wrapped = `select * from (${source.query.replace(/;\s*$/, '')}) as invoice_source`;
+  const readOnly = async <T>(text: string, params: unknown[]): Promise<T[]> => {
+    const client = await pool.connect();
+    try {
+      await client.query('begin read only');
+      const result = await client.query(text, params);
+      await client.query('commit');
+      return result.rows as T[];
+    } catch (error) {
+      await client.query('rollback').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  };
+  return {
+    kind: 'external',
+    async page(after, limit) {
+      const rows = await readOnly<Record<string, unknown>>(
+        `${wrapped} where matched_status = 'NEEDS_REVIEW' and ($1::text is null or id::text > $1) order by id::text limit $2`,
+        [after, limit],
+      );
+      const valid: ReviewInvoice[] = [];
+      let skipped = 0;
+      for (const row of rows) {
+        const parsed = newInvoice.safeParse({
+          id: String(row.id),
+          vendor_name: row.vendor_name,
+          total_minor: Number(row.total_minor),
+          currency: row.currency,
+          matched_status: row.matched_status,
+          invoice_link: row.invoice_link ?? null,
+        });
+        if (parsed.success) valid.push({ ...parsed.data, invoice_link: parsed.data.invoice_link ?? null });
+        else {
+          skipped += 1;
+          log.warn(
+            {
+              invoiceId: String(row.id),
+              issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+            },
+            'invoice source row skipped',
+          );
+        }
+      }
+      return { invoices: valid, lastId: rows.length ? String(rows.at(-1)?.id) : null, skipped };
+    },
+    async needsReview(id) {
+      const rows = await readOnly(
+        `${wrapped} where id::text = $1 and matched_status = 'NEEDS_REVIEW' limit 1`,
+        [id],
+      );
+      return rows.length > 0;
+    },
+    close: () => pool.end(),
+  };
+}
