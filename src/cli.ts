@@ -3,6 +3,8 @@
 // exit non-zero; stack traces are for bugs only, and go to the log.
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
+import { type CliIo, invoicesCommand } from './apps/invoices/cli.ts';
+import { type OpenApi, openServiceApi, type ServiceApi } from './cli/service-api.ts';
 import { type Config, ConfigError, loadConfig, readEnvironment } from './config.ts';
 import { startService } from './main.ts';
 import { openDatabase } from './platform/db/database.ts';
@@ -23,6 +25,7 @@ Commands:
   worker    job workers only; serves /health and /metrics on PORT
   migrate   apply database migrations and install the job tables, then exit
   doctor    check the configuration and every configured component
+  invoices  import invoices from CSV, or scan for invoices needing review (switchboard invoices help)
   help      show this text
   version   print the version
 
@@ -46,7 +49,7 @@ export async function runCli(argv: string[]): Promise<number> {
     console.log(SERVICE_VERSION);
     return 0;
   }
-  if (!['start', 'http', 'worker', 'migrate', 'doctor'].includes(command)) {
+  if (!['start', 'http', 'worker', 'migrate', 'doctor', 'invoices'].includes(command)) {
     console.error(`Unknown command "${command}".\n\n${USAGE}`);
     return 2;
   }
@@ -69,6 +72,10 @@ export async function runCli(argv: string[]): Promise<number> {
         return await migrate(config, log);
       case 'doctor':
         return await doctor(config, log);
+      case 'invoices':
+        return await appCommand(config, log, (connect, io) =>
+          invoicesCommand(argv.slice(argv.indexOf(command) + 1), connect, io),
+        );
       default:
         return await serve(config, log, command as 'start' | 'http' | 'worker');
     }
@@ -158,6 +165,31 @@ async function doctor(config: Config, log: Logger): Promise<number> {
   const failed = findings.filter((f) => !f.ok).length;
   console.log(failed ? `\n${failed} problem(s) found.` : '\nEverything configured is reachable.');
   return failed ? 1 : 0;
+}
+
+/** Runs an app's command against the service API, opened only when the command needs it. */
+async function appCommand(
+  config: Config,
+  log: Logger,
+  run: (connect: () => Promise<{ api: ServiceApi; where: string }>, io: CliIo) => Promise<number>,
+): Promise<number> {
+  let opened: OpenApi | null = null;
+  const connect = async () => {
+    opened ??= await openServiceApi(config, log);
+    return opened;
+  };
+  const io: CliIo = {
+    out: (line) => console.log(line),
+    err: (line) => console.error(line),
+    progress: (line) => {
+      if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${line}`);
+    },
+  };
+  try {
+    return await run(connect, io);
+  } finally {
+    await (opened as OpenApi | null)?.close();
+  }
 }
 
 function isExpected(error: unknown): boolean {

@@ -31,6 +31,26 @@ export const invoiceId = z
 export const newInvoice = z.object({ id: invoiceId, ...fields }).strict();
 export const invoiceUpdate = z.object(fields).partial().strict();
 
+/** Up to `max` invoices at once, each id once (a batch is written in one statement). */
+export const invoiceBatch = (max: number) =>
+  z
+    .array(newInvoice)
+    .min(1)
+    .max(max)
+    .superRefine((list, ctx) => {
+      const seen = new Map<string, number>();
+      list.forEach((invoice, index) => {
+        const first = seen.get(invoice.id);
+        if (first !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: [index, 'id'],
+            message: `${invoice.id} is already at position ${first}`,
+          });
+        else seen.set(invoice.id, index);
+      });
+    });
+
 export type NewInvoice = z.output<typeof newInvoice>;
 export type InvoiceUpdate = z.output<typeof invoiceUpdate>;
 

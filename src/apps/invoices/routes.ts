@@ -7,7 +7,14 @@ import type { Database } from '../../platform/db/database.ts';
 import { withTransaction } from '../../platform/db/transaction.ts';
 import { notFound } from '../../platform/errors.ts';
 import type { Guard } from '../../platform/http/admin-auth.ts';
-import { invoiceId, invoiceUpdate, MATCHED_STATUSES, newInvoice, presentInvoice } from './invoice-input.ts';
+import {
+  invoiceBatch,
+  invoiceId,
+  invoiceUpdate,
+  MATCHED_STATUSES,
+  newInvoice,
+  presentInvoice,
+} from './invoice-input.ts';
 import type { InvoiceScanRow } from './schema.ts';
 import { getInvoice, listInvoices, listScans, updateInvoice, upsertInvoices } from './store.ts';
 
@@ -30,10 +37,7 @@ export function registerInvoiceRoutes(app: FastifyInstance, deps: InvoiceRouteDe
       schema: {
         tags,
         summary: `Create or replace invoices by id: one invoice, or { invoices: [...] } with up to ${MAX_BULK}`,
-        body: z.union([
-          newInvoice,
-          z.object({ invoices: z.array(newInvoice).min(1).max(MAX_BULK) }).strict(),
-        ]),
+        body: z.union([newInvoice, z.object({ invoices: invoiceBatch(MAX_BULK) }).strict()]),
       },
       preHandler: guard,
     },
