@@ -138,6 +138,32 @@ describe.each(databaseKinds)('invoice review alerts on %s', (kind) => {
       expect(running.logs.text()).toContain('NOTIFICATION_RECIPIENTS entry skipped');
     });
 
+    it('are measured: alerts by channel and outcome, scan duration, invoices waiting', async () => {
+      await post('/invoices/scans');
+      const text = (await app().inject('/metrics')).body;
+        text
+          .split('\n')
+          .filter((l) => l.startsWith('invoice'))
+          .join('\n'),
+      );
+      const value = (prefix: string) =>
+        Number(
+          text
+            .split('\n')
+            .find((l) => l.startsWith(prefix))
+            ?.split(' ')
+            .at(-1),
+        );
+      expect(value('invoice_notifications_total{channel="email",outcome="enqueued"}')).toBeGreaterThan(0);
+      expect(value('invoice_notifications_total{channel="sms",outcome="duplicate"}')).toBeGreaterThan(0);
+      expect(value('invoice_notifications_total{channel="sms",outcome="invalid_recipient"}')).toBeGreaterThan(
+        0,
+      );
+      expect(value('invoice_scan_duration_seconds_count{source="local"}')).toBeGreaterThanOrEqual(3);
+      const waiting = (await app().inject('/invoices?status=NEEDS_REVIEW&limit=1000')).json().invoices.length;
+      expect(value('invoices_awaiting_review')).toBe(waiting);
+    });
+
     it('two scans at once still queue each alert once', async () => {
       await post('/invoices', {
         invoices: Array.from({ length: 40 }, (_, i) => invoice(`PAR-${String(i).padStart(2, '0')}`)),
