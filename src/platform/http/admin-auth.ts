@@ -1,4 +1,4 @@
-// Operator routes (/outbox, /sandbox) show message contents and recipients. With ADMIN_API_TOKEN
+// Operator routes (/outbox, /sandbox, /invoices) show message contents, recipients and invoices. With ADMIN_API_TOKEN
 // set they need `Authorization: Bearer <token>`; without it the config only allows a loopback HOST.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
