@@ -6,7 +6,13 @@ import twilio from 'twilio';
 import type TwilioRequestClient from 'twilio/lib/base/RequestClient.js';
 import type { Config } from '../../../config.ts';
 import type { OutboxRow } from '../schema.ts';
-import { type ChannelDriver, ProviderError, parseRetryAfter, unreachable } from '../types.ts';
+import {
+  type ChannelDriver,
+  ProviderError,
+  parseRetryAfter,
+  type SendResult,
+  unreachable,
+} from '../types.ts';
 
 type TwilioSmsConfig = Extract<Config['channels']['sms'], { driver: 'twilio' }>;
 
@@ -88,21 +94,30 @@ export function createTwilioDriver(
     },
     /**
      * Twilio takes no idempotency key, but lists what was sent: a message to this number with this
-     * body, created since the earlier attempt began, is the one we failed to record. Newest first,
-     * so one page covers any realistic retry window for one recipient.
+     * body, created since the earlier attempt began, is the one we failed to record. The list comes
+     * newest first; it is paged until a message older than the attempt, however many were sent to the
+     * number since (an AP line may get hundreds). Not filtered on DateSent: a message Twilio has only
+     * queued has no sent date yet.
      */
     async findSent(message: OutboxRow, sinceDate: Date) {
       // A minute of slack for clock skew between us and Twilio.
       const since = sinceDate.getTime() - 60_000;
-      const recent = await client.messages.list({ to: message.recipient, limit: 50, pageSize: 50 });
-      return recent
-        .filter(
-          (sent) =>
-            sent.body === message.content.body &&
-            sent.direction !== 'inbound' &&
-            (sent.dateCreated?.getTime() ?? 0) >= since,
-        )
-        .map((sent) => ({ providerId: sent.sid }));
+      const matches: SendResult[] = [];
+      await new Promise<void>((resolve, reject) => {
+        client.messages.each(
+          {
+            to: message.recipient,
+            pageSize: 200,
+            done: (error?: Error) => (error ? reject(error) : resolve()),
+          },
+          (sent, stop) => {
+            if ((sent.dateCreated?.getTime() ?? 0) < since) return stop();
+            if (sent.body === message.content.body && sent.direction !== 'inbound')
+              matches.push({ providerId: sent.sid });
+          },
+        );
+      });
+      return matches;
     },
   };
 }
