@@ -5,13 +5,13 @@
 //   node bench/cold-start.ts [--runs 3]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import {
   createScratchDatabase,
+  freePort,
   median,
   positiveIntArg,
   postgresReachable,
@@ -27,15 +27,6 @@ const IDLE_MS = 2_000;
 
 const { values } = parseArgs({ options: { runs: { type: 'string' } } });
 const runs = positiveIntArg(values.runs, 3, 'runs');
-
-/** Port 0 would leave us not knowing where to poll, so take a free one and hand it over. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 interface Sample {
   readyMs: number;

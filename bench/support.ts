@@ -1,5 +1,9 @@
 // Helpers shared by the benchmarks. Nothing here is measured: it sets up and tears down.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 
 export const BENCH_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -60,4 +64,85 @@ export async function createScratchDatabase(): Promise<ScratchDatabase> {
     drop: () =>
       admin((client) => client.query(`drop database if exists ${name} with (force)`)).then(() => {}),
   };
+}
+
+export const ROOT = path.resolve(import.meta.dirname, '..');
+export const CLI = path.join(ROOT, 'src', 'cli.ts');
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export interface Worker {
+  child: ChildProcess;
+  port: number;
+  exited: Promise<void>;
+  output(): string;
+}
+
+/** `node src/cli.ts worker` with only the given environment (and PATH); resolves once ready. */
+export async function spawnWorker(env: Record<string, string>): Promise<Worker> {
+  const port = await freePort();
+  // process.execPath: the same Node 24 that runs this script.
+  const child = spawn(process.execPath, [CLI, 'worker'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-8000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const worker: Worker = { child, port, exited, output: () => output };
+  const started = Date.now();
+  while (Date.now() - started < 60_000) {
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`the worker exited before it was ready:\n${output}`);
+    const response = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => null);
+    await response?.arrayBuffer();
+    if (response?.status === 200) return worker;
+    await sleep(50);
+  }
+  await stopWorker(worker);
+  throw new Error(`the worker was not ready after 60 s:\n${output}`);
+}
+
+/**
+ * Drops a scratch database once the connections closed on our side have gone on the server's too:
+ * pg's pool.end() resolves before its clients' sockets are closed, and a forced drop in that
+ * moment terminates them, which their pools report as errors.
+ */
+export async function dropWhenIdle(scratch: ScratchDatabase): Promise<void> {
+  const name = new URL(scratch.url).pathname.slice(1);
+  const client = new pg.Client({ connectionString: BENCH_DATABASE_URL });
+  await client.connect();
+  try {
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline) {
+      const { rows } = await client.query<{ n: number }>(
+        'select count(*)::int as n from pg_stat_activity where datname = $1',
+        [name],
+      );
+      if (rows[0]!.n === 0) break;
+      await sleep(20);
+    }
+  } finally {
+    await client.end();
+  }
+  await scratch.drop();
+}
+
+export async function stopWorker(worker: Worker): Promise<void> {
+  if (worker.child.exitCode !== null || worker.child.signalCode !== null) return;
+  worker.child.kill('SIGTERM');
+  const timer = setTimeout(() => worker.child.kill('SIGKILL'), 30_000);
+  await worker.exited;
+  clearTimeout(timer);
 }
