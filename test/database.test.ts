@@ -110,3 +110,19 @@ describe('the PGlite lockfile', () => {
     lock.release();
   });
 });
+
+describe('the embedded database and the event loop', () => {
+  it('lets timers run during a long loop of queries', async () => {
+    const { db } = await freshDatabase('pglite');
+    let fired: number | null = null;
+    const started = performance.now();
+    setTimeout(() => {
+      fired = performance.now() - started;
+    }, 1);
+    for (let i = 0; i < 3000; i++) await db.query('select $1::int as n', [i]);
+    const loopMs = performance.now() - started;
+    // Without yielding, the 1 ms timer fires only once the whole loop is over.
+    expect(fired).not.toBeNull();
+    expect(fired as unknown as number).toBeLessThan(loopMs / 2);
+  });
+});

@@ -10,6 +10,7 @@ import pg from 'pg';
 import type { Config } from '../../config.ts';
 import type { Logger } from '../log.ts';
 import { acquireDataDirLock, type DataDirLock } from './lockfile.ts';
+import { yieldPeriodically } from './pglite-fairness.ts';
 import * as schema from './schema-index.ts';
 
 export type Schema = typeof schema;
@@ -49,6 +50,7 @@ async function openPglite(dataDir: string, { log, command }: OpenOptions): Promi
   let pglite: PGlite;
   try {
     pglite = await PGlite.create(path.join(dataDir, 'pgdata'));
+    yieldPeriodically(pglite);
   } catch (error) {
     lock.release();
     throw error;
