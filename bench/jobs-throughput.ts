@@ -1,42 +1,14 @@
-// Jobs through the registry wrapper (JobSystem: zod on send and on run, per-job settlement,
-// metrics, a child logger per job) against raw pg-boss with the same settings, on PGlite and on
-// PostgreSQL when reachable. Target from the issue: the wrapper keeps >= 80% of raw end-to-end.
-//
-//   node bench/jobs-throughput.ts [--jobs 5000] [--rounds 2]
-//
-// Phase "send": N single sends, 50 in flight. Phase "work": from starting a worker until every
-// handler has run and every job is `completed` in the table. The sender and the worker are two
-// pg-boss instances on one database, because JobSystem starts its workers inside start(), so the
-// backlog has to exist before the worker's start() is called. Both work phases include starting
-// the worker's pg-boss; the wrapper's start() also checks and updates its queues, a cost it has.
-//
-// Fairness: every measurement gets a fresh database (new PGlite dir / new PostgreSQL database), so
-// neither side inherits the other's table bloat, buffer cache or pg-boss queue cache. What is
-// shared is this process's JIT: the very first run in the process is much slower than any later
-// one, so an unreported warm-up run of each side comes first, then rounds alternate the order
-// (raw first, then wrapper first) so what JIT effect remains favours neither, and the figures
-// are over all rounds.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { type ConstructorOptions, fromPglite, PgBoss } from 'pg-boss';
 import { z } from 'zod';
-import { type Config, loadConfig } from '../src/config.ts';
-import { type Database, openDatabase } from '../src/platform/db/database.ts';
-import { runMigrations } from '../src/platform/db/migrate.ts';
+import { loadConfig } from '../src/config.ts';
+import type { Database } from '../src/platform/db/database.ts';
 import { JobSystem } from '../src/platform/jobs/job-system.ts';
 import { deadLetterQueue, defineJob } from '../src/platform/jobs/registry.ts';
 import { createLogger } from '../src/platform/log.ts';
 import { createMetrics } from '../src/platform/metrics.ts';
-import {
-  createScratchDatabase,
-  positiveIntArg,
-  postgresReachable,
-  round,
-  type ScratchDatabase,
-} from './support.ts';
+import { positiveIntArg, postgresReachable, round, withScratchDatabase } from './support.ts';
 
 const { values } = parseArgs({ options: { jobs: { type: 'string' }, rounds: { type: 'string' } } });
 const N = positiveIntArg(values.jobs, 5000, 'jobs');
@@ -61,29 +33,6 @@ type Side = 'wrapper' | 'raw';
 interface Timing {
   sendMs: number;
   workMs: number;
-}
-
-async function withDatabase<T>(backend: Backend, fn: (db: Database) => Promise<T>): Promise<T> {
-  let dir: string | null = null;
-  let scratch: ScratchDatabase | null = null;
-  let database: Config['database'];
-  if (backend === 'pglite') {
-    dir = mkdtempSync(path.join(tmpdir(), 'sb-bench-jobs-'));
-    database = { kind: 'pglite', dataDir: dir };
-  } else {
-    scratch = await createScratchDatabase();
-    // Through loadConfig so the pool gets the service's default DATABASE_POOL_MAX.
-    database = loadConfig({ DATABASE_URL: scratch.url }).database;
-  }
-  const db = await openDatabase(database, { log, command: 'bench' });
-  try {
-    await runMigrations(db);
-    return await fn(db);
-  } finally {
-    await db.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    await scratch?.drop();
-  }
 }
 
 /** At most `concurrency` calls in flight, like a busy API process sending as requests arrive. */
@@ -211,12 +160,13 @@ console.log(
 const summary: Record<string, unknown> = {};
 for (const backend of backends) {
   const timings: Record<Side, Timing[]> = { wrapper: [], raw: [] };
-  for (const run of [runRaw, runWrapper]) await withDatabase(backend, (db) => run(db, WARMUP_JOBS));
+  for (const run of [runRaw, runWrapper])
+    await withScratchDatabase(backend, (db) => run(db, WARMUP_JOBS), { migrate: true });
   for (let r = 0; r < ROUNDS; r++) {
     const order: Side[] = r % 2 === 0 ? ['raw', 'wrapper'] : ['wrapper', 'raw'];
     for (const side of order) {
       const run = side === 'raw' ? runRaw : runWrapper;
-      const timing = await withDatabase(backend, (db) => run(db, N));
+      const timing = await withScratchDatabase(backend, (db) => run(db, N), { migrate: true });
       timings[side].push(timing);
       console.log(`  ${backend.padEnd(8)} ${side.padEnd(7)} round ${r + 1}: ${fmt(timing)}`);
     }

@@ -5,9 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { type ConstructorOptions, fromPglite, PgBoss } from 'pg-boss';
-import { type Config, loadConfig } from '../src/config.ts';
+import { loadConfig } from '../src/config.ts';
 import { type Service, type ServiceMode, startService } from '../src/main.ts';
-import { type Database, openDatabase } from '../src/platform/db/database.ts';
+import type { Database } from '../src/platform/db/database.ts';
 import { deadLetterQueue } from '../src/platform/jobs/registry.ts';
 import { createLogger } from '../src/platform/log.ts';
 import { type FakeSendGrid, startFakeSendGrid } from '../test/fakes/sendgrid.ts';
@@ -18,10 +18,10 @@ import {
   positiveIntArg,
   postgresReachable,
   round,
-  type ScratchDatabase,
   spawnWorker,
   stopWorker,
   type Worker,
+  withScratchDatabase,
 } from './support.ts';
 
 const { values } = parseArgs({
@@ -173,28 +173,6 @@ const fmt = (value: number) => round(value).toLocaleString('en-US');
 // ------------------------------------------------------------------------------------------------
 // The ceiling: raw pg-boss, empty jobs
 
-async function withRawDatabase<T>(backend: Backend, fn: (db: Database) => Promise<T>): Promise<T> {
-  const log = createLogger(loadConfig({ LOG_LEVEL: 'silent', LOG_FORMAT: 'json' }));
-  let dir: string | null = null;
-  let scratch: ScratchDatabase | null = null;
-  let database: Config['database'];
-  if (backend === 'pglite') {
-    dir = mkdtempSync(path.join(tmpdir(), 'sb-bench-outbox-'));
-    database = { kind: 'pglite', dataDir: dir };
-  } else {
-    scratch = await createScratchDatabase();
-    database = loadConfig({ DATABASE_URL: scratch.url }).database;
-  }
-  const db = await openDatabase(database, { log, command: 'bench' });
-  try {
-    return await fn(db);
-  } finally {
-    await db.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    if (scratch) await dropWhenIdle(scratch);
-  }
-}
-
 /** What JobSystem passes pg-boss (bossOptions in job-system.ts is private, so mirrored here). */
 function rawOptions(db: Database, workers: boolean): ConstructorOptions {
   const maintenance = loadConfig({}).jobs.maintenanceIntervalSeconds;
@@ -217,7 +195,7 @@ interface Ceiling {
 }
 
 async function measureCeiling(backend: Backend, n: number, batchSize: number): Promise<Ceiling> {
-  return withRawDatabase(backend, async (db) => {
+  return withScratchDatabase(backend, async (db) => {
     const queue = 'bench.deliver';
     const sender = new PgBoss(rawOptions(db, false));
     const worker = new PgBoss(rawOptions(db, true));

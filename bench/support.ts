@@ -1,10 +1,16 @@
 // Helpers shared by the benchmarks. Nothing here is measured: it sets up and tears down.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { loadConfig } from '../src/config.ts';
+import { type Database, openDatabase } from '../src/platform/db/database.ts';
+import { runMigrations } from '../src/platform/db/migrate.ts';
+import { createLogger } from '../src/platform/log.ts';
 
 export const BENCH_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -145,4 +151,32 @@ export async function stopWorker(worker: Worker): Promise<void> {
   const timer = setTimeout(() => worker.child.kill('SIGKILL'), 30_000);
   await worker.exited;
   clearTimeout(timer);
+}
+
+/**
+ * A database of its own for one measurement, so no run inherits another's tables, bloat or caches:
+ * a new PGlite directory, or a new database on the benchmark server (dropped once idle). With
+ * `migrate`, the service's migrations are applied first.
+ */
+export async function withScratchDatabase<T>(
+  backend: 'pglite' | 'postgres',
+  fn: (db: Database) => Promise<T>,
+  options: { migrate?: boolean } = {},
+): Promise<T> {
+  const log = createLogger(loadConfig({ LOG_LEVEL: 'silent', LOG_FORMAT: 'json' }));
+  const dir = backend === 'pglite' ? mkdtempSync(path.join(tmpdir(), 'sb-bench-')) : null;
+  const scratch = backend === 'postgres' ? await createScratchDatabase() : null;
+  // Through loadConfig so the pool gets the service's default DATABASE_POOL_MAX.
+  const database = scratch
+    ? loadConfig({ DATABASE_URL: scratch.url }).database
+    : { kind: 'pglite' as const, dataDir: dir as string };
+  const db = await openDatabase(database, { log, command: 'bench' });
+  try {
+    if (options.migrate) await runMigrations(db);
+    return await fn(db);
+  } finally {
+    await db.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (scratch) await dropWhenIdle(scratch);
+  }
 }
