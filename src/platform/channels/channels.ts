@@ -12,8 +12,17 @@ import type { Metrics } from '../metrics.ts';
 import type { TemplateRegistry } from './content.ts';
 import { createDrivers } from './drivers.ts';
 import { handleInboundSms, type InboundAction, type InboundSms, type InboundSmsHandler } from './inbound.ts';
-import { deliverMessage, type Precondition } from './outbox/deliver.ts';
+import { coalesce } from './outbox/coalesce.ts';
 import {
+  claimMany,
+  type DeliverDeps,
+  deliverMessage,
+  type Precondition,
+  recordMany,
+  type SentRecord,
+} from './outbox/deliver.ts';
+import {
+  accepted,
   type BulkEnqueueResult,
   type EnqueueInput,
   type EnqueueResult,
@@ -80,7 +89,14 @@ export function createChannels(deps: ChannelsDeps): Channels {
   const inboundHandlers: InboundSmsHandler[] = [];
   const pacer = createPacer({ perSecond: config.sms.segmentsPerSecond, db, redis: deps.redis });
   const enqueueDeps = { db, jobs, config, templates, metrics };
-  const enqueue = (input: EnqueueInput, tx?: Tx) => enqueueMessage(enqueueDeps, input, tx);
+  // Enqueues made outside a caller's transaction at about the same moment (requests, handlers)
+  // share one transaction: each still gets its own result, or its own error for bad input.
+  const enqueueTogether = coalesce(async (inputs: EnqueueInput[]) => {
+    const results = await enqueueMessages(enqueueDeps, inputs);
+    return new Map(inputs.map((input, index) => [input, results[index]]));
+  });
+  const enqueue = async (input: EnqueueInput, tx?: Tx): Promise<EnqueueResult> =>
+    tx ? enqueueMessage(enqueueDeps, input, tx) : accepted(input, await enqueueTogether(input));
   const preconditions = new Map<string, Precondition>();
   const inboundLog = log.child({ inbound: 'sms' });
   const receiveSms = (message: InboundSms, receipt?: (tx: Tx) => Promise<boolean>) =>
@@ -95,12 +111,20 @@ export function createChannels(deps: ChannelsDeps): Channels {
       log.warn({ channel }, `${channel} uses the SANDBOX: nothing is really sent until credentials are set`);
   }
 
+  const deliverDeps: DeliverDeps = { db, jobs, drivers, pacer, metrics, config, preconditions };
+  // The deliveries of one fetched batch start in the same turn of the event loop: their claims
+  // become one transaction, and records that finish within a few milliseconds one statement.
+  deliverDeps.claimer = coalesce((ids: string[]) => claimMany(deliverDeps, ids, new Date()));
+  const record = coalesce(
+    async (records: SentRecord[]) => {
+      await recordMany(deliverDeps, records);
+      return new Map(records.map((r) => [r, undefined]));
+    },
+    { windowMs: 2 },
+  );
+  deliverDeps.recorder = (sent) => record(sent);
   jobs.work('outbox.deliver', async ({ id }, context) => {
-    const outcome = await deliverMessage(
-      { db, jobs, drivers, pacer, metrics, config, preconditions },
-      id,
-      context,
-    );
+    const outcome = await deliverMessage(deliverDeps, id, context);
     return { outcome };
   });
   jobs.work('outbox.sweep', async () => {

@@ -2,7 +2,7 @@
 // after the row moved on, does nothing; a row a crash left in `sending` is first looked up at the
 // provider (where it can be) so it is never sent twice; provider throttling and faults are retried
 // here with backoff and jitter, honouring Retry-After, so one row's delay never blocks a worker.
-import { eq, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import type { Config } from '../../../config.ts';
 import type { Database } from '../../db/database.ts';
 import { type Tx, withTransaction } from '../../db/transaction.ts';
@@ -11,9 +11,9 @@ import type { JobContext, JobSystem } from '../../jobs/job-system.ts';
 import { scrubText } from '../../log.ts';
 import type { Metrics } from '../../metrics.ts';
 import type { SendPacer } from '../pacing.ts';
-import { type OutboxRow, outboxMessages } from '../schema.ts';
+import { type OutboxRow, outboxMessages, smsSuppressions } from '../schema.ts';
 import { nextSendTime } from '../sms/quiet-hours.ts';
-import { isSuppressed, suppress } from '../suppression.ts';
+import { suppress } from '../suppression.ts';
 import { type Drivers, ProviderError, type SendResult } from '../types.ts';
 import type { OutboxJobs } from './jobs.ts';
 
@@ -31,6 +31,10 @@ export interface DeliverDeps {
   metrics: Metrics;
   config: Pick<Config, 'outbox' | 'sms'>;
   preconditions?: ReadonlyMap<string, Precondition>;
+  /** Gathers the claims of concurrent deliveries into one statement (see coalesce.ts). */
+  claimer?: (id: string) => Promise<Claim>;
+  /** Gathers the records of concurrent deliveries into one statement. */
+  recorder?: (record: SentRecord) => Promise<void>;
   now?: () => Date;
   /** Randomness for jitter (tests pass a fixed one). */
   random?: () => number;
@@ -54,7 +58,7 @@ export async function deliverMessage(
   context: Pick<JobContext, 'log' | 'signal'>,
 ): Promise<DeliveryOutcome> {
   const now = deps.now?.() ?? new Date();
-  const claim = await claimForSending(deps, id, now);
+  const claim = deps.claimer ? await deps.claimer(id) : ((await claimMany(deps, [id], now)).get(id) as Claim);
   if (claim.kind !== 'claimed') return claim.kind;
   const { row, previousAttemptAt } = claim;
   const driver = deps.drivers[row.channel];
@@ -138,81 +142,134 @@ async function unclaimed(
   return undefined;
 }
 
-type Claim =
+export type Claim =
   | { kind: 'claimed'; row: OutboxRow; previousAttemptAt: Date | null }
   | { kind: 'already_done' | 'not_due' | 'held_for_quiet_hours' | 'suppressed' | 'cancelled' | 'failed' };
 
-/** Locks the row, decides whether it is to be sent now, and marks the attempt. */
-async function claimForSending(deps: DeliverDeps, id: string, now: Date): Promise<Claim> {
-  const decision = await withTransaction(deps.db, async (tx) => {
-    const [row] = await tx.select().from(outboxMessages).where(eq(outboxMessages.id, id)).for('update');
-    if (!row || (row.status !== 'queued' && row.status !== 'sending'))
-      return { kind: 'already_done' as const };
-    // An early or duplicate job: the job scheduled for send_after will come.
-    if (row.status === 'queued' && row.sendAfter && row.sendAfter.getTime() > now.getTime() + 1000) {
-      return { kind: 'not_due' as const };
-    }
-    if (row.channel === 'sms' && (await isSuppressed(tx, row.recipient))) {
-      await tx
+/** Locks the rows, decides for each whether it is to be sent now, and marks the attempts. */
+export async function claimMany(deps: DeliverDeps, ids: string[], now: Date): Promise<Map<string, Claim>> {
+  const decisions = new Map<string, Claim>();
+  const held: Array<{ id: string; opens: Date }> = [];
+  await withTransaction(deps.db, async (tx) => {
+    const rows = await tx.select().from(outboxMessages).where(inArray(outboxMessages.id, ids)).for('update');
+    const phones = rows.filter((row) => row.channel === 'sms').map((row) => row.recipient);
+    const suppressed = new Set(
+      phones.length
+        ? (
+            await tx
+              .select({ phone: smsSuppressions.phone })
+              .from(smsSuppressions)
+              .where(inArray(smsSuppressions.phone, phones))
+          ).map((r) => r.phone)
+        : [],
+    );
+    const toClaim: OutboxRow[] = [];
+    const setStatus = (id: string, values: Partial<typeof outboxMessages.$inferInsert>) =>
+      tx
         .update(outboxMessages)
-        .set({
+        .set({ ...values, updatedAt: sql`now()` })
+        .where(eq(outboxMessages.id, id));
+    for (const row of rows) {
+      if (row.status !== 'queued' && row.status !== 'sending') continue;
+      // An early or duplicate job: the job scheduled for send_after will come.
+      if (row.status === 'queued' && row.sendAfter && row.sendAfter.getTime() > now.getTime() + 1000) {
+        decisions.set(row.id, { kind: 'not_due' });
+      } else if (row.channel === 'sms' && suppressed.has(row.recipient)) {
+        await setStatus(row.id, {
           status: 'suppressed',
           lastError: 'the recipient opted out (suppression list)',
-          updatedAt: sql`now()`,
-        })
-        .where(eq(outboxMessages.id, id));
-      return { kind: 'suppressed' as const };
-    }
-    const reason = await failedPrecondition(deps, row, tx);
-    if (reason) {
-      await tx
-        .update(outboxMessages)
-        .set({ status: 'cancelled', lastError: reason, updatedAt: sql`now()` })
-        .where(eq(outboxMessages.id, id));
-      return { kind: 'cancelled' as const };
-    }
-    if (row.attempts >= deps.config.outbox.maxAttempts) {
-      await tx
-        .update(outboxMessages)
-        .set({
-          status: 'failed',
-          lastError: `gave up after ${row.attempts} attempts: ${row.lastError ?? 'no answer recorded'}`,
-          updatedAt: sql`now()`,
-        })
-        .where(eq(outboxMessages.id, id));
-      return { kind: 'failed' as const };
-    }
-    // Retries can push a message past the evening: quiet hours are checked again at send time.
-    const quiet = deps.config.sms.quietHours;
-    if (row.channel === 'sms' && quiet && row.status === 'queued') {
-      const opens = nextSendTime(now, row.timeZone ?? quiet.defaultTimeZone, quiet.window);
-      if (opens.getTime() > now.getTime()) {
-        await tx
-          .update(outboxMessages)
-          .set({ sendAfter: opens, updatedAt: sql`now()` })
-          .where(eq(outboxMessages.id, id));
-        return { kind: 'held_for_quiet_hours' as const, opens };
+        });
+        decisions.set(row.id, { kind: 'suppressed' });
+        deps.metrics.outboxMessages.inc({ channel: 'sms', outcome: 'suppressed' });
+      } else {
+        const reason = await failedPrecondition(deps, row, tx);
+        const opens = quietHoursOpen(deps, row, now);
+        if (reason) {
+          await setStatus(row.id, { status: 'cancelled', lastError: reason });
+          decisions.set(row.id, { kind: 'cancelled' });
+        } else if (row.attempts >= deps.config.outbox.maxAttempts) {
+          await setStatus(row.id, {
+            status: 'failed',
+            lastError: `gave up after ${row.attempts} attempts: ${row.lastError ?? 'no answer recorded'}`,
+          });
+          decisions.set(row.id, { kind: 'failed' });
+        } else if (opens) {
+          await setStatus(row.id, { sendAfter: opens });
+          held.push({ id: row.id, opens });
+          decisions.set(row.id, { kind: 'held_for_quiet_hours' });
+        } else {
+          toClaim.push(row);
+        }
       }
     }
-    const [claimed] = await tx
-      .update(outboxMessages)
-      .set({
-        status: 'sending',
-        attempts: sql`${outboxMessages.attempts} + 1`,
-        attemptStartedAt: now,
-        updatedAt: sql`now()`,
-      })
-      .where(eq(outboxMessages.id, id))
-      .returning();
-    return { kind: 'claimed' as const, row: claimed as OutboxRow, previousAttemptAt: row.attemptStartedAt };
+    if (toClaim.length) {
+      const claimed = await tx
+        .update(outboxMessages)
+        .set({
+          status: 'sending',
+          attempts: sql`${outboxMessages.attempts} + 1`,
+          attemptStartedAt: now,
+          updatedAt: sql`now()`,
+        })
+        .where(
+          inArray(
+            outboxMessages.id,
+            toClaim.map((row) => row.id),
+          ),
+        )
+        .returning();
+      const previous = new Map(toClaim.map((row) => [row.id, row.attemptStartedAt]));
+      for (const row of claimed)
+        decisions.set(row.id, { kind: 'claimed', row, previousAttemptAt: previous.get(row.id) ?? null });
+    }
   });
-  if (decision.kind === 'held_for_quiet_hours') {
-    await deps.jobs.send('outbox.deliver', { id }, { singletonKey: id, startAfter: decision.opens });
-    return { kind: 'held_for_quiet_hours' };
+  for (const { id, opens } of held)
+    await deps.jobs.send('outbox.deliver', { id }, { singletonKey: id, startAfter: opens });
+  for (const id of ids) if (!decisions.has(id)) decisions.set(id, { kind: 'already_done' });
+  return decisions;
+}
+
+/** Retries can push a message past the evening: quiet hours are checked again at send time. */
+function quietHoursOpen(deps: DeliverDeps, row: OutboxRow, now: Date): Date | null {
+  const quiet = deps.config.sms.quietHours;
+  if (row.channel !== 'sms' || !quiet || row.status !== 'queued') return null;
+  const opens = nextSendTime(now, row.timeZone ?? quiet.defaultTimeZone, quiet.window);
+  return opens.getTime() > now.getTime() ? opens : null;
+}
+
+export interface SentRecord {
+  row: OutboxRow;
+  driver: string;
+  result: SendResult;
+}
+
+/** Records sends, many in one statement. A fast status callback may have moved a row on already: never back. */
+export async function recordMany(deps: DeliverDeps, records: SentRecord[]): Promise<void> {
+  await deps.db.query(
+    `update outbox_messages as o set
+       status = case when o.status in ('queued', 'sending') then v.status else o.status end,
+       driver = v.driver,
+       provider_id = v.provider_id,
+       sent_at = coalesce(o.sent_at, now()),
+       delivered_at = case when v.status = 'delivered' then now() else o.delivered_at end,
+       last_error = null,
+       error_code = null,
+       updated_at = now()
+     from unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) as v(id, status, driver, provider_id)
+     where o.id = v.id`,
+    [
+      records.map((r) => r.row.id),
+      records.map((r) => (r.result.status === 'delivered' ? 'delivered' : 'sent')),
+      records.map((r) => r.driver),
+      records.map((r) => r.result.providerId),
+    ],
+  );
+  for (const r of records) {
+    deps.metrics.outboxMessages.inc({
+      channel: r.row.channel,
+      outcome: r.result.status === 'delivered' ? 'delivered' : 'sent',
+    });
   }
-  if (decision.kind === 'suppressed')
-    deps.metrics.outboxMessages.inc({ channel: 'sms', outcome: 'suppressed' });
-  return decision;
 }
 
 async function recordSent(
@@ -221,22 +278,8 @@ async function recordSent(
   driver: string,
   result: SendResult,
 ): Promise<void> {
-  const delivered = result.status === 'delivered';
-  await deps.db.orm
-    .update(outboxMessages)
-    .set({
-      // A fast status callback may have moved the row on already; never move it back.
-      status: sql`case when ${outboxMessages.status} in ('queued', 'sending') then ${delivered ? 'delivered' : 'sent'} else ${outboxMessages.status} end`,
-      driver,
-      providerId: result.providerId,
-      sentAt: sql`coalesce(${outboxMessages.sentAt}, now())`,
-      ...(delivered ? { deliveredAt: sql`now()` } : {}),
-      lastError: null,
-      errorCode: null,
-      updatedAt: sql`now()`,
-    })
-    .where(eq(outboxMessages.id, row.id));
-  deps.metrics.outboxMessages.inc({ channel: row.channel, outcome: delivered ? 'delivered' : 'sent' });
+  if (deps.recorder) return deps.recorder({ row, driver, result });
+  await recordMany(deps, [{ row, driver, result }]);
 }
 
 async function handleProviderError(

@@ -56,6 +56,11 @@ export async function enqueueMessage(
   tx?: Tx,
 ): Promise<EnqueueResult> {
   const [result] = await enqueueMessages(deps, [input], tx);
+  return accepted(input, result);
+}
+
+/** The result for one input, or the AppError that says why it was refused. */
+export function accepted(input: EnqueueInput, result: BulkEnqueueResult | undefined): EnqueueResult {
   if (!result || 'rejected' in result) {
     throw new AppError('invalid_input', `Cannot enqueue ${input.channel} message "${input.dedupeKey}"`, {
       details: result?.rejected ?? [],
