@@ -121,7 +121,7 @@ export const envSchema = z.object({
   OUTBOX_MAX_ATTEMPTS: positiveInt.max(50).default(8),
   OUTBOX_RETRY_BASE_SECONDS: seconds.max(3600).default(5),
   OUTBOX_RETRY_MAX_SECONDS: seconds.max(86400).default(3600),
-  OUTBOX_BATCH_SIZE: positiveInt.max(1000).default(100),
+  OUTBOX_BATCH_SIZE: positiveInt.max(1000).default(200),
 
   SMS_MAX_SEGMENTS: positiveInt.max(10).default(4),
   SMS_SEGMENTS_PER_SECOND: z.coerce.number().positive().max(10000).default(1),

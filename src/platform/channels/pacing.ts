@@ -39,21 +39,52 @@ export function createPacer(options: { perSecond: number; db: Database; redis: R
     limiter = new RateLimiterMemory(common);
     store = 'memory';
   }
-  return {
-    store,
-    async take(sender, units, signal) {
-      let remaining = Math.max(1, units);
-      while (remaining > 0) {
+  // The sends of one worker batch ask at the same moment: their segments are paid for together,
+  // one counter update per budget-sized chunk (one for the whole batch at high rates) rather than
+  // one round trip to Redis or PostgreSQL per message; each message goes once its share is paid.
+  const waiting = new Map<
+    string,
+    Array<{ units: number; resolve: () => void; reject: (error: unknown) => void }>
+  >();
+  const flush = async (sender: string) => {
+    const batch = waiting.get(sender) ?? [];
+    waiting.delete(sender);
+    let owed = 0;
+    const dues = batch.map((request) => {
+      owed += Math.max(1, request.units);
+      return owed;
+    });
+    let paid = 0;
+    let released = 0;
+    try {
+      while (paid < owed) {
         // A message longer than the per-window budget is paid for over several windows.
-        const chunk = Math.min(remaining, common.points);
+        const chunk = Math.min(owed - paid, common.points);
         try {
           await limiter.consume(sender, chunk);
-          remaining -= chunk;
+          paid += chunk;
         } catch (rejection) {
           if (!(rejection instanceof RateLimiterRes)) throw rejection;
-          await sleep(Math.max(rejection.msBeforeNext, 5), signal);
+          await sleep(Math.max(rejection.msBeforeNext, 5));
         }
+        while (released < batch.length && (dues[released] as number) <= paid) batch[released++]?.resolve();
       }
+    } catch (error) {
+      for (const request of batch.slice(released)) request.reject(error);
+    }
+  };
+  return {
+    store,
+    take(sender, units, signal) {
+      if (signal?.aborted) return Promise.reject(signal.reason);
+      return new Promise<void>((resolve, reject) => {
+        const queue = waiting.get(sender);
+        if (queue) queue.push({ units, resolve, reject });
+        else {
+          waiting.set(sender, [{ units, resolve, reject }]);
+          setImmediate(() => void flush(sender));
+        }
+      });
     },
   };
 }
