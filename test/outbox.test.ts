@@ -425,8 +425,8 @@ describe.each(databaseKinds)('outbox on %s', (kind) => {
 
     it('cancels a message whose precondition fails when its turn comes', async () => {
       let wanted = true;
-      service().channels.registerPrecondition(`test.wanted.${kind}`, async (meta) =>
-        wanted ? null : `no longer wanted: ${meta.thing}`,
+      service().channels.registerPrecondition(`test.wanted.${kind}`, async (metas) =>
+        metas.map((meta) => (wanted ? null : `no longer wanted: ${meta.thing}`)),
       );
       const meta = { precondition: `test.wanted.${kind}`, thing: 'INV-9' };
       const later = await service().channels.enqueue({

@@ -28,11 +28,11 @@ export const invoicesApp = defineApp({
       appLog.warn({ entry: bad.entry, reason: bad.reason }, 'NOTIFICATION_RECIPIENTS entry will be skipped');
 
     channels.registerTemplates(invoiceTemplates(config));
-    channels.registerPrecondition(NEEDS_REVIEW_PRECONDITION, async (meta, tx) =>
-      (await source.needsReview(String(meta.invoiceId), tx))
-        ? null
-        : `invoice ${String(meta.invoiceId)} no longer needs review`,
-    );
+    channels.registerPrecondition(NEEDS_REVIEW_PRECONDITION, async (metas, tx) => {
+      const ids = metas.map((meta) => String(meta.invoiceId));
+      const still = await source.stillNeedingReview(ids, tx);
+      return ids.map((id) => (still.has(id) ? null : `invoice ${id} no longer needs review`));
+    });
     jobs.work('invoices.scan', async ({ trigger }) => {
       const scan = await scanInvoices(deps, trigger);
       return { scanId: scan.id, enqueued: scan.enqueued };

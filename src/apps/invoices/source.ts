@@ -1,7 +1,7 @@
 // Where a scan finds invoices needing review: Switchboard's own invoices table, or a team's own
 // PostgreSQL through a read-only query (INVOICE_SOURCE_URL + INVOICE_SOURCE_QUERY) that returns the
 // same columns. Both are read in pages ordered by id, so a scan of 100,000 invoices stays small in memory.
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray } from 'drizzle-orm';
 import pg from 'pg';
 import type { Config } from '../../config.ts';
 import type { Database } from '../../platform/db/database.ts';
@@ -25,8 +25,8 @@ export interface InvoiceSource {
     after: string | null,
     limit: number,
   ): Promise<{ invoices: ReviewInvoice[]; lastId: string | null; skipped: number }>;
-  /** Whether this invoice still needs review (checked again just before an alert is sent). */
-  needsReview(id: string, tx: Tx): Promise<boolean>;
+  /** Which of these invoices still need review (checked again just before their alerts are sent). */
+  stillNeedingReview(ids: string[], tx: Tx): Promise<Set<string>>;
   close(): Promise<void>;
 }
 
@@ -52,12 +52,12 @@ export function localSource(db: Database): InvoiceSource {
         skipped: 0,
       };
     },
-    async needsReview(id, tx) {
-      const [row] = await tx
-        .select({ status: invoices.matchedStatus })
+    async stillNeedingReview(ids, tx) {
+      const rows = await tx
+        .select({ id: invoices.id })
         .from(invoices)
-        .where(eq(invoices.id, id));
-      return row?.status === 'NEEDS_REVIEW';
+        .where(and(inArray(invoices.id, ids), eq(invoices.matchedStatus, 'NEEDS_REVIEW')));
+      return new Set(rows.map((row) => row.id));
     },
     async close() {},
   };
@@ -117,12 +117,12 @@ export function externalSource(
       }
       return { invoices: valid, lastId: rows.length ? String(rows.at(-1)?.id) : null, skipped };
     },
-    async needsReview(id) {
-      const rows = await readOnly(
-        `${wrapped} where id::text = $1 and matched_status = 'NEEDS_REVIEW' limit 1`,
-        [id],
+    async stillNeedingReview(ids) {
+      const rows = await readOnly<{ id: string }>(
+        `select id::text as id from (${wrapped}) as ids where id::text = any($1::text[]) and matched_status = 'NEEDS_REVIEW'`,
+        [ids],
       );
-      return rows.length > 0;
+      return new Set(rows.map((row) => row.id));
     },
     close: () => pool.end(),
   };

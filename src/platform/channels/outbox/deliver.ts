@@ -19,9 +19,10 @@ import type { OutboxJobs } from './jobs.ts';
 
 /**
  * Whether a message may still go out, checked in the transaction that claims it: null to send, or
- * the reason not to. E.g. an invoice alert is pointless once the invoice left review.
+ * the reason not to. E.g. an invoice alert is pointless once the invoice left review. It gets the
+ * `meta` of every message of a claim at once (one query for a whole batch) and answers for each.
  */
-export type Precondition = (meta: Record<string, unknown>, tx: Tx) => Promise<string | null>;
+export type Precondition = (metas: Array<Record<string, unknown>>, tx: Tx) => Promise<Array<string | null>>;
 
 export interface DeliverDeps {
   db: Database;
@@ -116,13 +117,29 @@ export async function deliverMessage(
   }
 }
 
-async function failedPrecondition(deps: DeliverDeps, row: OutboxRow, tx: Tx): Promise<string | null> {
-  const name = row.meta.precondition;
-  if (typeof name !== 'string') return null;
-  const check = deps.preconditions?.get(name);
-  // The app that set it is not running here: send rather than hold the message forever.
-  if (!check) return null;
-  return check(row.meta, tx);
+/** For each row, the reason a precondition gives not to send it (null: send). One call per precondition. */
+async function failedPreconditions(
+  deps: DeliverDeps,
+  rows: OutboxRow[],
+  tx: Tx,
+): Promise<Map<string, string | null>> {
+  const reasons = new Map<string, string | null>();
+  const byName = new Map<string, OutboxRow[]>();
+  for (const row of rows) {
+    const name = row.meta.precondition;
+    // The app that set it is not running here: send rather than hold the message forever.
+    if (typeof name !== 'string' || !deps.preconditions?.has(name)) continue;
+    byName.set(name, [...(byName.get(name) ?? []), row]);
+  }
+  for (const [name, group] of byName) {
+    const check = deps.preconditions?.get(name) as Precondition;
+    const answers = await check(
+      group.map((row) => row.meta),
+      tx,
+    );
+    for (const [index, row] of group.entries()) reasons.set(row.id, answers[index] ?? null);
+  }
+  return reasons;
 }
 
 /** The first match that no other outbox row has recorded as its own (identical texts to one number). */
@@ -163,6 +180,11 @@ export async function claimMany(deps: DeliverDeps, ids: string[], now: Date): Pr
           ).map((r) => r.phone)
         : [],
     );
+    const reasons = await failedPreconditions(
+      deps,
+      rows.filter((row) => row.status === 'queued' || row.status === 'sending'),
+      tx,
+    );
     const toClaim: OutboxRow[] = [];
     const setStatus = (id: string, values: Partial<typeof outboxMessages.$inferInsert>) =>
       tx
@@ -182,7 +204,7 @@ export async function claimMany(deps: DeliverDeps, ids: string[], now: Date): Pr
         decisions.set(row.id, { kind: 'suppressed' });
         deps.metrics.outboxMessages.inc({ channel: 'sms', outcome: 'suppressed' });
       } else {
-        const reason = await failedPrecondition(deps, row, tx);
+        const reason = reasons.get(row.id);
         const opens = quietHoursOpen(deps, row, now);
         if (reason) {
           await setStatus(row.id, { status: 'cancelled', lastError: reason });
