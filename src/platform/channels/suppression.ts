@@ -1,8 +1,21 @@
 // The suppression list every app honours: a number that opted out gets nothing, from any app, until
 // it opts back in. Each change is also written to the consent log.
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import type { DbOrTx } from '../db/transaction.ts';
 import { smsConsentEvents, smsSuppressions } from './schema.ts';
+
+/** What an outbox row says when its recipient is on the list. */
+export const SUPPRESSED_REASON = 'the recipient opted out (suppression list)';
+
+/** The numbers among `phones` that are on the list, in one query. */
+export async function suppressedAmong(db: DbOrTx, phones: string[]): Promise<Set<string>> {
+  if (phones.length === 0) return new Set();
+  const rows = await db
+    .select({ phone: smsSuppressions.phone })
+    .from(smsSuppressions)
+    .where(inArray(smsSuppressions.phone, phones));
+  return new Set(rows.map((row) => row.phone));
+}
 
 export async function isSuppressed(db: DbOrTx, phone: string): Promise<boolean> {
   const rows = await db

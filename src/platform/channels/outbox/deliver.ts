@@ -11,9 +11,9 @@ import type { JobContext, JobSystem } from '../../jobs/job-system.ts';
 import { scrubText } from '../../log.ts';
 import type { Metrics } from '../../metrics.ts';
 import type { SendPacer } from '../pacing.ts';
-import { type OutboxRow, outboxMessages, smsSuppressions } from '../schema.ts';
+import { type OutboxRow, outboxMessages } from '../schema.ts';
 import { nextSendTime } from '../sms/quiet-hours.ts';
-import { suppress } from '../suppression.ts';
+import { SUPPRESSED_REASON, suppress, suppressedAmong } from '../suppression.ts';
 import { type Drivers, ProviderError, type SendResult } from '../types.ts';
 import type { OutboxJobs } from './jobs.ts';
 
@@ -170,16 +170,7 @@ export async function claimMany(deps: DeliverDeps, ids: string[], now: Date): Pr
   await withTransaction(deps.db, async (tx) => {
     const rows = await tx.select().from(outboxMessages).where(inArray(outboxMessages.id, ids)).for('update');
     const phones = rows.filter((row) => row.channel === 'sms').map((row) => row.recipient);
-    const suppressed = new Set(
-      phones.length
-        ? (
-            await tx
-              .select({ phone: smsSuppressions.phone })
-              .from(smsSuppressions)
-              .where(inArray(smsSuppressions.phone, phones))
-          ).map((r) => r.phone)
-        : [],
-    );
+    const suppressed = await suppressedAmong(tx, phones);
     const reasons = await failedPreconditions(
       deps,
       rows.filter((row) => row.status === 'queued' || row.status === 'sending'),
@@ -199,7 +190,7 @@ export async function claimMany(deps: DeliverDeps, ids: string[], now: Date): Pr
       } else if (row.channel === 'sms' && suppressed.has(row.recipient)) {
         await setStatus(row.id, {
           status: 'suppressed',
-          lastError: 'the recipient opted out (suppression list)',
+          lastError: SUPPRESSED_REASON,
         });
         decisions.set(row.id, { kind: 'suppressed' });
         deps.metrics.outboxMessages.inc({ channel: 'sms', outcome: 'suppressed' });

@@ -10,9 +10,10 @@ import type { JobSystem } from '../../jobs/job-system.ts';
 import type { Metrics } from '../../metrics.ts';
 import { contentSchemas, type TemplateRegistry } from '../content.ts';
 import { normalizeRecipient } from '../recipients.ts';
-import { type OutboxStatus, outboxMessages, smsSuppressions } from '../schema.ts';
+import { type OutboxStatus, outboxMessages } from '../schema.ts';
 import { isValidZone, nextSendTime } from '../sms/quiet-hours.ts';
 import { countSegments, fitToSegments } from '../sms/segments.ts';
+import { SUPPRESSED_REASON, suppressedAmong } from '../suppression.ts';
 import type { Channel, ContentByChannel } from '../types.ts';
 import type { OutboxJobs } from './jobs.ts';
 
@@ -88,16 +89,7 @@ export async function enqueueMessages(
   const run = async (t: Tx): Promise<BulkEnqueueResult[]> => {
     const rows = prepared.flatMap((p) => (p.ok ? [p.row] : []));
     const phones = [...new Set(rows.filter((row) => row.channel === 'sms').map((row) => row.recipient))];
-    const suppressed = new Set(
-      phones.length
-        ? (
-            await t
-              .select({ phone: smsSuppressions.phone })
-              .from(smsSuppressions)
-              .where(inArray(smsSuppressions.phone, phones))
-          ).map((r) => r.phone)
-        : [],
-    );
+    const suppressed = await suppressedAmong(t, phones);
     const statusOf = (row: (typeof rows)[number]): OutboxStatus =>
       row.channel === 'sms' && suppressed.has(row.recipient) ? 'suppressed' : 'queued';
 
@@ -109,7 +101,7 @@ export async function enqueueMessages(
         .values(
           chunk.map((row) => {
             const status = statusOf(row);
-            return { ...row, status, ...(status === 'suppressed' ? { lastError: SUPPRESSED } : {}) };
+            return { ...row, status, ...(status === 'suppressed' ? { lastError: SUPPRESSED_REASON } : {}) };
           }),
         )
         .onConflictDoNothing({ target: outboxMessages.dedupeKey })
@@ -170,8 +162,6 @@ export async function enqueueMessages(
   });
   return results;
 }
-
-const SUPPRESSED = 'the recipient opted out (suppression list)';
 
 type Prepared =
   | { ok: true; row: Omit<typeof outboxMessages.$inferInsert, 'status'> }
