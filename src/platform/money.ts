@@ -7,12 +7,38 @@ export function isCurrency(code: string): boolean {
   return /^[A-Z]{3}$/.test(code) && SUPPORTED.has(code);
 }
 
+// Building an Intl.NumberFormat costs about a hundred times formatting with one, and a scan formats
+// an amount per invoice: one formatter per locale and currency, made on first use.
+const formatters = new Map<string, Intl.NumberFormat>();
+
+function formatterFor(locale: string, currency: string): Intl.NumberFormat {
+  const key = `${locale}|${currency}`;
+  let formatter = formatters.get(key);
+  if (!formatter) {
+    const digits = minorDigits(currency);
+    formatter = new Intl.NumberFormat(locale, {
+      style: 'currency',
+      currency,
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+    });
+    formatters.set(key, formatter);
+  }
+  return formatter;
+}
+
+const digitsByCurrency = new Map<string, number>();
+
 /** Digits after the decimal point for a currency (ISO 4217): 2 for USD, 0 for JPY, 3 for BHD. */
 export function minorDigits(currency: string): number {
-  return (
-    new Intl.NumberFormat('en-US', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ??
-    2
-  );
+  let digits = digitsByCurrency.get(currency);
+  if (digits === undefined) {
+    digits =
+      new Intl.NumberFormat('en-US', { style: 'currency', currency }).resolvedOptions()
+        .maximumFractionDigits ?? 2;
+    digitsByCurrency.set(currency, digits);
+  }
+  return digits;
 }
 
 /**
@@ -29,10 +55,5 @@ export function formatMoney(minor: number | bigint, currency: string, locale = '
   const fraction = (absolute % scale).toString().padStart(digits, '0');
   // Intl takes a decimal string exactly (no float rounding) since ES2023.
   const decimal = `${negative ? '-' : ''}${whole}${digits ? `.${fraction}` : ''}`;
-  return new Intl.NumberFormat(locale, {
-    style: 'currency',
-    currency,
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  }).format(decimal as unknown as number);
+  return formatterFor(locale, currency).format(decimal as unknown as number);
 }
