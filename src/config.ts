@@ -122,6 +122,7 @@ export const envSchema = z.object({
   OUTBOX_RETRY_BASE_SECONDS: seconds.max(3600).default(5),
   OUTBOX_RETRY_MAX_SECONDS: seconds.max(86400).default(3600),
   OUTBOX_BATCH_SIZE: positiveInt.max(1000).default(200),
+  OUTBOX_CONCURRENCY: positiveInt.max(32).default(4),
 
   SMS_MAX_SEGMENTS: positiveInt.max(10).default(4),
   SMS_SEGMENTS_PER_SECOND: z.coerce.number().positive().max(10000).default(1),
@@ -167,7 +168,14 @@ export interface Config {
     maintenanceIntervalSeconds: number;
   };
   channels: ChannelsConfig;
-  outbox: { maxAttempts: number; retryBaseMs: number; retryMaxMs: number; batchSize: number };
+  outbox: {
+    maxAttempts: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    batchSize: number;
+    /** Batches a worker sends at once. */
+    concurrency: number;
+  };
   sms: {
     maxSegments: number;
     segmentsPerSecond: number;
@@ -321,6 +329,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: { c
       retryBaseMs: Math.round(e.OUTBOX_RETRY_BASE_SECONDS * 1000),
       retryMaxMs: Math.round(e.OUTBOX_RETRY_MAX_SECONDS * 1000),
       batchSize: e.OUTBOX_BATCH_SIZE,
+      concurrency: e.OUTBOX_CONCURRENCY,
     },
     sms: {
       maxSegments: e.SMS_MAX_SEGMENTS,

@@ -253,6 +253,7 @@ export class JobSystem<D extends JobDefinitions> {
       name,
       {
         batchSize,
+        localConcurrency: definition.concurrency ?? 1,
         pollingIntervalSeconds: this.#options.config.pollIntervalSeconds,
         // NOTIFY wakes workers when a job is created, not when a deferred one comes due: keep polling.
         notifyPollingIntervalSeconds: this.#options.config.pollIntervalSeconds,

@@ -13,6 +13,11 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   expireSeconds?: number;
   /** Jobs a worker fetches and runs at once; defaults to JOBS_BATCH_SIZE. */
   batchSize?: number;
+  /**
+   * Batches one process works on at once (pg-boss `localConcurrency`). A batch is settled only when
+   * its slowest job ends, so a queue whose jobs wait on the network keeps several batches in flight.
+   */
+  concurrency?: number;
   /** Wake workers through LISTEN/NOTIFY rather than the next poll (latency-sensitive queues). */
   notify?: boolean;
   /**

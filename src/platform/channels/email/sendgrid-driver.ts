@@ -5,6 +5,7 @@
 import sendgridClient from '@sendgrid/client';
 import sendgridMail from '@sendgrid/mail';
 import type { Config } from '../../../config.ts';
+import { createHttpTransport, formEncode } from '../http-transport.ts';
 import {
   type ChannelDriver,
   type EmailContent,
@@ -16,7 +17,65 @@ import {
 
 // The packages export a shared default instance; the classes hang off it (typed only as `export =`).
 // Our own instances keep this driver's key and base URL out of any other code using the SDK.
-const { Client } = sendgridClient as unknown as { Client: new () => typeof sendgridClient };
+type SendGridClient = typeof sendgridClient;
+interface SdkRequest {
+  url: string;
+  baseURL: string;
+  method: string;
+  data?: unknown;
+  params?: Record<string, unknown>;
+  headers: Record<string, string>;
+  timeout?: number;
+}
+const { Client } = sendgridClient as unknown as { Client: new () => SendGridClient };
+
+/**
+ * The SDK's client, sending through our transport (see http-transport.ts). The SDK still merges
+ * headers, auth and defaults (`createRequest`); its answers and errors keep the SDK's shapes: a
+ * `[Response, body]` pair, or an error with `code` (the status) and `response.{headers, body}`.
+ */
+class TransportClient extends Client {
+  readonly #transport = createHttpTransport();
+  readonly #timeoutMs: number;
+  constructor(timeoutMs: number) {
+    super();
+    this.#timeoutMs = timeoutMs;
+  }
+  override async request(data: Parameters<SendGridClient['request']>[0]) {
+    // What axios would have been given: url, baseURL, method, headers, data, params, timeout.
+    const request = this.createRequest(data) as unknown as SdkRequest;
+    // Joined as axios joins them, so a base URL with a path (a proxy prefix) keeps it.
+    const url = /^https?:\/\//.test(request.url)
+      ? new URL(request.url)
+      : new URL(`${request.baseURL.replace(/\/+$/, '')}/${request.url.replace(/^\/+/, '')}`);
+    if (request.params) url.search = formEncode(request.params);
+    const answer = await this.#transport.request({
+      method: request.method.toUpperCase(),
+      url,
+      headers: request.headers,
+      body: request.data === undefined ? undefined : JSON.stringify(request.data),
+      timeoutMs: request.timeout ?? this.#timeoutMs,
+    });
+    const body = /json/.test(answer.headers['content-type'] ?? '') ? parseJson(answer.body) : answer.body;
+    if (answer.status >= 400)
+      throw Object.assign(new Error(`HTTP ${answer.status}`), {
+        code: answer.status,
+        response: { headers: answer.headers, body },
+      });
+    return [{ statusCode: answer.status, body, headers: answer.headers }, body] as Awaited<
+      ReturnType<SendGridClient['request']>
+    >;
+  }
+}
+/** A body that says it is JSON but is not stays text, as axios leaves it. */
+function parseJson(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : text;
+  } catch {
+    return text;
+  }
+}
+
 const { MailService } = sendgridMail as unknown as { MailService: new () => typeof sendgridMail };
 
 type SendGridConfig = Extract<Config['channels']['email'], { driver: 'sendgrid' }>;
@@ -41,7 +100,7 @@ export function sendgridError(error: unknown): ProviderError {
 }
 
 export function createSendGridDriver(config: SendGridConfig, options: { timeoutMs: number }): ChannelDriver {
-  const client = new Client();
+  const client = new TransportClient(options.timeoutMs);
   // In this order: setApiKey resets the base URL.
   client.setApiKey(config.apiKey);
   client.setDefaultRequest('baseUrl', config.baseUrl);

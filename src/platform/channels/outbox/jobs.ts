@@ -9,6 +9,7 @@ export function outboxJobDefinitions(config: Pick<Config, 'outbox'>) {
       schema: z.object({ id: z.uuid() }),
       policy: 'stately',
       batchSize: config.outbox.batchSize,
+      concurrency: config.outbox.concurrency,
       notify: true,
       // Provider failures are retried by the outbox itself (honouring Retry-After); these retries
       // only cover a crash or a lost database connection mid-delivery.

@@ -5,6 +5,7 @@
 import twilio from 'twilio';
 import type TwilioRequestClient from 'twilio/lib/base/RequestClient.js';
 import type { Config } from '../../../config.ts';
+import { createHttpTransport, formEncode } from '../http-transport.ts';
 import type { OutboxRow } from '../schema.ts';
 import {
   type ChannelDriver,
@@ -48,20 +49,41 @@ export function twilioErrorFromResponse(
   );
 }
 
+/**
+ * The SDK's HTTP client, sending through our transport (see http-transport.ts) to the configured base
+ * URL. Its options are the SDK's own: the method, the full api.twilio.com URI, Basic credentials or an
+ * auth strategy, form data for POST and query params for GET.
+ */
 class RoutedRequestClient extends twilio.RequestClient {
   readonly #baseUrl: string;
+  readonly #timeoutMs: number;
+  readonly #transport = createHttpTransport();
   constructor(baseUrl: string, timeoutMs: number) {
     super({ timeout: timeoutMs, keepAlive: true, autoRetry: false });
-    this.#baseUrl = baseUrl;
+    this.#baseUrl = baseUrl.replace(/\/+$/, '');
+    this.#timeoutMs = timeoutMs;
   }
   override async request<TData>(opts: TwilioRequestClient.RequestOptions<TData>) {
-    const uri = opts.uri.replace(/^https:\/\/[a-z0-9.-]*\.twilio\.com/, this.#baseUrl);
-    const response = await super.request<TData>({ ...opts, uri }).catch((error: unknown) => {
-      throw unreachable('Twilio', error);
-    });
-    if (response.statusCode >= 400)
-      throw twilioErrorFromResponse(response.statusCode, response.body, response.headers ?? {});
-    return response;
+    const url = new URL(opts.uri.replace(/^https:\/\/[a-z0-9.-]*\.twilio\.com/, this.#baseUrl));
+    if (opts.params) url.search = formEncode(opts.params as Record<string, unknown>);
+    const headers: Record<string, string> = { ...(opts.headers as Record<string, string> | undefined) };
+    if (opts.username && opts.password)
+      headers.Authorization = `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`;
+    else if (opts.authStrategy) headers.Authorization = await opts.authStrategy.getAuthString();
+    let body: string | undefined;
+    if (opts.data !== undefined && opts.data !== null)
+      body =
+        headers['Content-Type'] === 'application/json'
+          ? JSON.stringify(opts.data)
+          : formEncode(opts.data as Record<string, unknown>);
+    const answer = await this.#transport
+      .request({ method: opts.method.toUpperCase(), url, headers, body, timeoutMs: this.#timeoutMs })
+      .catch((error: unknown) => {
+        throw unreachable('Twilio', error);
+      });
+    if (answer.status >= 400) throw twilioErrorFromResponse(answer.status, answer.body, answer.headers);
+    // The SDK parses a string body itself.
+    return { statusCode: answer.status, body: answer.body as TData, headers: answer.headers };
   }
 }
 
