@@ -173,7 +173,6 @@ export const envSchema = z.object({
   AI_INPUT_COST_PER_MILLION_TOKENS_CENTS: z.coerce.number().int().min(0).max(1_000_000).default(15),
   AI_OUTPUT_COST_PER_MILLION_TOKENS_CENTS: z.coerce.number().int().min(0).max(1_000_000).default(60),
 
-  DAILY_ENABLED: optional(flag),
   DAILY_WINDOW: z.string().default('12:00-17:00'),
   DAILY_DEFAULT_TIME_ZONE: z.string().default('UTC'),
   DAILY_CONTENT_MODE: z.enum(['audience', 'subscriber']).default('audience'),
@@ -261,8 +260,6 @@ export interface AiConfig {
 }
 
 export interface DailyConfig {
-  /** Whether the daily app is enabled (DAILY_ENABLED, default true). */
-  enabled: boolean;
   window: SendingWindow;
   defaultTimeZone: string;
   contentMode: 'audience' | 'subscriber';
@@ -447,7 +444,6 @@ export function loadConfig(env: Record<string, string | undefined>, options: { c
     },
     ai,
     daily: {
-      enabled: e.DAILY_ENABLED ?? true,
       window: dailyWindow,
       defaultTimeZone: e.DAILY_DEFAULT_TIME_ZONE,
       contentMode: e.DAILY_CONTENT_MODE,

@@ -1,9 +1,10 @@
 // The offline generator: a reviewed library of short, plain (GSM-7, one SMS segment) parts that
-// combine into a message when no language model answers. Part i of day n is opener[n % 23],
-// middle[n % 29], closer[n % 19]: the lengths are pairwise coprime, so the full sequence repeats only
-// after 23 x 29 x 19 = 12,673 days, and any two messages less than 437 days apart share at most one of
-// their three parts (23 x 19 = 437 is the shortest period of a pair). A subscriber stepping one
-// position a day therefore gets no repeat, exact or near, for over a year.
+// combine into a message when no language model answers: a greeting, a thought and a small nudge.
+// Message n is opener[n % 23], middle[n % 29], closer[n % 19]: the lengths are pairwise coprime, so
+// the sequence repeats only after 23 x 29 x 19 = 12,673 positions, and any two messages less than
+// 437 positions apart share at most one of their three parts (23 x 19 = 437 is the shortest period of
+// a pair). Thought and nudge are of similar length, so sharing one part is not a near repeat: a
+// subscriber stepping one position a day gets no repeat, exact or near, for over a year.
 
 export const OPENERS = [
   'Good afternoon!',
@@ -64,25 +65,25 @@ export const MIDDLES = [
 ] as const;
 
 export const CLOSERS = [
-  'Have a good one.',
-  'You have got this.',
-  'Keep going.',
-  'Enjoy the rest of your day.',
-  'Take care of yourself.',
-  'We are cheering for you.',
-  'Onward!',
-  'Be gentle with yourself.',
-  'Make it a good afternoon.',
-  'See you tomorrow.',
-  'Stay well.',
-  'Smile, it suits you.',
-  'One step at a time.',
-  'Go easy today.',
-  'Here is to you.',
-  'Keep shining.',
-  'Breathe and carry on.',
-  'All the best.',
-  'You matter.',
+  'Drink some water and stretch for a minute.',
+  'Send a kind word to someone you miss.',
+  'Step outside and look at the sky for a bit.',
+  'Write down one thing that went well today.',
+  'Put on a song you love and enjoy it.',
+  'Give yourself credit for showing up.',
+  'Take five slow breaths before the next task.',
+  'Tidy one small corner and enjoy the calm.',
+  'Say thank you to someone who helped you.',
+  'Let one worry go for the rest of the day.',
+  'Stand up, roll your shoulders, carry on.',
+  'Eat something good and take your time.',
+  'Call someone who makes you laugh.',
+  'Notice three things around you that you like.',
+  'Plan one small treat for this evening.',
+  'Smile at the next person you see.',
+  'Finish one little thing and call it a win.',
+  'Be as kind to yourself as to a friend.',
+  'Keep going. You are doing better than you think.',
 ] as const;
 
 export const LIBRARY_CYCLE = OPENERS.length * MIDDLES.length * CLOSERS.length;

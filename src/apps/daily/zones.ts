@@ -51,15 +51,18 @@ const SINGLE_ZONE: Record<string, string> = {
   PR: 'America/Puerto_Rico',
 };
 
+const canonicalNames = new Map(Intl.supportedValuesOf('timeZone').map((zone) => [zone.toLowerCase(), zone]));
+
 /** Canonical IANA name (America/New_York), or null when the name is not a zone. */
 export function canonicalZone(name: string): string | null {
   const trimmed = name.trim();
   if (!trimmed || /^[+-]?\d/.test(trimmed)) return null;
-  const zone = DateTime.local().setZone(trimmed);
-  // Fixed offsets (UTC+3) and abbreviations are not places: a subscriber lives where DST applies.
-  if (!zone.isValid || !trimmed.includes('/'))
-    return trimmed.toUpperCase() === 'UTC' && zone.isValid ? 'UTC' : null;
-  return zone.zoneName;
+  if (!DateTime.local().setZone(trimmed).isValid) return null;
+  if (trimmed.toUpperCase() === 'UTC') return 'UTC';
+  // Fixed offsets (UTC+3) and abbreviations (EST) are not places: a subscriber lives where DST applies.
+  if (!trimmed.includes('/')) return null;
+  // The canonical spelling (europe/london -> Europe/London); aliases Intl does not list stay as given.
+  return canonicalNames.get(trimmed.toLowerCase()) ?? trimmed;
 }
 
 export const zoneForCountry = (country: string | undefined) =>
