@@ -74,7 +74,9 @@ describe.each(databaseKinds)('platform/ai on %s', (kind) => {
     expect(sent?.messages[1]).toMatchObject({ role: 'user', content: 'Say something kind.' });
     expect(sent?.max_tokens ?? sent?.max_completion_tokens).toBe(50);
     const text = await metrics.registry.metrics();
-    expect(metricValue(text, 'ai_calls_total{purpose="test.purpose",provider="openai",outcome="ok"}')).toBe(1);
+    expect(metricValue(text, 'ai_calls_total{purpose="test.purpose",provider="openai",outcome="ok"}')).toBe(
+      1,
+    );
     expect(metricValue(text, 'ai_tokens_total{purpose="test.purpose",direction="output"}')).toBe(
       result.usage.outputTokens,
     );
@@ -119,7 +121,9 @@ describe.each(databaseKinds)('platform/ai on %s', (kind) => {
     expect(result).toMatchObject({ source: 'offline', reason: 'timeout', text: 'offline because timeout' });
     expect(Date.now() - started).toBeLessThan(5000);
     const text = await metrics.registry.metrics();
-    expect(metricValue(text, 'ai_calls_total{purpose="test.purpose",provider="openai",outcome="timeout"}')).toBe(2);
+    expect(
+      metricValue(text, 'ai_calls_total{purpose="test.purpose",provider="openai",outcome="timeout"}'),
+    ).toBe(2);
     expect(metricValue(text, 'ai_fallbacks_total{purpose="test.purpose",reason="timeout"}')).toBe(1);
   });
 
@@ -154,7 +158,11 @@ describe.each(databaseKinds)('platform/ai on %s', (kind) => {
   it('uses the offline generator when no provider is configured', async () => {
     const { ai } = client({});
     expect(ai.describe()).toMatchObject({ provider: 'offline', model: null });
-    expect(await ai.generate(request())).toMatchObject({ source: 'offline', reason: 'not_configured', attempts: 0 });
+    expect(await ai.generate(request())).toMatchObject({
+      source: 'offline',
+      reason: 'not_configured',
+      attempts: 0,
+    });
   });
 
   it('works with the SDK mock model (Anthropic-style usage fields)', async () => {
@@ -178,7 +186,11 @@ describe.each(databaseKinds)('platform/ai on %s', (kind) => {
       model,
     });
     const result = await ai.generate(request());
-    expect(result).toMatchObject({ text: 'Keep going.', source: 'model', usage: { inputTokens: 12, outputTokens: 3 } });
+    expect(result).toMatchObject({
+      text: 'Keep going.',
+      source: 'model',
+      usage: { inputTokens: 12, outputTokens: 3 },
+    });
     expect(model.doGenerateCalls[0]?.prompt[0]).toMatchObject({ role: 'system' });
   });
 });
@@ -201,7 +213,11 @@ describe('provider selection by config', () => {
       }),
     ).toEqual({ provider: 'amazon-bedrock', modelId: 'us.meta.llama3-2-1b-instruct-v1:0' });
     expect(
-      make({ AI_PROVIDER: 'openai-compatible', AI_BASE_URL: 'http://127.0.0.1:11434/v1', AI_MODEL: 'llama3.2' }),
+      make({
+        AI_PROVIDER: 'openai-compatible',
+        AI_BASE_URL: 'http://127.0.0.1:11434/v1',
+        AI_MODEL: 'llama3.2',
+      }),
     ).toEqual({ provider: 'openai-compatible.chat', modelId: 'llama3.2' });
     expect(make({})).toBeNull();
   });

@@ -58,7 +58,15 @@ describe('send windows across zones and DST', () => {
   it('New York fall back: a window over the repeated hour spans its real length (4 h for 00:00-03:00)', () => {
     const w = windowOn('2026-11-01', 'America/New_York', 0, 180);
     expect((w.end.getTime() - w.start.getTime()) / 3_600_000).toBe(4);
-    for (const r of draws) expect(inside(pickSendTime(w, new Date(0), () => r), 'America/New_York', 0, 180)).toBe(true);
+    for (const r of draws)
+      expect(
+        inside(
+          pickSendTime(w, new Date(0), () => r),
+          'America/New_York',
+          0,
+          180,
+        ),
+      ).toBe(true);
   });
 
   it('a window edge in the skipped hour resolves to when clocks jump (02:30 -> 03:30 EDT)', () => {
@@ -79,7 +87,15 @@ describe('send windows across zones and DST', () => {
       const w = windowOn(date, zone, 720, 1020);
       expect(local(w.start, zone).toFormat('yyyy-MM-dd HH:mm')).toBe(`${date} 12:00`);
       expect(local(w.end, zone).toFormat('HH:mm')).toBe('17:00');
-      for (const r of draws) expect(inside(pickSendTime(w, new Date(0), () => r), zone, 720, 1020)).toBe(true);
+      for (const r of draws)
+        expect(
+          inside(
+            pickSendTime(w, new Date(0), () => r),
+            zone,
+            720,
+            1020,
+          ),
+        ).toBe(true);
     }
     // Lord Howe moves by 30 minutes: the window is still exactly five hours.
     const lh = windowOn('2026-04-05', 'Australia/Lord_Howe', 60, 240);

@@ -5,6 +5,9 @@ import { DateTime } from 'luxon';
 
 const SINGLE_ZONE: Record<string, string> = {
   GB: 'Europe/London',
+  GG: 'Europe/Guernsey',
+  JE: 'Europe/Jersey',
+  IM: 'Europe/Isle_of_Man',
   IE: 'Europe/Dublin',
   FR: 'Europe/Paris',
   DE: 'Europe/Berlin',
