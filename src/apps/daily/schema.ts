@@ -43,6 +43,7 @@ export const dailySubscribers = pgTable(
       table.windowStart,
       table.windowEnd,
       table.language,
+      table.id,
     ),
     check(
       'daily_subscribers_window',

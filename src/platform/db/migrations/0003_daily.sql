@@ -52,4 +52,4 @@ CREATE TABLE "daily_subscribers" (
 --> statement-breakpoint
 ALTER TABLE "daily_messages" ADD CONSTRAINT "daily_messages_subscriber_id_daily_subscribers_id_fk" FOREIGN KEY ("subscriber_id") REFERENCES "public"."daily_subscribers"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "daily_messages_local_date_idx" ON "daily_messages" USING btree ("local_date");--> statement-breakpoint
-CREATE INDEX "daily_subscribers_group_idx" ON "daily_subscribers" USING btree ("time_zone","window_start","window_end","language");
+CREATE INDEX "daily_subscribers_group_idx" ON "daily_subscribers" USING btree ("time_zone","window_start","window_end","language","id");
