@@ -174,7 +174,6 @@ export const envSchema = z.object({
   AI_OUTPUT_COST_PER_MILLION_TOKENS_CENTS: z.coerce.number().int().min(0).max(1_000_000).default(60),
 
   DAILY_WINDOW: z.string().default('12:00-17:00'),
-  DAILY_DEFAULT_TIME_ZONE: z.string().default('UTC'),
   DAILY_CONTENT_MODE: z.enum(['audience', 'subscriber']).default('audience'),
   DAILY_REPEAT_HORIZON_DAYS: positiveInt.max(3650).default(365),
   DAILY_MAX_SEGMENTS: positiveInt.max(10).default(1),
@@ -261,7 +260,6 @@ export interface AiConfig {
 
 export interface DailyConfig {
   window: SendingWindow;
-  defaultTimeZone: string;
   contentMode: 'audience' | 'subscriber';
   repeatHorizonDays: number;
   maxSegments: number;
@@ -381,8 +379,6 @@ export function loadConfig(env: Record<string, string | undefined>, options: { c
   } catch (error) {
     problem('DAILY_WINDOW', (error as Error).message);
   }
-  if (!isValidZone(e.DAILY_DEFAULT_TIME_ZONE))
-    problem('DAILY_DEFAULT_TIME_ZONE', 'expected an IANA time zone such as America/New_York');
   if (problems.length) throw new ConfigError(problems);
 
   return {
@@ -445,7 +441,6 @@ export function loadConfig(env: Record<string, string | undefined>, options: { c
     ai,
     daily: {
       window: dailyWindow,
-      defaultTimeZone: e.DAILY_DEFAULT_TIME_ZONE,
       contentMode: e.DAILY_CONTENT_MODE,
       repeatHorizonDays: e.DAILY_REPEAT_HORIZON_DAYS,
       maxSegments: e.DAILY_MAX_SEGMENTS,
