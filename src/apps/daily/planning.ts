@@ -105,38 +105,59 @@ export async function planDaily(deps: PlanDeps): Promise<PlanResult> {
     }
     return contents.get(key) as Promise<ChosenContent>;
   };
+  // Reserved synchronously before each batch is written, so concurrent groups never overshoot it.
   const quotaLeft = new Map<string, number>();
-  const quotaFor = async (localDate: string) => {
-    if (!quotaLeft.has(localDate)) {
-      const [row] = await deps.db.orm
-        .select({ n: count() })
-        .from(dailyMessages)
-        .where(eq(dailyMessages.localDate, localDate));
-      quotaLeft.set(localDate, Math.max(0, daily.quota - Number(row?.n ?? 0)));
-    }
-    return quotaLeft.get(localDate) as number;
+  const quotaLoaded = new Map<string, Promise<void>>();
+  const loadQuota = (localDate: string) => {
+    if (!quotaLoaded.has(localDate))
+      quotaLoaded.set(
+        localDate,
+        (async () => {
+          const [row] = await deps.db.orm
+            .select({ n: count() })
+            .from(dailyMessages)
+            .where(eq(dailyMessages.localDate, localDate));
+          quotaLeft.set(localDate, Math.max(0, daily.quota - Number(row?.n ?? 0)));
+        })(),
+      );
+    return quotaLoaded.get(localDate) as Promise<void>;
   };
 
-  for (const group of groups) {
+  const planGroup = async (group: Group) => {
     const window = nextWindow(now, group.timeZone, group.windowStart, group.windowEnd);
+    await loadQuota(window.localDate);
     let after: string | null = null;
     for (;;) {
       const batch = await candidates(deps.db, group, window.localDate, after, batchSize);
       if (batch.length === 0) break;
       after = batch.at(-1)?.id ?? null;
-      const left = await quotaFor(window.localDate);
+      const left = quotaLeft.get(window.localDate) ?? 0;
       const take = batch.slice(0, left);
+      quotaLeft.set(window.localDate, left - take.length);
       result.overQuota += batch.length - take.length;
       if (take.length) {
         const written = await planBatch(deps, rules, take, group, window, now, random, contentFor);
         result.planned += written.planned;
         result.personalised += written.personalised;
-        quotaLeft.set(window.localDate, left - written.planned);
+        // Rows another planner wrote first were not ours to count.
+        quotaLeft.set(
+          window.localDate,
+          (quotaLeft.get(window.localDate) ?? 0) + take.length - written.planned,
+        );
         deps.onProgress?.(result.planned);
       }
       if (batch.length < batchSize) break;
     }
-  }
+  };
+  // Two groups at a time on PostgreSQL: one batch is being prepared here while the other is written.
+  // PGlite has one connection, so there it is one at a time.
+  const queue = [...groups];
+  const lanes = deps.db.kind === 'postgres' ? 2 : 1;
+  await Promise.all(
+    Array.from({ length: lanes }, async () => {
+      for (let group = queue.shift(); group; group = queue.shift()) await planGroup(group);
+    }),
+  );
   result.durationMs = Math.round(performance.now() - started);
   deps.metrics.planned.inc({ outcome: 'planned' }, result.planned);
   deps.metrics.planned.inc({ outcome: 'over_quota' }, result.overQuota);
@@ -273,11 +294,26 @@ async function planBatch(
   });
   const planned = await withTransaction(deps.db, async (tx) => {
     // The history row is the claim: only subscribers whose row this statement inserted get a message.
-    const claimed = await tx
-      .insert(dailyMessages)
-      .values(rows.map(({ phone: _phone, ...row }) => row))
-      .onConflictDoNothing({ target: [dailyMessages.subscriberId, dailyMessages.localDate] })
-      .returning({ subscriberId: dailyMessages.subscriberId });
+    const document = JSON.stringify(
+      rows.map((row) => ({
+        subscriber_id: row.subscriberId,
+        send_at: row.sendAt.toISOString(),
+        body: row.body,
+        fingerprint: row.fingerprint,
+        source: row.source,
+      })),
+    );
+    // One statement from a JSON document: no per-value parameters, whatever the batch size.
+    const result = await tx.execute(sql`
+      insert into daily_messages (subscriber_id, local_date, send_at, body, fingerprint, source)
+      select x.subscriber_id, ${localDate}::date, x.send_at, x.body, x.fingerprint, x.source
+      from jsonb_to_recordset(${document}::jsonb) as x(
+        subscriber_id uuid, send_at timestamptz, body text, fingerprint text, source text)
+      on conflict (subscriber_id, local_date) do nothing
+      returning subscriber_id`);
+    const claimed = (result as unknown as { rows: Array<{ subscriber_id: string }> }).rows.map((r) => ({
+      subscriberId: r.subscriber_id,
+    }));
     const mine = new Set(claimed.map((r) => r.subscriberId));
     const inputs: EnqueueInput<'sms'>[] = rows
       .filter((row) => mine.has(row.subscriberId))
