@@ -136,7 +136,9 @@ try {
     `daily: rows written: history ${rows[0]?.messages}, outbox ${rows[0]?.outbox}, jobs ${rows[0]?.jobs}`,
   );
   console.log(
-    `daily: target under ${TARGET_SECONDS} s for 1,000,000: ${seconds < TARGET_SECONDS ? 'met' : 'NOT met'} at this size`,
+    SUBSCRIBERS >= 1_000_000
+      ? `daily: target 1,000,000 in under ${TARGET_SECONDS} s: ${seconds < TARGET_SECONDS ? 'met' : 'NOT met'}`
+      : `daily: the target is for 1,000,000 subscribers (this run: ${SUBSCRIBERS.toLocaleString('en-US')})`,
   );
 } finally {
   await service.stop();
