@@ -173,7 +173,7 @@ export function createLanguageModels(deps: LanguageModelDeps): LanguageModels {
           await recordUsage(db, day, request.purpose, { calls: 1, failures: 1 });
           aiLog.warn(
             { purpose: request.purpose, attempt, reason: lastReason, status: statusOf(error) },
-            `language-model call failed: ${(error as Error).message?.slice(0, 200)}`,
+            `language-model call failed: ${hideKeys(String((error as Error).message).slice(0, 200))}`,
           );
           if (!timedOut && !isRetryable(error)) break;
           if (attempt < attempts) await sleep(backoff(error, attempt, retryBaseMs), request.signal);
@@ -183,6 +183,10 @@ export function createLanguageModels(deps: LanguageModelDeps): LanguageModels {
     },
   };
 }
+
+/** Providers echo (part of) a rejected key in their error text; it never reaches our logs. */
+const hideKeys = (text: string) =>
+  text.replace(/\b(sk-[\w-]{4,}|AKIA[0-9A-Z]{8,}|[\w-]*\*{3,}[\w-]*)/g, '[REDACTED]');
 
 const statusOf = (error: unknown) => (APICallError.isInstance(error) ? error.statusCode : undefined);
 
