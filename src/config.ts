@@ -147,6 +147,48 @@ export const envSchema = z.object({
   INVOICE_EMAIL_TEXT_TEMPLATE: optional(z.string()),
   INVOICE_EMAIL_SUBJECT_TEMPLATE: optional(z.string()),
   INVOICE_SMS_TEMPLATE: optional(z.string()),
+
+  // --- Language models (platform/ai) and the daily messages app ---
+  AI_PROVIDER: optional(z.enum(['openai', 'anthropic', 'bedrock', 'openai-compatible', 'offline'])).describe(
+    'unset: openai when OPENAI_API_KEY is set, anthropic when ANTHROPIC_API_KEY is, else offline',
+  ),
+  AI_MODEL: optional(z.string().trim().min(1).max(200)),
+  OPENAI_API_KEY: optional(z.string().min(10, 'at least 10 characters')),
+  OPENAI_BASE_URL: httpUrl.default('https://api.openai.com/v1'),
+  ANTHROPIC_API_KEY: optional(z.string().min(10, 'at least 10 characters')),
+  ANTHROPIC_BASE_URL: httpUrl.default('https://api.anthropic.com/v1'),
+  AWS_REGION: optional(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as us-east-1')),
+  AWS_ACCESS_KEY_ID: optional(z.string().min(16)),
+  AWS_SECRET_ACCESS_KEY: optional(z.string().min(16)),
+  AWS_SESSION_TOKEN: optional(z.string().min(16)),
+  BEDROCK_BASE_URL: optional(httpUrl),
+  AI_BASE_URL: optional(httpUrl).describe(
+    'an OpenAI-compatible server (Ollama, llama.cpp, vLLM), e.g. .../v1',
+  ),
+  AI_API_KEY: optional(z.string().min(1)),
+  AI_TIMEOUT_SECONDS: seconds.max(300).default(20),
+  AI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  AI_MAX_OUTPUT_TOKENS: positiveInt.max(100000).default(200),
+  AI_MAX_TOKENS_PER_CALL: positiveInt.max(1000000).default(4000),
+  AI_DAILY_TOKEN_BUDGET: positiveInt.max(1_000_000_000).default(200000),
+  AI_INPUT_COST_PER_MILLION_TOKENS_CENTS: z.coerce.number().int().min(0).max(1_000_000).default(15),
+  AI_OUTPUT_COST_PER_MILLION_TOKENS_CENTS: z.coerce.number().int().min(0).max(1_000_000).default(60),
+
+  DAILY_WINDOW: z.string().default('12:00-17:00'),
+  DAILY_CONTENT_MODE: z.enum(['audience', 'subscriber']).default('audience'),
+  DAILY_REPEAT_HORIZON_DAYS: positiveInt.max(3650).default(365),
+  DAILY_MAX_SEGMENTS: positiveInt.max(10).default(1),
+  DAILY_QUOTA: z.coerce.number().int().min(0).max(100_000_000).default(10000),
+  DAILY_PLAN_CRON: z.string().default('7 * * * *'),
+  DAILY_CLEANUP_CRON: z.string().default('30 3 * * *'),
+  DAILY_OUTBOX_RETENTION_DAYS: positiveInt.max(3650).default(90),
+  DAILY_CONFIG_RATE_LIMIT: positiveInt.max(100000).default(30),
+  DAILY_PROMPT: optional(z.string().min(10).max(2000)),
+  DAILY_HELP_TEXT: z
+    .string()
+    .min(1)
+    .max(160)
+    .default('Daily messages: reply TIME 9-11 to change the hour, PAUSE 7 to pause a week, STOP to end.'),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -197,6 +239,45 @@ export interface Config {
     /** Files that override the built-in templates. */
     templateFiles: { emailHtml?: string; emailText?: string; emailSubject?: string; sms?: string };
   };
+  ai: AiConfig;
+  daily: DailyConfig;
+}
+
+/** Which language model platform/ai calls, and the limits every call runs under. */
+export interface AiConfig {
+  provider:
+    | { kind: 'openai'; apiKey: string; baseUrl: string; model: string }
+    | { kind: 'anthropic'; apiKey: string; baseUrl: string; model: string }
+    | {
+        kind: 'bedrock';
+        region: string;
+        model: string;
+        baseUrl: string | null;
+        credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string | null } | null;
+      }
+    | { kind: 'openai-compatible'; baseUrl: string; apiKey: string | null; model: string }
+    | { kind: 'offline' };
+  timeoutMs: number;
+  maxRetries: number;
+  maxOutputTokens: number;
+  maxTokensPerCall: number;
+  dailyTokenBudget: number;
+  /** Estimated cost, in US cents per million tokens. */
+  costPerMillion: { inputCents: number; outputCents: number };
+}
+
+export interface DailyConfig {
+  window: SendingWindow;
+  contentMode: 'audience' | 'subscriber';
+  repeatHorizonDays: number;
+  maxSegments: number;
+  quota: number;
+  planCron: string;
+  cleanupCron: string;
+  outboxRetentionDays: number;
+  configPerMinute: number;
+  prompt: string | null;
+  helpText: string;
 }
 
 /** Which driver each channel uses: the real provider when its credentials are set, else the sandbox. */
@@ -299,6 +380,13 @@ export function loadConfig(env: Record<string, string | undefined>, options: { c
   ] as const) {
     if (file && !existsSync(file)) problem(variable, `no such file: ${file}`);
   }
+  const ai = aiConfig(e, problem);
+  let dailyWindow: SendingWindow = { startMinute: 12 * 60, endMinute: 17 * 60 };
+  try {
+    dailyWindow = parseWindow(e.DAILY_WINDOW);
+  } catch (error) {
+    problem('DAILY_WINDOW', (error as Error).message);
+  }
   if (problems.length) throw new ConfigError(problems);
 
   return {
@@ -358,6 +446,87 @@ export function loadConfig(env: Record<string, string | undefined>, options: { c
           : null,
       smsMaxSegments: e.INVOICE_SMS_MAX_SEGMENTS,
       templateFiles,
+    },
+    ai,
+    daily: {
+      window: dailyWindow,
+      contentMode: e.DAILY_CONTENT_MODE,
+      repeatHorizonDays: e.DAILY_REPEAT_HORIZON_DAYS,
+      maxSegments: e.DAILY_MAX_SEGMENTS,
+      quota: e.DAILY_QUOTA,
+      planCron: e.DAILY_PLAN_CRON,
+      cleanupCron: e.DAILY_CLEANUP_CRON,
+      outboxRetentionDays: e.DAILY_OUTBOX_RETENTION_DAYS,
+      configPerMinute: e.DAILY_CONFIG_RATE_LIMIT,
+      prompt: e.DAILY_PROMPT ?? null,
+      helpText: e.DAILY_HELP_TEXT,
+    },
+  };
+}
+
+const DEFAULT_MODELS = {
+  openai: 'gpt-4o-mini',
+  anthropic: 'claude-3-5-haiku-latest',
+  bedrock: 'us.meta.llama3-2-1b-instruct-v1:0',
+} as const;
+
+/**
+ * The language model: the provider named by AI_PROVIDER (or inferred from which key is set), with
+ * what it needs checked here, so a half-configured provider fails at boot instead of at 3 p.m.
+ */
+function aiConfig(e: ParsedEnv, problem: (variable: string, message: string) => void): AiConfig {
+  const kind = e.AI_PROVIDER ?? (e.OPENAI_API_KEY ? 'openai' : e.ANTHROPIC_API_KEY ? 'anthropic' : 'offline');
+  let provider: AiConfig['provider'] = { kind: 'offline' };
+  if (kind === 'openai') {
+    if (!e.OPENAI_API_KEY) problem('OPENAI_API_KEY', 'required with AI_PROVIDER=openai');
+    provider = {
+      kind,
+      apiKey: e.OPENAI_API_KEY ?? '',
+      baseUrl: e.OPENAI_BASE_URL,
+      model: e.AI_MODEL ?? DEFAULT_MODELS.openai,
+    };
+  } else if (kind === 'anthropic') {
+    if (!e.ANTHROPIC_API_KEY) problem('ANTHROPIC_API_KEY', 'required with AI_PROVIDER=anthropic');
+    provider = {
+      kind,
+      apiKey: e.ANTHROPIC_API_KEY ?? '',
+      baseUrl: e.ANTHROPIC_BASE_URL,
+      model: e.AI_MODEL ?? DEFAULT_MODELS.anthropic,
+    };
+  } else if (kind === 'bedrock') {
+    if (!e.AWS_REGION) problem('AWS_REGION', 'required with AI_PROVIDER=bedrock');
+    if (Boolean(e.AWS_ACCESS_KEY_ID) !== Boolean(e.AWS_SECRET_ACCESS_KEY))
+      problem('AWS_SECRET_ACCESS_KEY', 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together');
+    provider = {
+      kind,
+      region: e.AWS_REGION ?? '',
+      model: e.AI_MODEL ?? DEFAULT_MODELS.bedrock,
+      baseUrl: e.BEDROCK_BASE_URL ?? null,
+      credentials:
+        e.AWS_ACCESS_KEY_ID && e.AWS_SECRET_ACCESS_KEY
+          ? {
+              accessKeyId: e.AWS_ACCESS_KEY_ID,
+              secretAccessKey: e.AWS_SECRET_ACCESS_KEY,
+              sessionToken: e.AWS_SESSION_TOKEN ?? null,
+            }
+          : null,
+    };
+  } else if (kind === 'openai-compatible') {
+    if (!e.AI_BASE_URL) problem('AI_BASE_URL', 'required with AI_PROVIDER=openai-compatible');
+    if (!e.AI_MODEL)
+      problem('AI_MODEL', 'required with AI_PROVIDER=openai-compatible (the served model name)');
+    provider = { kind, baseUrl: e.AI_BASE_URL ?? '', apiKey: e.AI_API_KEY ?? null, model: e.AI_MODEL ?? '' };
+  }
+  return {
+    provider,
+    timeoutMs: Math.round(e.AI_TIMEOUT_SECONDS * 1000),
+    maxRetries: e.AI_MAX_RETRIES,
+    maxOutputTokens: e.AI_MAX_OUTPUT_TOKENS,
+    maxTokensPerCall: e.AI_MAX_TOKENS_PER_CALL,
+    dailyTokenBudget: e.AI_DAILY_TOKEN_BUDGET,
+    costPerMillion: {
+      inputCents: e.AI_INPUT_COST_PER_MILLION_TOKENS_CENTS,
+      outputCents: e.AI_OUTPUT_COST_PER_MILLION_TOKENS_CENTS,
     },
   };
 }

@@ -1,9 +1,11 @@
 // Boot order: config -> database (+ migrations) -> jobs -> HTTP -> apps, and the reverse on the
 // way down. `startService` is what the CLI runs and what end-to-end tests start in-process.
+import type { LanguageModel } from 'ai';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { builtInApps } from './apps/index.ts';
 import type { Config } from './config.ts';
+import { createLanguageModels } from './platform/ai/client.ts';
 import type { AppContext, AppModule } from './platform/app-module.ts';
 import { type Channels, createChannels } from './platform/channels/channels.ts';
 import { type OutboxJobs, outboxJobDefinitions } from './platform/channels/outbox/jobs.ts';
@@ -33,6 +35,8 @@ export interface ServiceOptions {
   metrics?: Metrics;
   /** Channel drivers to use instead of the configured ones (tests). */
   drivers?: Partial<Drivers>;
+  /** A language model to use instead of the configured one (tests: the AI SDK's mock model). */
+  languageModel?: LanguageModel | null;
 }
 
 export interface Service {
@@ -89,7 +93,14 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       redis,
       ...(options.drivers ? { drivers: options.drivers } : {}),
     });
-    const context: AppContext = { config, db, jobs, channels, log, metrics };
+    const ai = createLanguageModels({
+      config: config.ai,
+      db,
+      metrics,
+      log,
+      ...(options.languageModel !== undefined ? { model: options.languageModel } : {}),
+    });
+    const context: AppContext = { config, db, jobs, channels, log, metrics, ai };
     for (const app of apps) await app.setup?.(context);
     cleanup.push(async () => {
       for (const app of apps) await app.stop?.(context);
@@ -123,7 +134,12 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       mode,
       apps: apps.map((app) => app.name),
-      drivers: { database: db.kind, jobs: 'pg-boss', rateLimits: redis ? 'redis' : 'memory' },
+      drivers: {
+        database: db.kind,
+        jobs: 'pg-boss',
+        rateLimits: redis ? 'redis' : 'memory',
+        ai: aiDriverName(ai.describe()),
+      },
       channels: channels.driverNames,
     });
     const http = await buildHttpApp({
@@ -175,3 +191,7 @@ function connectRedis(url: string, log: Logger): Redis {
   redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
   return redis;
 }
+
+/** `openai:gpt-4o-mini`, `bedrock:us.meta.llama3-2-1b-instruct-v1:0`, or `offline`. */
+const aiDriverName = (ai: { provider: string; model: string | null }) =>
+  ai.model ? `${ai.provider}:${ai.model}` : ai.provider;

@@ -3,6 +3,7 @@
 // the enabled ones in.
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.ts';
+import type { LanguageModels } from './ai/client.ts';
 import type { Channels } from './channels/channels.ts';
 import type { Database } from './db/database.ts';
 import type { ComponentCheck } from './health.ts';
@@ -20,6 +21,8 @@ export interface AppContext<D extends JobDefinitions = JobDefinitions> {
   channels: Channels;
   log: Logger;
   metrics: Metrics;
+  /** The configured language model (or the offline fallback), shared by every app. */
+  ai: LanguageModels;
 }
 
 export interface AppModule<D extends JobDefinitions = JobDefinitions> {

@@ -1,4 +1,4 @@
-import { type Service, type ServiceMode, startService } from '../../src/main.ts';
+import { type Service, type ServiceMode, type ServiceOptions, startService } from '../../src/main.ts';
 import type { AppModule } from '../../src/platform/app-module.ts';
 import { testConfig } from './config.ts';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.ts';
@@ -20,6 +20,7 @@ export async function startTestService(
     env?: Record<string, string>;
     mode?: ServiceMode;
     target?: TestDatabase;
+    languageModel?: ServiceOptions['languageModel'];
   } = {},
 ): Promise<TestService> {
   const target = options.target ?? (await createTestDatabase(kind));
@@ -31,6 +32,7 @@ export async function startTestService(
     mode: options.mode ?? 'start',
     apps: options.apps ?? [],
     listen: false,
+    ...(options.languageModel !== undefined ? { languageModel: options.languageModel } : {}),
   });
   return {
     service,

@@ -1,7 +1,7 @@
 // The one call apps make to send anything: a row in the outbox, keyed for dedupe, written in the
 // caller's transaction together with the job that delivers it. The same key never produces a second
 // message: the unique index decides, also between concurrent callers in several processes.
-import { inArray } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
 import type { Config } from '../../../config.ts';
 import type { Database } from '../../db/database.ts';
 import { type Tx, withTransaction } from '../../db/transaction.ts';
@@ -96,20 +96,13 @@ export async function enqueueMessages(
     const inserted = new Map<string, { id: string; status: OutboxStatus }>();
     for (let i = 0; i < rows.length; i += CHUNK) {
       const chunk = rows.slice(i, i + CHUNK);
-      const returned = await t
-        .insert(outboxMessages)
-        .values(
-          chunk.map((row) => {
-            const status = statusOf(row);
-            return { ...row, status, ...(status === 'suppressed' ? { lastError: SUPPRESSED_REASON } : {}) };
-          }),
-        )
-        .onConflictDoNothing({ target: outboxMessages.dedupeKey })
-        .returning({
-          id: outboxMessages.id,
-          dedupeKey: outboxMessages.dedupeKey,
-          status: outboxMessages.status,
-        });
+      const returned = await insertRows(
+        t,
+        chunk.map((row) => {
+          const status = statusOf(row);
+          return { ...row, status, lastError: status === 'suppressed' ? SUPPRESSED_REASON : null };
+        }),
+      );
       for (const r of returned) inserted.set(r.dedupeKey, { id: r.id, status: r.status });
     }
     const missing = [...new Set(rows.map((row) => row.dedupeKey).filter((key) => !inserted.has(key)))];
@@ -161,6 +154,50 @@ export async function enqueueMessages(
     deps.metrics.outboxMessages.inc({ channel, outcome });
   });
   return results;
+}
+
+type Row = Omit<typeof outboxMessages.$inferInsert, 'status'> & {
+  status: OutboxStatus;
+  lastError: string | null;
+};
+
+/**
+ * One multi-row insert from a JSON document: a single parameter whatever the row count, and no
+ * per-value parameter handling (a bulk enqueue of a million messages spends its time in the
+ * database, not building statements).
+ */
+async function insertRows(
+  t: Tx,
+  rows: Row[],
+): Promise<Array<{ id: string; dedupeKey: string; status: OutboxStatus }>> {
+  const document = JSON.stringify(
+    rows.map((row) => ({
+      dedupe_key: row.dedupeKey,
+      channel: row.channel,
+      recipient: row.recipient,
+      sender: row.sender ?? null,
+      content: row.content,
+      status: row.status,
+      segments: row.segments ?? null,
+      send_after: row.sendAfter ? row.sendAfter.toISOString() : null,
+      time_zone: row.timeZone ?? null,
+      meta: row.meta ?? {},
+      last_error: row.lastError,
+    })),
+  );
+  const result = await t.execute(sql`
+    insert into outbox_messages
+      (dedupe_key, channel, recipient, sender, content, status, segments, send_after, time_zone, meta, last_error)
+    select x.dedupe_key, x.channel, x.recipient, x.sender, x.content, x.status, x.segments, x.send_after,
+           x.time_zone, x.meta, x.last_error
+    from jsonb_to_recordset(${document}::jsonb) as x(
+      dedupe_key text, channel text, recipient text, sender text, content jsonb, status text, segments int,
+      send_after timestamptz, time_zone text, meta jsonb, last_error text)
+    on conflict (dedupe_key) do nothing
+    returning id, dedupe_key, status`);
+  return (
+    result as unknown as { rows: Array<{ id: string; dedupe_key: string; status: OutboxStatus }> }
+  ).rows.map((r) => ({ id: r.id, dedupeKey: r.dedupe_key, status: r.status }));
 }
 
 type Prepared =

@@ -1,0 +1,53 @@
+// The configured provider as one AI SDK language model. Every base URL comes from config, so a
+// test (or a proxy, or a self-hosted server) can stand in for the vendor.
+import { createAmazonBedrock } from '@ai-sdk/amazon-bedrock';
+import { createAnthropic } from '@ai-sdk/anthropic';
+import { createOpenAI } from '@ai-sdk/openai';
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import type { LanguageModel } from 'ai';
+import type { AiConfig } from '../../config.ts';
+
+export type ProviderConfig = AiConfig['provider'];
+
+/** The model for a configured provider, or null for `offline`. */
+export function languageModelFor(provider: ProviderConfig): LanguageModel | null {
+  switch (provider.kind) {
+    case 'openai':
+      // The chat completions API: the one OpenAI-compatible servers and proxies also speak.
+      return createOpenAI({ apiKey: provider.apiKey, baseURL: provider.baseUrl }).chat(provider.model);
+    case 'anthropic':
+      return createAnthropic({ apiKey: provider.apiKey, baseURL: provider.baseUrl })(provider.model);
+    case 'bedrock':
+      // Model ids include cross-region inference profiles (us.meta.llama3-2-1b-instruct-v1:0). Without
+      // keys in config the SDK uses the usual AWS credential chain of the host.
+      return createAmazonBedrock({
+        region: provider.region,
+        ...(provider.baseUrl ? { baseURL: provider.baseUrl } : {}),
+        ...(provider.credentials
+          ? {
+              accessKeyId: provider.credentials.accessKeyId,
+              secretAccessKey: provider.credentials.secretAccessKey,
+              ...(provider.credentials.sessionToken
+                ? { sessionToken: provider.credentials.sessionToken }
+                : {}),
+            }
+          : {}),
+      })(provider.model);
+    case 'openai-compatible':
+      return createOpenAICompatible({
+        name: 'openai-compatible',
+        baseURL: provider.baseUrl,
+        ...(provider.apiKey ? { apiKey: provider.apiKey } : {}),
+        includeUsage: true,
+      }).chatModel(provider.model);
+    case 'offline':
+      return null;
+  }
+}
+
+/** `openai:gpt-4o-mini`, or `offline`: what /info shows (never a key). */
+export function describeProvider(provider: ProviderConfig): { provider: string; model: string | null } {
+  return provider.kind === 'offline'
+    ? { provider: 'offline', model: null }
+    : { provider: provider.kind, model: provider.model };
+}
