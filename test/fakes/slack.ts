@@ -209,6 +209,17 @@ export async function startFakeSlack(options: {
       });
     },
 
+    'chat.getPermalink': (args) => {
+      const channel = resolveChannel(args.channel);
+      if (!channel) return fail('channel_not_found');
+      const message = findMessage(channel.id, args.message_ts);
+      if (!message) return fail('message_not_found');
+      return ok({
+        channel: channel.id,
+        permalink: `https://fake-workspace.slack.com/archives/${channel.id}/p${message.ts.replace('.', '')}`,
+      });
+    },
+
     'conversations.open': (args) => {
       if (args.channel !== undefined) {
         const channel = resolveChannel(args.channel);
