@@ -32,12 +32,29 @@ class ConfigSettings extends ApiSettings {
   }
 }
 
+/**
+ * The SDK (sdk-rtl 21) builds its timeout signal but never attaches it to the request, and without
+ * a signal in the options it prints a console line on every call. So: a signal that never fires
+ * in the options (no console line), and each request gets a real timeout here.
+ */
+class TimedTransport extends NodeTransport {
+  readonly #timeoutMs: number;
+  constructor(settings: ApiSettings, timeoutMs: number) {
+    super({ ...settings, maxTries: 1, signal: new AbortController().signal });
+    this.#timeoutMs = timeoutMs;
+  }
+  protected override async initRequest(...args: Parameters<NodeTransport['initRequest']>) {
+    const props = await super.initRequest(...args);
+    return { ...props, signal: AbortSignal.timeout(this.#timeoutMs) };
+  }
+}
+
 export function lookerSource(
   credentials: LookerCredentials,
   options: { timeoutMs: number; runner?: QueryRunner },
 ): QuerySource {
   const settings = new ConfigSettings(credentials, Math.max(1, Math.ceil(options.timeoutMs / 1000)));
-  const transport = new NodeTransport({ ...settings, maxTries: 1 });
+  const transport = new TimedTransport(settings, options.timeoutMs);
   let lastStatus: number | undefined;
   let lastWasLogin = false;
   transport.observer = (response) => {
