@@ -1,7 +1,7 @@
 // Running a query's SQL outside Looker, for teams that query the warehouse directly: Trino/Presto
 // (trino-client; every page is checked for `error`) or a PostgreSQL database (read-only transaction).
 import pg from 'pg';
-import { BasicAuth, Trino } from 'trino-client';
+import { BasicAuth, type QueryResult, Trino } from 'trino-client';
 import type { CreditsConfig } from '../../config.ts';
 import { CreditError } from './credit-error.ts';
 import type { QueryRow, QueryRunner } from './query-source.ts';
@@ -27,12 +27,18 @@ export function trinoRunner(options: Extract<CreditsConfig['runner'], { kind: 't
       let columns: string[] | undefined;
       try {
         const pages = await trino.query(sql.replace(/;\s*$/, ''));
-        for await (const page of pages) {
-          if (page.error)
+        // Read by hand rather than with for-await: a query refused at once comes back as the final
+        // (done) page, which for-await would drop with its error.
+        for (;;) {
+          const { value, done } = await pages.next();
+          const page = value as QueryResult | undefined;
+          if (page?.error)
             throw new CreditError('runner_failed', `Trino: ${page.error.errorName}: ${page.error.message}`);
-          columns ??= page.columns?.map((c) => c.name);
-          for (const data of page.data ?? [])
-            rows.push(Object.fromEntries((columns ?? []).map((name, i) => [name, data[i]])));
+          columns ??= page?.columns?.map((c) => c.name);
+          if (!done)
+            for (const data of page?.data ?? [])
+              rows.push(Object.fromEntries((columns ?? []).map((name, i) => [name, data[i]])));
+          if (done) break;
         }
       } catch (error) {
         if (error instanceof CreditError) throw error;
