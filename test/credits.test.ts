@@ -7,6 +7,7 @@ import { creditsApp } from '../src/apps/credits/app.ts';
 import { slackSignature } from '../src/platform/channels/webhooks/slack-signature.ts';
 import { route } from './fakes/http-fake.ts';
 import { type FakeLooker, startFakeLooker } from './fakes/looker.ts';
+import { type FakeSocketMode, startFakeSocketMode } from './fakes/slack-socket.ts';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './helpers/databases.ts';
 import { type Providers, startProviders } from './helpers/providers.ts';
 import { startTestService, type TestService } from './helpers/service.ts';
@@ -16,6 +17,7 @@ const SECRET = 'slack-signing-secret-for-tests';
 const HOST = 'example.cloud.looker.com';
 const CHANNEL = 'C0GENERAL01';
 const OPERATOR = 'W014QM1DAPN';
+const APP_TOKEN = 'xapp-1-A0FAKEAPP01-test';
 
 const verifySql = (account: string) =>
   `SELECT counters.mode, SUM(counters.msg_count), SUM(counters.cost)\nFROM counters\nWHERE counters.product = 'Authy Verify' AND account_sid = '${account}'`;
@@ -53,6 +55,7 @@ function addQueries(looker: FakeLooker) {
 describe.each(databaseKinds)('CreditBot on %s', (kind) => {
   let providers: Providers;
   let looker: FakeLooker;
+  let socket: FakeSocketMode;
   let target: TestDatabase;
   let running: TestService;
   const app = () => running.service.app;
@@ -67,6 +70,7 @@ describe.each(databaseKinds)('CreditBot on %s', (kind) => {
     LOOKER_CLIENT_SECRET: looker.clientSecret,
     LOOKER_BASE_URL: looker.url,
     CREDITS_LOOKER_HOST: HOST,
+    SLACK_APP_TOKEN: APP_TOKEN,
   });
 
   /** Posts the message to the fake channel and delivers its event to the service, signed. */
@@ -111,6 +115,8 @@ describe.each(databaseKinds)('CreditBot on %s', (kind) => {
     providers = await startProviders();
     looker = await startFakeLooker({ clientId: 'looker-client-id', clientSecret: 'looker-client-secret' });
     addQueries(looker);
+    socket = await startFakeSocketMode();
+    providers.slack.enableSocketMode(APP_TOKEN, socket.wsUrl);
     target = await createTestDatabase(kind);
     running = await startTestService(kind, { target, apps: [creditsApp], env: env() });
   });
@@ -118,6 +124,7 @@ describe.each(databaseKinds)('CreditBot on %s', (kind) => {
     await running?.dispose();
     await providers?.close();
     await looker?.close();
+    await socket?.close();
     await target?.drop();
   });
 
@@ -222,6 +229,29 @@ describe.each(databaseKinds)('CreditBot on %s', (kind) => {
     expect((await app().inject({ method: 'POST', url: '/credits/poll' })).statusCode).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(repliesTo(first.ts)).toHaveLength(1);
+  });
+
+  it('takes requests over Socket Mode, acknowledged, and deduped with the Events API', async () => {
+    await socket.waitForConnection();
+    const text = `socket https://${HOST}/looks/11`;
+    const ts = providers.slack.seedMessage(CHANNEL, { text });
+    const payload = {
+      type: 'event_callback',
+      event_id: `EvSock${kind}`,
+      event: { type: 'message', channel: CHANNEL, user: 'U0FAKEUSER1', text, ts },
+    };
+    socket.pushEvent(`env-${kind}-1`, payload);
+    await waitFor('the acknowledgement', () => socket.acks.includes(`env-${kind}-1`));
+    expect((await replyTo(ts)).text).toBe('Approved, $4,395.36, exceptions');
+    // Slack redelivers the envelope; the Events API brings the same message too.
+    socket.pushEvent(`env-${kind}-2`, payload);
+    await waitFor('the second acknowledgement', () => socket.acks.includes(`env-${kind}-2`));
+    expect((await postEvent(text, { ts })).response.json().outcome).toBe('duplicate');
+    expect((await requestFor(ts)) ?? {}).toMatchObject({ ts });
+    const request = (await app().inject(`/credits/requests/${(await requestFor(ts))?.id}`)).json();
+    expect(request.intake).toBe('socket');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(repliesTo(ts)).toHaveLength(1);
   });
 
   it('ignores bot messages, thread replies and messages without a Looker link', async () => {

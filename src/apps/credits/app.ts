@@ -65,7 +65,7 @@ export const creditsApp = defineApp({
       await jobs.send('credits.poll', { trigger: 'start' });
     }
     if (settings.socketToken && config.channels.slack.driver === 'slack') {
-      found.socket = await startSocketIntake({
+      found.socket = startSocketIntake({
         appToken: settings.socketToken,
         apiUrl: config.channels.slack.apiUrl,
         intake: found.intake,

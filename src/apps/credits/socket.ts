@@ -2,7 +2,7 @@
 // events over a WebSocket the service opens. Each envelope is acknowledged once its message is
 // recorded (Slack redelivers unacknowledged ones), and dedupe by event id and by `channel:ts`
 // makes a redelivery or the same message from the Events API or polling change nothing.
-import { SocketModeClient } from '@slack/socket-mode';
+import { SocketModeClient, type SocketModeOptions } from '@slack/socket-mode';
 import { firstSighting } from '../../platform/channels/webhook-events.ts';
 import { withTransaction } from '../../platform/db/transaction.ts';
 import type { Logger } from '../../platform/log.ts';
@@ -12,14 +12,15 @@ export interface SocketIntake {
   stop(): Promise<void>;
 }
 
-export async function startSocketIntake(options: {
+export function startSocketIntake(options: {
   appToken: string;
   apiUrl: string;
   intake: IntakeDeps;
   log: Logger;
-}): Promise<SocketIntake> {
+}): SocketIntake {
   const client = new SocketModeClient({
     appToken: options.appToken,
+    logger: slackLogger(options.log),
     autoReconnectEnabled: true,
     clientOptions: { slackApiUrl: `${options.apiUrl}/` },
   });
@@ -51,11 +52,33 @@ export async function startSocketIntake(options: {
       }
     },
   );
-  await client.start();
-  options.log.info('Socket Mode connected');
+  // Not awaited: Slack being unreachable (or refusing the token) must not hold up the service's
+  // start; the client keeps reconnecting, and the other intake modes work meanwhile.
+  client.start().then(
+    () => options.log.info('Socket Mode connected'),
+    (error: unknown) => options.log.error({ err: error }, 'Socket Mode could not connect'),
+  );
   return {
     async stop() {
       await client.disconnect().catch(() => {});
     },
+  };
+}
+
+/** The SDK's logs into ours (its own would print to the console); its chatter at debug level. */
+function slackLogger(log: Logger): NonNullable<SocketModeOptions['logger']> {
+  type Level = ReturnType<NonNullable<SocketModeOptions['logger']>['getLevel']>;
+  let level = 'info' as Level;
+  const text = (parts: unknown[]) => parts.map(String).join(' ');
+  return {
+    debug: (...parts: unknown[]) => log.debug(text(parts)),
+    info: (...parts: unknown[]) => log.debug(text(parts)),
+    warn: (...parts: unknown[]) => log.warn(text(parts)),
+    error: (...parts: unknown[]) => log.error(text(parts)),
+    setLevel: (next: Level) => {
+      level = next;
+    },
+    getLevel: () => level,
+    setName: () => {},
   };
 }
