@@ -89,8 +89,13 @@ describe.each(databaseKinds)('CreditBot on %s', (kind) => {
     const response = await signedPost(body);
     return { ts, eventId, response, body };
   };
-  const signedPost = (body: string, timestamp = String(Math.floor(Date.now() / 1000)), secret = SECRET) =>
-    app().inject({
+  const signedPost = (
+    body: string,
+    timestamp = String(Math.floor(Date.now() / 1000)),
+    secret = SECRET,
+    target = app(),
+  ) =>
+    target.inject({
       method: 'POST',
       url: '/webhooks/slack/events',
       headers: {
@@ -396,4 +401,32 @@ describe.each(databaseKinds)('CreditBot on %s', (kind) => {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(repliesTo(ts)).toHaveLength(1);
   });
+
+  it.skipIf(kind !== 'postgres')(
+    'answers once when two processes take the same message in at once',
+    async () => {
+      const other = await startTestService(kind, { target, apps: [creditsApp], env: env() });
+      try {
+        const text = `race https://${HOST}/looks/11`;
+        const ts = providers.slack.seedMessage(CHANNEL, { text });
+        const body = (eventId: string) =>
+          JSON.stringify({
+            type: 'event_callback',
+            event_id: eventId,
+            event: { type: 'message', channel: CHANNEL, user: 'U0FAKEUSER1', text, ts },
+          });
+        // Two deliveries of the message (two subscriptions, or a retry racing the original) to two processes.
+        const answers = await Promise.all([
+          signedPost(body(`EvRaceA${ts}`)),
+          signedPost(body(`EvRaceB${ts}`), undefined, undefined, other.service.app),
+        ]);
+        expect(answers.map((a) => a.json().outcome).sort()).toEqual(['duplicate', 'queued']);
+        expect((await replyTo(ts)).text).toBe('Approved, $4,395.36, exceptions');
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        expect(repliesTo(ts)).toHaveLength(1);
+      } finally {
+        await other.dispose();
+      }
+    },
+  );
 });
