@@ -1,7 +1,12 @@
 // `switchboard credits run <message text or permalink>`, `credits poll --once` and
 // `credits retry <id>`: through the service API (in-process, or the running server's), so they
 // validate and process exactly as the API does.
-import type { CliIo } from '../invoices/cli.ts';
+import { formatMoney } from '../../platform/money.ts';
+
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
 
 export type Api = (
   method: 'GET' | 'POST' | 'PUT',
