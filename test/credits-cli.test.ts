@@ -20,6 +20,11 @@ describe('switchboard credits', () => {
     const missing = await runCli(['credits', 'run', 'https://looker.sandbox.localhost/looks/77'], env);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/failed: the sandbox Looker has no Look 77 \(404\)/);
+    const id = /Request ([0-9a-f-]{36}) failed/.exec(missing.stderr)?.[1] as string;
+    // Retried: a new round, which fails the same way while the Look is still missing.
+    const retried = await runCli(['credits', 'retry', id], env);
+    expect(retried.code).toBe(1);
+    expect(retried.stderr).toContain(`Request ${id} failed: the sandbox Looker has no Look 77 (404)`);
 
     const poll = await runCli(['credits', 'poll', '--once'], env);
     expect(poll.code).toBe(0);

@@ -77,4 +77,37 @@ describe.each(databaseKinds)('CreditBot sandbox on %s', (kind) => {
     const list = (await app().inject('/credits/requests')).json();
     expect(list.requests.map((r: { id: string }) => r.id)).toContain(id);
   });
+
+  it('refuses bad input with a stable code and the field', async () => {
+    const cases: Array<[string, string, unknown, number, string]> = [
+      ['GET', '/credits/requests/not-a-uuid', undefined, 400, 'invalid_input'],
+      ['GET', '/credits/requests?limit=0', undefined, 400, 'invalid_input'],
+      ['GET', '/credits/requests/00000000-0000-4000-8000-000000000000', undefined, 404, 'not_found'],
+      ['POST', '/sandbox/slack/messages', { channel: 'general', text: 'x' }, 400, 'invalid_input'],
+      ['POST', '/sandbox/slack/messages', { channel: 'C0CREDITMEMO' }, 400, 'invalid_input'],
+      [
+        'POST',
+        '/credits/requests',
+        { text: 'x', permalink: 'https://a.slack.com/archives/C1/p1700000000000001' },
+        400,
+        'invalid_input',
+      ],
+      ['POST', '/webhooks/slack/events', { type: 'url_verification', challenge: 'x' }, 404, 'not_found'],
+    ];
+    for (const [method, url, payload, status, code] of cases) {
+      const response = await app().inject({
+        method: method as 'GET' | 'POST',
+        url,
+        ...(payload ? { payload: payload as object } : {}),
+      });
+      expect([url, response.statusCode, response.json().error?.code]).toEqual([url, status, code]);
+    }
+    // A sandbox message without a Looker link is not a request.
+    const chat = await app().inject({
+      method: 'POST',
+      url: '/sandbox/slack/messages',
+      payload: { channel: 'C0CREDITMEMO', text: 'hello' },
+    });
+    expect(chat.json()).toMatchObject({ outcome: 'ignored', reason: 'no Looker link' });
+  });
 });
