@@ -449,6 +449,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: { c
 export const SANDBOX_LOOKER_HOST = 'looker.sandbox.localhost';
 /** The sandbox Slack channel CreditBot watches when no channel is configured (ids are what Slack sends). */
 export const SANDBOX_CREDITS_CHANNEL = { id: 'C0CREDITMEMO', name: 'credit_memo_testing' };
+export const SANDBOX_CREDITS_OPERATOR = 'U0SANDBOXOP';
 
 function creditsConfig(
   e: ParsedEnv,
@@ -549,7 +550,8 @@ function creditsConfig(
       threadReplies: e.CREDITS_ACCEPT_THREAD_REPLIES ?? false,
       edits: e.CREDITS_ACCEPT_EDITS ?? false,
     },
-    operator: e.SLACK_USER_ID ?? null,
+    // The sandbox has an operator too, so a new user sees the failure DM in GET /sandbox/messages.
+    operator: e.SLACK_USER_ID ?? (channels.slack.driver === 'sandbox' ? SANDBOX_CREDITS_OPERATOR : null),
     looker,
     lookerHost,
     runner,

@@ -78,6 +78,23 @@ describe.each(databaseKinds)('CreditBot sandbox on %s', (kind) => {
     expect(list.requests.map((r: { id: string }) => r.id)).toContain(id);
   });
 
+  it('tells the sandbox operator by DM, and the thread, when a request cannot be answered', async () => {
+    const posted = await app().inject({
+      method: 'POST',
+      url: '/sandbox/slack/messages',
+      payload: { channel: 'C0CREDITMEMO', text: 'credit https://looker.sandbox.localhost/looks/77' },
+    });
+    const { ts } = posted.json();
+    const dm = await waitFor('the DM', async () =>
+      (await sandboxSlack()).find(
+        (m) => m.to === 'U0SANDBOXOP' && m.content.text?.includes(ts.replace('.', '')),
+      ),
+    );
+    expect(dm.content.text).toContain('Reason: the sandbox Looker has no Look 77 (404)');
+    const note = (await sandboxSlack()).find((m) => m.content.threadTs === ts);
+    expect(note?.content.text).toBe('This request needs a person: the sandbox Looker has no Look 77 (404)');
+  });
+
   it('refuses bad input with a stable code and the field', async () => {
     const cases: Array<[string, string, unknown, number, string]> = [
       ['GET', '/credits/requests/not-a-uuid', undefined, 400, 'invalid_input'],
