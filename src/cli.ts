@@ -3,6 +3,7 @@
 // exit non-zero; stack traces are for bugs only, and go to the log.
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
+import { creditsCommand } from './apps/credits/cli.ts';
 import { dailyCommand } from './apps/daily/cli.ts';
 import { type CliIo, invoicesCommand } from './apps/invoices/cli.ts';
 import { type OpenApi, openServiceApi, type ServiceApi } from './cli/service-api.ts';
@@ -28,6 +29,7 @@ Commands:
   doctor    check the configuration and every configured component
   invoices  import invoices from CSV, or scan for invoices needing review (switchboard invoices help)
   daily     import subscribers from CSV, or plan the daily messages now (switchboard daily help)
+  credits   run one credit request, poll Slack once, retry a request (switchboard credits help)
   help      show this text
   version   print the version
 
@@ -51,7 +53,7 @@ export async function runCli(argv: string[]): Promise<number> {
     console.log(SERVICE_VERSION);
     return 0;
   }
-  if (!['start', 'http', 'worker', 'migrate', 'doctor', 'invoices', 'daily'].includes(command)) {
+  if (!['start', 'http', 'worker', 'migrate', 'doctor', 'invoices', 'daily', 'credits'].includes(command)) {
     console.error(`Unknown command "${command}".\n\n${USAGE}`);
     return 2;
   }
@@ -86,6 +88,10 @@ export async function runCli(argv: string[]): Promise<number> {
             connect,
             io,
           ),
+        );
+      case 'credits':
+        return await appCommand(config, log, (connect, io) =>
+          creditsCommand(argv.slice(argv.indexOf(command) + 1), connect, io),
         );
       default:
         return await serve(config, log, command as 'start' | 'http' | 'worker');

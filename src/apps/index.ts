@@ -1,7 +1,8 @@
 // The bots this build ships, in the order they start. Each lives in its own folder and imports
 // only from platform/.
 import type { AppModule } from '../platform/app-module.ts';
+import { creditsApp } from './credits/app.ts';
 import { dailyApp } from './daily/app.ts';
 import { invoicesApp } from './invoices/app.ts';
 
-export const builtInApps: AppModule[] = [invoicesApp, dailyApp];
+export const builtInApps: AppModule[] = [invoicesApp, dailyApp, creditsApp];

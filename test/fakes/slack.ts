@@ -73,6 +73,8 @@ export interface FakeSlack extends HttpFake {
   history(channel: string): SlackMessage[];
   /** Next matching calls (of `method`, or any) answer HTTP 429 with Retry-After. */
   rateLimit(options?: { method?: string; retryAfterSec?: number; times?: number }): void;
+  /** Lets apps.connections.open answer this app token with a Socket Mode URL. */
+  enableSocketMode(appToken: string, url: string): void;
   /** Next matching calls answer HTTP 200 { ok: false, error }. */
   failWith(error: string, options?: { method?: string; times?: number }): void;
 }
@@ -209,6 +211,17 @@ export async function startFakeSlack(options: {
       });
     },
 
+    'chat.getPermalink': (args) => {
+      const channel = resolveChannel(args.channel);
+      if (!channel) return fail('channel_not_found');
+      const message = findMessage(channel.id, args.message_ts);
+      if (!message) return fail('message_not_found');
+      return ok({
+        channel: channel.id,
+        permalink: `https://fake-workspace.slack.com/archives/${channel.id}/p${message.ts.replace('.', '')}`,
+      });
+    },
+
     'conversations.open': (args) => {
       if (args.channel !== undefined) {
         const channel = resolveChannel(args.channel);
@@ -308,8 +321,15 @@ export async function startFakeSlack(options: {
     },
   };
 
+  let socketMode: { appToken: string; url: string } | null = null;
   const base = await startHttpFake((req) => {
     const method = req.path.replace(/^\/api\//, '');
+    // Socket Mode: the app-level token (xapp-...) opens a WebSocket URL (see slack-socket.ts).
+    if (method === 'apps.connections.open') {
+      const header = String(req.headers.authorization ?? '');
+      if (!socketMode) return fail('not_allowed_token_type');
+      return header === `Bearer ${socketMode.appToken}` ? ok({ url: socketMode.url }) : fail('invalid_auth');
+    }
     const handler = req.path.startsWith('/api/') ? methods[method] : undefined;
     if (!handler) return { status: 404, body: { ok: false, error: 'unknown_method', req_method: method } };
     const args = argsOf(req);
@@ -357,6 +377,9 @@ export async function startFakeSlack(options: {
         headers: { 'Retry-After': String(opts.retryAfterSec ?? 1) },
         body: { ok: false, error: 'ratelimited' },
       });
+    },
+    enableSocketMode(appToken: string, url: string) {
+      socketMode = { appToken, url };
     },
     failWith(error: string, opts: { method?: string; times?: number } = {}) {
       base.inject({

@@ -1,0 +1,103 @@
+// CreditBot: a Slack credit request in a watched channel becomes one thread reply with the credit,
+// computed from the Looker queries it links to. Without Slack or Looker credentials it runs against
+// the sandbox Slack channel and the sandbox Looker, so the whole loop works after `npm start`.
+import { defineApp } from '../../platform/app-module.ts';
+import { createSlackAccess } from '../../platform/channels/slack/slack-client.ts';
+import { adminGuard } from '../../platform/http/admin-auth.ts';
+import type { IntakeDeps } from './intake.ts';
+import { creditJobs, PROCESS_RETRY_LIMIT, pollRecurrence } from './jobs.ts';
+import { lookerSource } from './looker.ts';
+import { createCreditMetrics } from './metrics.ts';
+import { initCursors } from './poll.ts';
+import { type ProcessDeps, processRequest } from './process.ts';
+import type { QueryRunner } from './query-source.ts';
+import { registerCreditRoutes } from './routes.ts';
+import { createRunner } from './runners.ts';
+import { sandboxLookerSource, seedSampleTraffic } from './sandbox-looker.ts';
+import { type CreditService, createCreditService } from './service.ts';
+import { type SocketIntake, startSocketIntake } from './socket.ts';
+
+interface CreditState {
+  intake: IntakeDeps;
+  service: CreditService;
+  runner: QueryRunner | undefined;
+  socket: SocketIntake | null;
+}
+
+export const creditsApp = defineApp({
+  name: 'credits',
+  jobs: creditJobs,
+  setup: (context) => {
+    const { config, db, jobs, channels } = context;
+    const settings = config.credits;
+    const log = context.log.child({ app: 'credits' });
+    const metrics = createCreditMetrics(context.metrics);
+    const slack = createSlackAccess(config, db);
+    const timeoutMs = config.channels.providerTimeoutMs;
+    const runner = createRunner(settings.runner, timeoutMs);
+    const looker = settings.looker;
+    const openSource = looker
+      ? () => lookerSource(looker, { timeoutMs, ...(runner ? { runner } : {}) })
+      : () => sandboxLookerSource(db, runner);
+    if (!looker)
+      log.warn(`Looker uses the SANDBOX: links to https://${settings.lookerHost} read sample data`);
+    const intake: IntakeDeps = { db, jobs, config: settings, metrics };
+    const processDeps: ProcessDeps = { db, channels, slack, config: settings, log, metrics, openSource };
+    const service = createCreditService({ ...processDeps, intake, client: slack.client });
+    state.set(context, { intake, service, runner, socket: null });
+
+    jobs.work('credits.process', async ({ id }, job) => ({
+      outcome: await processRequest(processDeps, id, { final: job.attempt >= PROCESS_RETRY_LIMIT }),
+    }));
+    jobs.work('credits.poll', async () => ({ channels: await service.pollOnce() }));
+  },
+  started: async (context) => {
+    const { config, db, jobs } = context;
+    const settings = config.credits;
+    const found = stateOf(context);
+    if (!settings.looker) await seedSampleTraffic(db);
+    await initCursors(found.intake);
+    if (settings.pollIntervalMinutes > 0) {
+      await jobs.schedule('credits.poll', pollRecurrence(settings.pollIntervalMinutes), {
+        trigger: 'schedule',
+      });
+      // The catch-up: whatever was posted while no process was running.
+      await jobs.send('credits.poll', { trigger: 'start' });
+    }
+    if (settings.socketToken && config.channels.slack.driver === 'slack') {
+      found.socket = startSocketIntake({
+        appToken: settings.socketToken,
+        apiUrl: config.channels.slack.apiUrl,
+        intake: found.intake,
+        log: context.log.child({ app: 'credits', intake: 'socket' }),
+      });
+    }
+  },
+  routes: (app, context) => {
+    const { intake, service } = stateOf(context);
+    registerCreditRoutes(app, {
+      intake,
+      service,
+      guard: adminGuard(context.config.adminToken),
+      platformMetrics: context.metrics,
+      eventsPerMinute: context.config.webhooks.statusPerMinute,
+      sandbox:
+        context.config.channels.slack.driver === 'sandbox'
+          ? { postMessage: service.postSandboxMessage }
+          : null,
+    });
+  },
+  stop: async (context) => {
+    const found = state.get(context);
+    await found?.socket?.stop();
+    await found?.runner?.close();
+  },
+});
+
+/** What setup built, for the later hooks of the same process. */
+const state = new WeakMap<object, CreditState>();
+function stateOf(context: object): CreditState {
+  const found = state.get(context);
+  if (!found) throw new Error('credits: setup did not run');
+  return found;
+}

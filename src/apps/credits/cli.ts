@@ -1,0 +1,113 @@
+// `switchboard credits run <message text or permalink>`, `credits poll --once` and
+// `credits retry <id>`: through the service API (in-process, or the running server's), so they
+// validate and process exactly as the API does.
+
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+export type Api = (
+  method: 'GET' | 'POST' | 'PUT',
+  url: string,
+  body?: unknown,
+) => Promise<{ status: number; body: unknown }>;
+
+export const CREDITS_USAGE = `Usage:
+  switchboard credits run <message text or Slack permalink>
+                                      compute one request now and print the result; a permalink's
+                                      message is also answered in its thread (once, ever)
+  switchboard credits poll --once     read the watched channels since the last pass, queue new requests
+  switchboard credits retry <id>      try a failed request again`;
+
+interface RequestView {
+  id: string;
+  status: string;
+  amountCents: number | null;
+  error: string | null;
+  summary: {
+    amount: string;
+    links: Array<{
+      link: string;
+      status: string;
+      product: string;
+      calculator: string;
+      creditCents?: number;
+      reason?: string;
+    }>;
+  } | null;
+}
+
+const cents = (value: number) =>
+  `$${Math.floor(value / 100).toLocaleString('en-US')}.${String(value % 100).padStart(2, '0')}`;
+
+/** Exit codes: 0 answered, 1 the request failed, 2 usage or input the API refused. */
+export async function creditsCommand(
+  args: string[],
+  connect: () => Promise<{ api: Api; where: string }>,
+  io: CliIo,
+): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === 'help' && rest.length === 0) {
+    io.out(CREDITS_USAGE);
+    return 0;
+  }
+  if (sub === 'run' && rest.length > 0) {
+    const input = rest.join(' ').trim();
+    const body = /^https?:\/\/[^\s]*\/archives\/[A-Z0-9]+\/p\d+/.test(input)
+      ? { permalink: input }
+      : { text: input };
+    const { api } = await connect();
+    return report(await api('POST', '/credits/requests', body), io);
+  }
+  if (sub === 'poll' && rest.length === 1 && rest[0] === '--once') {
+    const { api, where } = await connect();
+    const response = await api('POST', '/credits/poll');
+    if (response.status >= 400) return refused(response, io);
+    const { channels } = response.body as {
+      channels: Array<{ channel: string; seen: number; queued: number }>;
+    };
+    if (channels.length === 0) io.out('No channels are watched (CREDITS_CHANNELS).');
+    for (const c of channels)
+      io.out(`${c.channel}: ${c.seen} new message(s), ${c.queued} request(s) queued (${where}).`);
+    return 0;
+  }
+  if (sub === 'retry' && rest.length === 1) {
+    const { api } = await connect();
+    return report(await api('POST', `/credits/requests/${encodeURIComponent(rest[0] as string)}/retry`), io);
+  }
+  io.err(CREDITS_USAGE);
+  return 2;
+}
+
+function refused(response: { status: number; body: unknown }, io: CliIo): number {
+  const error = (response.body as { error?: { message?: string; details?: Array<{ message: string }> } })
+    ?.error;
+  const details = error?.details?.map((d) => d.message).join('; ');
+  io.err(
+    `Refused (HTTP ${response.status}): ${error?.message ?? 'unknown error'}${details ? ` (${details})` : ''}`,
+  );
+  return response.status >= 500 ? 1 : 2;
+}
+
+function report(response: { status: number; body: unknown }, io: CliIo): number {
+  if (response.status >= 400) return refused(response, io);
+  const request = response.body as RequestView;
+  if (request.status === 'failed') {
+    io.err(`Request ${request.id} failed: ${request.error}`);
+    return 1;
+  }
+  if (request.status !== 'done' || !request.summary) {
+    io.out(`Request ${request.id} is ${request.status}.`);
+    return 0;
+  }
+  io.out(`Credit: ${request.summary.amount} (request ${request.id})`);
+  for (const link of request.summary.links) {
+    io.out(
+      link.status === 'credited'
+        ? `  ${link.link}: ${cents(link.creditCents ?? 0)} (${link.product}, ${link.calculator})`
+        : `  ${link.link}: skipped, ${link.reason}`,
+    );
+  }
+  return 0;
+}

@@ -1,0 +1,157 @@
+// One request from claim to answer: a reaction says it is being worked on, the credit is computed,
+// and the request's new state and its Slack answer (through the outbox, keyed per message) commit
+// together, so a crash anywhere leaves either no answer or exactly one. A failure that may pass
+// (Looker down, a timeout) is retried by the job with backoff first; a lasting one tells the
+// operator by DM and the thread that a person is needed.
+import type { CreditsConfig } from '../../config.ts';
+import type { Channels } from '../../platform/channels/channels.ts';
+import type { SlackAccess } from '../../platform/channels/slack/slack-client.ts';
+import type { Database } from '../../platform/db/database.ts';
+import { withTransaction } from '../../platform/db/transaction.ts';
+import { errorMessage } from '../../platform/errors.ts';
+import type { Logger } from '../../platform/log.ts';
+import { type CreditSummary, computeCredit, replyText } from './compute.ts';
+import { isTransient } from './credit-error.ts';
+import type { CreditMetrics } from './metrics.ts';
+import type { QuerySource } from './query-source.ts';
+import type { CreditRequestRow } from './schema.ts';
+import { claimRequest, completeRequest, failRequest, noteError } from './store.ts';
+
+/** Requests from `credits run <text>` have no Slack message to answer: the CLI prints the result. */
+export const CLI_CHANNEL = 'cli';
+
+export interface ProcessDeps {
+  db: Database;
+  channels: Channels;
+  slack: SlackAccess;
+  config: CreditsConfig;
+  log: Logger;
+  metrics: CreditMetrics;
+  /** A Looker session for one request (or the sandbox Looker). */
+  openSource: () => QuerySource;
+}
+
+export type ProcessOutcome = 'done' | 'failed' | 'not_claimed';
+
+export async function processRequest(
+  deps: ProcessDeps,
+  id: string,
+  options: { final: boolean },
+): Promise<ProcessOutcome> {
+  const { db, config, log } = deps;
+  const row = await claimRequest(db.orm, id);
+  if (!row) return 'not_claimed';
+  const inSlack = row.channel !== CLI_CHANNEL;
+  if (inSlack) await react(deps, row, config.reactions.processing);
+
+  let summary: CreditSummary;
+  const source = deps.openSource();
+  const started = performance.now();
+  try {
+    summary = await computeCredit(config, source, row.text);
+  } catch (error) {
+    const reason = errorMessage(error);
+    if (isTransient(error) && !options.final) {
+      await noteError(db.orm, id, reason);
+      log.warn({ requestId: id, reason }, 'credit request failed; it will be retried');
+      throw error;
+    }
+    // Asked before the transaction: no network call while it holds locks.
+    const link = inSlack ? await permalink(deps, row) : '';
+    await withTransaction(db, async (tx) => {
+      const failed = await failRequest(tx, id, reason);
+      if (failed && inSlack) await tellPeople(deps, failed, { reason, link }, tx);
+    });
+    if (inSlack) await react(deps, row, config.reactions.failed);
+    deps.metrics.requests.inc({ outcome: 'failed' });
+    log.warn({ requestId: id, reason }, 'credit request failed');
+    return 'failed';
+  } finally {
+    await source.close().catch(() => {});
+  }
+
+  await withTransaction(db, async (tx) => {
+    const completed = await completeRequest(tx, id, summary);
+    if (!completed || !inSlack) return;
+    await deps.channels.enqueue(
+      {
+        dedupeKey: `credits:${row.messageKey}:reply`,
+        channel: 'slack',
+        to: row.channel,
+        content: { text: replyText(config.replyTemplate, summary), threadTs: row.ts },
+        meta: { creditRequestId: id },
+      },
+      tx,
+    );
+  });
+  if (inSlack) await react(deps, row, config.reactions.done);
+  deps.metrics.requests.inc({ outcome: 'done' });
+  deps.metrics.duration.observe((performance.now() - started) / 1000);
+  log.info(
+    { requestId: id, amountCents: summary.amountCents, links: summary.links.length },
+    'credit request answered',
+  );
+  return 'done';
+}
+
+/** A reaction is a courtesy: failing to add one never fails the request. */
+async function react(deps: ProcessDeps, row: CreditRequestRow, name: string): Promise<void> {
+  try {
+    await deps.slack.react(row.channel, row.ts, name);
+  } catch (error) {
+    deps.log.warn({ requestId: row.id, reaction: name, err: error }, 'could not add a reaction');
+  }
+}
+
+/** The operator's DM (with the link to the message and the reason) and a note in the thread. */
+async function tellPeople(
+  deps: ProcessDeps,
+  row: CreditRequestRow,
+  { reason, link }: { reason: string; link: string },
+  tx: Parameters<Channels['enqueue']>[1],
+): Promise<void> {
+  const key = `credits:${row.messageKey}:round-${row.round}`;
+  if (deps.config.operator) {
+    await deps.channels.enqueue(
+      {
+        dedupeKey: `${key}:operator`,
+        channel: 'slack',
+        to: deps.config.operator,
+        content: {
+          text: [
+            `CreditBot could not answer a credit request: ${link}`,
+            `Reason: ${reason}`,
+            `Retry: POST /credits/requests/${row.id}/retry or \`switchboard credits retry ${row.id}\``,
+          ].join('\n'),
+        },
+        meta: { creditRequestId: row.id },
+      },
+      tx,
+    );
+  } else {
+    deps.log.warn({ requestId: row.id }, 'no SLACK_USER_ID set: nobody gets a DM about the failed request');
+  }
+  await deps.channels.enqueue(
+    {
+      dedupeKey: `${key}:thread-note`,
+      channel: 'slack',
+      to: row.channel,
+      content: { text: `This request needs a person: ${reason}`, threadTs: row.ts },
+      meta: { creditRequestId: row.id },
+    },
+    tx,
+  );
+}
+
+async function permalink(deps: ProcessDeps, row: CreditRequestRow): Promise<string> {
+  const client = deps.slack.client;
+  if (client) {
+    try {
+      const answer = await client.chat.getPermalink({ channel: row.channel, message_ts: row.ts });
+      if (answer.permalink) return answer.permalink;
+    } catch (error) {
+      deps.log.warn({ err: error, requestId: row.id }, 'could not get the permalink');
+    }
+  }
+  return `https://slack.com/archives/${row.channel}/p${row.ts.replace('.', '')}`;
+}

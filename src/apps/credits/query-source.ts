@@ -1,0 +1,25 @@
+// Where a link's query comes from: its SQL, and its rows (from Looker itself, or by running the SQL
+// on Trino or a PostgreSQL database when the team queries the warehouse directly).
+import type { LookerLink } from './links.ts';
+
+export type QueryRow = Record<string, unknown>;
+
+export interface ResolvedQuery {
+  /** Looker's query id (or the sandbox's). */
+  queryId: string;
+  sql: string;
+  /** The rows, fetched only when a calculator needs them. */
+  rows(): Promise<QueryRow[]>;
+}
+
+/** One session per request: it logs in once and resolves each link of the message. */
+export interface QuerySource {
+  resolve(link: LookerLink): Promise<ResolvedQuery>;
+  close(): Promise<void>;
+}
+
+export interface QueryRunner {
+  readonly name: string;
+  run(sql: string): Promise<QueryRow[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,239 @@
+// CreditBot's HTTP surface: the Slack Events API webhook (signed), the requests API (list, one,
+// run, retry) and, without Slack credentials, the sandbox Slack channel. Thin: verification and
+// validation here, the work in intake.ts and service.ts.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { SANDBOX_CREDITS_CHANNEL } from '../../config.ts';
+import { firstSighting } from '../../platform/channels/webhook-events.ts';
+import { checkSlackSignature } from '../../platform/channels/webhooks/slack-signature.ts';
+import { withTransaction } from '../../platform/db/transaction.ts';
+import { AppError, invalidInput, notFound } from '../../platform/errors.ts';
+import type { Guard } from '../../platform/http/admin-auth.ts';
+import type { Metrics } from '../../platform/metrics.ts';
+import { type IntakeDeps, intakeMessage, type SlackMessage } from './intake.ts';
+import { sandboxLinks } from './sandbox-looker.ts';
+import type { CreditRequestRow } from './schema.ts';
+import type { CreditService } from './service.ts';
+import { getRequest, listRequests } from './store.ts';
+
+export interface CreditRouteDeps {
+  intake: IntakeDeps;
+  service: CreditService;
+  guard: Guard;
+  platformMetrics: Metrics;
+  eventsPerMinute: number;
+  /** Set when Slack is the sandbox: the sandbox channel's route is added. */
+  sandbox: {
+    postMessage: (channel: string, text: string) => Promise<{ channel: string; ts: string }>;
+  } | null;
+}
+
+export const presentRequest = (row: CreditRequestRow) => ({
+  id: row.id,
+  channel: row.channel,
+  ts: row.ts,
+  text: row.text,
+  intake: row.intake,
+  status: row.status,
+  attempts: row.attempts,
+  round: row.round,
+  amountCents: row.amountCents,
+  summary: row.summary,
+  error: row.error,
+  createdAt: row.createdAt,
+  finishedAt: row.finishedAt,
+});
+
+export function registerCreditRoutes(app: FastifyInstance, deps: CreditRouteDeps): void {
+  const { intake, service, guard } = deps;
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  const tags = ['credits'];
+  const events = deps.platformMetrics.webhookEvents;
+
+  // Slack signs the raw bytes, so this scope keeps the body as a string.
+  app.register(async (scope) => {
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) =>
+      done(null, body),
+    );
+    scope.post(
+      '/webhooks/slack/events',
+      {
+        config: { rateLimit: { max: deps.eventsPerMinute, timeWindow: 60_000 } },
+        schema: { tags, summary: 'Slack Events API (signed): credit requests in the watched channels' },
+      },
+      async (request, reply) => {
+        const reject = (error: AppError): never => {
+          events.inc({ provider: 'slack', kind: 'events', outcome: 'rejected' });
+          throw error;
+        };
+        const secret = intake.config.signingSecret;
+        if (!secret)
+          reject(
+            new AppError('not_found', 'Slack events are not configured (SLACK_SIGNING_SECRET is unset)'),
+          );
+        const raw = typeof request.body === 'string' ? request.body : '';
+        const check = checkSlackSignature(secret as string, request.headers, raw);
+        if (check === 'missing')
+          reject(new AppError('unauthorized', 'X-Slack-Signature or X-Slack-Request-Timestamp is missing'));
+        if (check === 'invalid') reject(new AppError('forbidden', 'X-Slack-Signature does not match'));
+        if (check === 'stale')
+          reject(
+            new AppError('forbidden', 'X-Slack-Request-Timestamp is more than 5 minutes away: a replay'),
+          );
+        let payload: {
+          type?: string;
+          challenge?: string;
+          event_id?: string;
+          event?: SlackMessage & { type?: string };
+        };
+        try {
+          payload = JSON.parse(raw);
+        } catch {
+          return reject(new AppError('malformed_json', 'The body is not JSON'));
+        }
+        if (payload.type === 'url_verification') return { challenge: payload.challenge };
+        if (payload.type !== 'event_callback' || !payload.event_id || !payload.event)
+          return reject(new AppError('invalid_input', 'Expected an event_callback with event_id and event'));
+        const event = payload.event;
+        const eventId = payload.event_id;
+        // Acknowledged at once: the request is queued, not processed, before Slack's 3 s deadline.
+        const result = await withTransaction(intake.db, async (tx) => {
+          // Slack retries an event it thinks we missed with the same event_id: answered once.
+          if (!(await firstSighting(tx, 'slack-events', eventId))) return { outcome: 'duplicate' as const };
+          if (event.type !== 'message' || !event.channel)
+            return { outcome: 'ignored' as const, reason: `a ${event.type} event` };
+          return intakeMessage(intake, event.channel, event, 'events', tx);
+        });
+        events.inc({ provider: 'slack', kind: 'events', outcome: 'processed' });
+        request.log.debug({ eventId, outcome: result.outcome }, 'Slack event');
+        return reply.status(200).send({ ok: true, outcome: result.outcome });
+      },
+    );
+  });
+
+  const requestId = z.object({ id: z.uuid() });
+
+  typed.get(
+    '/credits/requests',
+    {
+      schema: {
+        tags,
+        summary: 'Credit requests, newest first, with their compact summaries',
+        querystring: z
+          .object({
+            limit: z.coerce.number().int().min(1).max(500).default(50),
+            before: z.iso
+              .datetime({ offset: true })
+              .optional()
+              .describe('createdAt of the last row of the previous page'),
+          })
+          .strict(),
+      },
+      preHandler: guard,
+    },
+    async (request) => {
+      const { limit, before } = request.query;
+      const rows = await listRequests(intake.db.orm, {
+        limit,
+        ...(before ? { before: new Date(before) } : {}),
+      });
+      return { requests: rows.map(presentRequest) };
+    },
+  );
+
+  typed.get(
+    '/credits/requests/:id',
+    { schema: { tags, summary: 'One credit request', params: requestId }, preHandler: guard },
+    async (request) => {
+      const row = await getRequest(intake.db.orm, request.params.id);
+      if (!row) throw notFound(`Credit request ${request.params.id}`);
+      return presentRequest(row);
+    },
+  );
+
+  typed.post(
+    '/credits/requests/:id/retry',
+    { schema: { tags, summary: 'Try a failed request again', params: requestId }, preHandler: guard },
+    async (request, reply) => reply.status(202).send(presentRequest(await service.retry(request.params.id))),
+  );
+
+  typed.post(
+    '/credits/requests',
+    {
+      schema: {
+        tags,
+        summary:
+          'Process one request now and return it: message text (printed only), or a Slack permalink (answered in its thread)',
+        body: z.union([
+          z.object({ text: z.string().trim().min(1).max(40_000) }).strict(),
+          z.object({ permalink: z.url().max(2000) }).strict(),
+        ]),
+      },
+      preHandler: guard,
+    },
+    async (request, reply) => {
+      const row =
+        'text' in request.body
+          ? await service.runText(request.body.text)
+          : await service.runPermalink(request.body.permalink);
+      return reply.status(200).send(presentRequest(row));
+    },
+  );
+
+  typed.post(
+    '/credits/poll',
+    { schema: { tags, summary: 'One polling pass over the watched channels now' }, preHandler: guard },
+    async () => ({ channels: await service.pollOnce() }),
+  );
+
+  const sandbox = deps.sandbox;
+  if (sandbox) {
+    typed.get(
+      '/sandbox/looker',
+      {
+        schema: { tags: ['sandbox'], summary: 'The sandbox Looker: sample links to paste into a request' },
+        preHandler: guard,
+      },
+      async () => ({
+        sandbox: true,
+        host: intake.config.lookerHost,
+        channels: intake.config.channels,
+        links: sandboxLinks(intake.config.lookerHost),
+      }),
+    );
+    typed.post(
+      '/sandbox/slack/messages',
+      {
+        schema: {
+          tags: ['sandbox'],
+          summary: 'Post a message to a sandbox Slack channel, as a person would (CreditBot watches it)',
+          body: z
+            .object({ channel: z.string().trim().min(1).max(100), text: z.string().min(1).max(40_000) })
+            .strict(),
+        },
+        preHandler: guard,
+      },
+      async (request, reply) => {
+        const { text } = request.body;
+        const named = request.body.channel.replace(/^#/, '');
+        const channel = named === SANDBOX_CREDITS_CHANNEL.name ? SANDBOX_CREDITS_CHANNEL.id : named;
+        if (!/^[CG][A-Z0-9]{2,}$/.test(channel))
+          throw invalidInput('`channel` is not a Slack channel id', [
+            {
+              field: 'body.channel',
+              message: `a channel id such as ${SANDBOX_CREDITS_CHANNEL.id}, or #${SANDBOX_CREDITS_CHANNEL.name}`,
+            },
+          ]);
+        const posted = await sandbox.postMessage(channel, text);
+        const result = await intakeMessage(
+          intake,
+          posted.channel,
+          { ts: posted.ts, text, user: 'USANDBOX01' },
+          'sandbox',
+        );
+        return reply.status(201).send({ sandbox: true, ...posted, ...result });
+      },
+    );
+  }
+}

@@ -1,0 +1,125 @@
+// Data access for credit requests and polling cursors. Functions take a db or a transaction.
+import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../../platform/db/transaction.ts';
+import type { CreditSummary } from './compute.ts';
+import { type CreditIntake, type CreditRequestRow, creditPollCursors, creditRequests } from './schema.ts';
+
+export const messageKey = (channel: string, ts: string) => `${channel}:${ts}`;
+
+/** Records a request; undefined when this message is already one (another intake mode, a retry, a replay). */
+export async function insertRequest(
+  db: DbOrTx,
+  input: { channel: string; ts: string; text: string; intake: CreditIntake },
+): Promise<CreditRequestRow | undefined> {
+  const [row] = await db
+    .insert(creditRequests)
+    .values({ ...input, messageKey: messageKey(input.channel, input.ts) })
+    .onConflictDoNothing({ target: creditRequests.messageKey })
+    .returning();
+  return row;
+}
+
+export async function getRequest(db: DbOrTx, id: string): Promise<CreditRequestRow | undefined> {
+  const [row] = await db.select().from(creditRequests).where(eq(creditRequests.id, id));
+  return row;
+}
+
+export async function getRequestByKey(db: DbOrTx, key: string): Promise<CreditRequestRow | undefined> {
+  const [row] = await db.select().from(creditRequests).where(eq(creditRequests.messageKey, key));
+  return row;
+}
+
+/**
+ * Takes a request for processing: only one that is queued, or processing (a worker that died
+ * mid-way, whose job came back), and never one already answered or failed.
+ */
+export async function claimRequest(db: DbOrTx, id: string): Promise<CreditRequestRow | undefined> {
+  const [row] = await db
+    .update(creditRequests)
+    .set({ status: 'processing', attempts: sql`${creditRequests.attempts} + 1`, updatedAt: sql`now()` })
+    .where(and(eq(creditRequests.id, id), inArray(creditRequests.status, ['queued', 'processing'])))
+    .returning();
+  return row;
+}
+
+/** Marks a processing request done; false when it was not processing (someone else finished it). */
+export async function completeRequest(db: DbOrTx, id: string, summary: CreditSummary): Promise<boolean> {
+  const rows = await db
+    .update(creditRequests)
+    .set({
+      status: 'done',
+      amountCents: summary.amountCents,
+      summary,
+      error: null,
+      updatedAt: sql`now()`,
+      finishedAt: sql`now()`,
+    })
+    .where(and(eq(creditRequests.id, id), eq(creditRequests.status, 'processing')))
+    .returning({ id: creditRequests.id });
+  return rows.length > 0;
+}
+
+export async function failRequest(
+  db: DbOrTx,
+  id: string,
+  error: string,
+): Promise<CreditRequestRow | undefined> {
+  const [row] = await db
+    .update(creditRequests)
+    .set({ status: 'failed', error, updatedAt: sql`now()`, finishedAt: sql`now()` })
+    .where(and(eq(creditRequests.id, id), eq(creditRequests.status, 'processing')))
+    .returning();
+  return row;
+}
+
+/** Notes a transient failure that will be retried. */
+export async function noteError(db: DbOrTx, id: string, error: string): Promise<void> {
+  await db.update(creditRequests).set({ error, updatedAt: sql`now()` }).where(eq(creditRequests.id, id));
+}
+
+/** A failed request goes back to the queue for a new round; undefined when it is not failed. */
+export async function requeueRequest(db: DbOrTx, id: string): Promise<CreditRequestRow | undefined> {
+  const [row] = await db
+    .update(creditRequests)
+    .set({
+      status: 'queued',
+      round: sql`${creditRequests.round} + 1`,
+      error: null,
+      finishedAt: null,
+      updatedAt: sql`now()`,
+    })
+    .where(and(eq(creditRequests.id, id), eq(creditRequests.status, 'failed')))
+    .returning();
+  return row;
+}
+
+export async function listRequests(
+  db: DbOrTx,
+  options: { limit: number; before?: Date },
+): Promise<CreditRequestRow[]> {
+  return db
+    .select()
+    .from(creditRequests)
+    .where(options.before ? lt(creditRequests.createdAt, options.before) : undefined)
+    .orderBy(desc(creditRequests.createdAt), desc(creditRequests.id))
+    .limit(options.limit);
+}
+
+export async function getCursor(db: DbOrTx, channel: string): Promise<string | undefined> {
+  const [row] = await db.select().from(creditPollCursors).where(eq(creditPollCursors.channel, channel));
+  return row?.latestTs;
+}
+
+/** Moves the cursor forward only (two overlapping passes cannot move it back). */
+export async function advanceCursor(db: DbOrTx, channel: string, latestTs: string): Promise<void> {
+  await db
+    .insert(creditPollCursors)
+    .values({ channel, latestTs })
+    .onConflictDoUpdate({
+      target: creditPollCursors.channel,
+      set: {
+        latestTs: sql`case when ${creditPollCursors.latestTs}::numeric < excluded.latest_ts::numeric then excluded.latest_ts else ${creditPollCursors.latestTs} end`,
+        updatedAt: sql`now()`,
+      },
+    });
+}
