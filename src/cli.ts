@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { type CliIo, invoicesCommand } from './apps/invoices/cli.ts';
+import { paymentsCommand } from './apps/payments/cli.ts';
 import { type OpenApi, openServiceApi, type ServiceApi } from './cli/service-api.ts';
 import { type Config, ConfigError, loadConfig, readEnvironment } from './config.ts';
 import { startService } from './main.ts';
@@ -26,6 +27,7 @@ Commands:
   migrate   apply database migrations and install the job tables, then exit
   doctor    check the configuration and every configured component
   invoices  import invoices from CSV, or scan for invoices needing review (switchboard invoices help)
+  payments  create or revoke API keys for the PayBot chat (switchboard payments help)
   help      show this text
   version   print the version
 
@@ -49,7 +51,7 @@ export async function runCli(argv: string[]): Promise<number> {
     console.log(SERVICE_VERSION);
     return 0;
   }
-  if (!['start', 'http', 'worker', 'migrate', 'doctor', 'invoices'].includes(command)) {
+  if (!['start', 'http', 'worker', 'migrate', 'doctor', 'invoices', 'payments'].includes(command)) {
     console.error(`Unknown command "${command}".\n\n${USAGE}`);
     return 2;
   }
@@ -75,6 +77,10 @@ export async function runCli(argv: string[]): Promise<number> {
       case 'invoices':
         return await appCommand(config, log, (connect, io) =>
           invoicesCommand(argv.slice(argv.indexOf(command) + 1), connect, io),
+        );
+      case 'payments':
+        return await appCommand(config, log, (connect, io) =>
+          paymentsCommand(argv.slice(argv.indexOf(command) + 1), connect, io),
         );
       default:
         return await serve(config, log, command as 'start' | 'http' | 'worker');

@@ -2,5 +2,6 @@
 // only from platform/.
 import type { AppModule } from '../platform/app-module.ts';
 import { invoicesApp } from './invoices/app.ts';
+import { paymentsApp } from './payments/app.ts';
 
-export const builtInApps: AppModule[] = [invoicesApp];
+export const builtInApps: AppModule[] = [invoicesApp, paymentsApp];
