@@ -1,6 +1,12 @@
 // The dialog engine on its own: pure functions, no service. Every dialog feature of the issue.
 import { describe, expect, it } from 'vitest';
-import { advance, afterCharge, type DialogOptions, settle, type Turn } from '../src/apps/payments/dialog/dialog.ts';
+import {
+  advance,
+  afterCharge,
+  type DialogOptions,
+  settle,
+  type Turn,
+} from '../src/apps/payments/dialog/dialog.ts';
 import { parseAmount, parseIntent, parseName } from '../src/apps/payments/dialog/parse.ts';
 import { type DialogState, initialState } from '../src/apps/payments/dialog/state.ts';
 import { redactMessage } from '../src/apps/payments/redact-message.ts';
@@ -146,7 +152,12 @@ describe('dialog', () => {
     let outcome = conversation('Jane Doe', '$20');
     outcome = say(outcome.state, 'ok', { card });
     const declined = afterCharge(outcome.state, { kind: 'declined', message: 'Your card was declined.' });
-    expect(declined.state).toMatchObject({ currentField: 'card', attempt: 2, card: undefined, status: 'collecting' });
+    expect(declined.state).toMatchObject({
+      currentField: 'card',
+      attempt: 2,
+      card: undefined,
+      status: 'collecting',
+    });
     expect(declined.action).toBe('open_card');
     const charged = afterCharge(outcome.state, { kind: 'succeeded', paymentIntentId: 'pi_1' });
     expect(charged.state.status).toBe('confirming');

@@ -195,7 +195,9 @@ export async function startFakeStripe(
   const handler = (req: RecordedRequest): FakeResponse => {
     if (req.headers.authorization !== `Bearer ${secretKey}`)
       return error(401, { type: 'invalid_request_error', message: 'Invalid API Key provided' });
-    const params = req.form ? decodeForm(req.form) : decodeForm(req.query);
+    // GETs carry their parameters (expand[0]=...) in the query string, POSTs in the form body.
+    const params =
+      req.method === 'GET' ? decodeForm(req.query) : decodeForm(req.form ?? new URLSearchParams());
     const key = req.headers['idempotency-key'];
     if (req.method === 'POST' && typeof key === 'string') {
       const seen = idempotency.get(key);

@@ -12,9 +12,13 @@ export interface RedactedMessage {
 export function redactMessage(raw: string, field: Field): RedactedMessage {
   const withoutCards = redactCardNumbers(raw);
   const card = withoutCards !== raw;
-  // The CVV is a risk only when one is plausibly being typed: at the card step, or right after a card number.
-  const text = field === 'card' || card ? redactSecurityCodes(withoutCards) : withoutCards;
+  // A lone 3-4 digit number is a CVV when one is plausibly being typed: at the card step, next to a
+  // card number, or named as a code ("the code is 123"); elsewhere it is an amount.
+  const codeLikely = field === 'card' || card || SECURITY_CODE_WORDS.test(raw);
+  const text = codeLikely ? redactSecurityCodes(withoutCards) : withoutCards;
   return { text, redacted: { card, cvv: text.includes(CVV_MASK) } };
 }
+
+const SECURITY_CODE_WORDS = /\b(?:cvv2?|cvc2?|cid|csc|security code|code|pin)\b/i;
 
 export const MASKS = [CARD_MASK, CVV_MASK];

@@ -94,7 +94,7 @@ function toMinor(whole: string, fraction: string | undefined, currency: string):
 const NAME_WORD = String.raw`[\p{L}][\p{L}'’.-]*`;
 const NAME = String.raw`(${NAME_WORD}(?:\s+${NAME_WORD}){0,4})`;
 const NAME_INTRO = new RegExp(
-  String.raw`(?:my name is|my name's|name is|name:|i am|i'm|im|this is|it's|it is|call me)\s+${NAME}`,
+  String.raw`\b(?:my name is|my name's|name is|name:|i am|i'm|im|this is|it's|it is|call me)\s+${NAME}`,
   'iu',
 );
 /** Words that end a name when it runs on into the rest of the sentence ("I'm Jane and I want..."). */
@@ -142,9 +142,12 @@ function trimName(raw: string): string {
 
 /** Invoice ids as the invoices app stores them, e.g. INV-2024-0042, or "invoice 1234". */
 export function parseInvoiceId(text: string): string | null {
-  const tagged = text.match(/\b(INV[-_]?[A-Za-z0-9][A-Za-z0-9_-]{0,60})\b/i);
+  // INV-2024-0042, INV0042: "INV" and at least one digit (so the word "invoice" is not an id).
+  const tagged = text.match(/\b(INV[-_#]?(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9][A-Za-z0-9_-]{0,60})\b/i);
   if (tagged) return (tagged[1] as string).toUpperCase();
-  const named = text.match(/\binvoice\s+(?:#|no\.?|number)?\s*([A-Za-z0-9][A-Za-z0-9_-]{2,60})\b/i);
+  const named = text.match(
+    /\binvoice\s+(?:#|no\.?|number)?\s*((?=[A-Za-z_-]*\d)[A-Za-z0-9][A-Za-z0-9_-]{2,60})\b/i,
+  );
   return named ? (named[1] as string) : null;
 }
 
