@@ -81,7 +81,10 @@ function decodeForm(form: URLSearchParams): Record<string, unknown> {
     let node = out as Record<string, unknown>;
     parts.forEach((part, i) => {
       if (i === parts.length - 1) node[part] = value;
-      else node = (node[part] ??= {}) as Record<string, unknown>;
+      else {
+        node[part] ??= {};
+        node = node[part] as Record<string, unknown>;
+      }
     });
   }
   return out;
