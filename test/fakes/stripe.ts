@@ -71,6 +71,47 @@ export const DEFAULT_CARD: FakeCard = {
   behaviour: { outcome: 'succeed' },
 };
 
+const DECLINING: Partial<FakeCard> = {
+  last4: '0002',
+  behaviour: { outcome: 'decline', declineCode: 'generic_decline', message: 'Your card was declined.' },
+};
+
+/**
+ * Just the part of Stripe.js the /pay page uses: Stripe(pk), elements({mode, amount, currency}),
+ * create('payment').mount(selector), elements.submit(), createConfirmationToken({elements}) and
+ * handleNextAction({clientSecret}). The "Payment Element" is a placeholder with no card input: the
+ * token is made by this fake's API from the publishable key, as the real Stripe.js does.
+ */
+const FAKE_STRIPE_JS = `(function () {
+  var api = new URL(document.currentScript.src).origin;
+  window.Stripe = function (key) {
+    return {
+      elements: function (options) {
+        return {
+          options: options,
+          create: function (type) {
+            return {
+              mount: function (selector) {
+                var el = document.querySelector(selector);
+                el.setAttribute('data-fake-stripe-element', type);
+                el.textContent = 'Stripe ' + type + ' element (' + options.amount + ' ' + options.currency + ')';
+              }
+            };
+          },
+          submit: function () { return Promise.resolve({}); }
+        };
+      },
+      createConfirmationToken: function () {
+        var body = new URLSearchParams({ key: key, 'payment_method_data[type]': 'card' });
+        return fetch(api + '/v1/confirmation_tokens', { method: 'POST', body: body })
+          .then(function (r) { return r.json(); })
+          .then(function (token) { return token.error ? { error: token.error } : { confirmationToken: token }; });
+      },
+      handleNextAction: function () { return Promise.resolve({}); }
+    };
+  };
+})();`;
+
 const id = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`;
 
 /** Stripe's nested form encoding back into an object (a[b][0]=c). */
@@ -100,6 +141,7 @@ export async function startFakeStripe(
   options: { secretKey?: string; webhookSecret?: string } = {},
 ): Promise<FakeStripe> {
   const secretKey = options.secretKey ?? 'sk_test_fake_paybot';
+  const publishableKey = 'pk_test_fake_paybot';
   const webhookSecret = options.webhookSecret ?? 'whsec_fake_paybot_secret';
   const tokens = new Map<string, FakeCard>();
   const methods = new Map<string, FakeCard>();
@@ -196,6 +238,22 @@ export async function startFakeStripe(
   };
 
   const handler = (req: RecordedRequest): FakeResponse => {
+    // What Stripe.js does in the browser: served script, and ConfirmationTokens made with the publishable key.
+    if (req.method === 'GET' && req.path === '/v3') {
+      return { status: 200, headers: { 'content-type': 'text/javascript' }, body: FAKE_STRIPE_JS };
+    }
+    if (req.method === 'POST' && req.path === '/v1/confirmation_tokens') {
+      const params = decodeForm(req.form ?? new URLSearchParams());
+      const cors = { 'access-control-allow-origin': '*' };
+      if (params.key !== publishableKey)
+        return {
+          ...error(401, { type: 'invalid_request_error', message: 'Invalid API Key provided' }),
+          headers: cors,
+        };
+      const token = id('ctoken');
+      tokens.set(token, { ...DEFAULT_CARD, ...(params.test_card === 'decline' ? DECLINING : {}) });
+      return { status: 200, headers: cors, body: { id: token, object: 'confirmation_token' } };
+    }
     if (req.headers.authorization !== `Bearer ${secretKey}`)
       return error(401, { type: 'invalid_request_error', message: 'Invalid API Key provided' });
     // GETs carry their parameters (expand[0]=...) in the query string, POSTs in the form body.
@@ -319,9 +377,10 @@ export async function startFakeStripe(
     checkoutSessions,
     env: {
       STRIPE_SECRET_KEY: secretKey,
-      STRIPE_PUBLISHABLE_KEY: 'pk_test_fake_paybot',
+      STRIPE_PUBLISHABLE_KEY: publishableKey,
       STRIPE_WEBHOOK_SECRET: webhookSecret,
       STRIPE_API_BASE_URL: http.url,
+      STRIPE_JS_URL: `${http.url}/v3`,
     },
     createConfirmationToken(card) {
       const token = id('ctoken');
