@@ -61,22 +61,22 @@ describe.skipIf(!existsSync(CHROMIUM))('/pay in chromium', () => {
 
     await page.goto(`${url}/pay?invoice=INV-77`);
     const log = page.locator('#log');
-    await expect.poll(() => log.innerText()).toContain('Invoice INV-77: $25.99');
+    await expect.poll(() => log.textContent()).toContain('Invoice INV-77: $25.99');
 
     await page.fill('#text', 'Jane Doe');
     await page.press('#text', 'Enter');
     const element = page.locator('[data-fake-stripe-element="payment"]');
     await element.waitFor();
-    expect(await element.innerText()).toContain('2599 usd');
+    expect(await element.textContent()).toContain('2599 usd');
     // No input of the page itself takes card data: the only text input is the chat box.
     expect(await page.locator('input').count()).toBe(1);
 
     await page.click('text=Use this card');
-    await expect.poll(() => log.innerText()).toContain('Visa ending in 4242 (expires 12/30)');
+    await expect.poll(() => log.textContent()).toContain('Visa ending in 4242 (expires 12/30)');
 
     await page.fill('#text', 'yes');
     await page.press('#text', 'Enter');
-    await expect.poll(() => log.innerText()).toContain('being confirmed by Stripe');
+    await expect.poll(() => log.textContent()).toContain('being confirmed by Stripe');
     const intent = stripe.paymentIntents.at(-1);
     expect(intent).toMatchObject({ amount: 2599, currency: 'usd', status: 'succeeded' });
     expect(intent?.metadata.invoice_id).toBe('INV-77');
