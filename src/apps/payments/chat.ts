@@ -9,6 +9,7 @@ import {
   afterCharge,
   type InvoiceLookup,
   type Outcome,
+  PROMPTS,
   rulesFoundNothing,
   type Turn,
 } from './dialog/dialog.ts';
@@ -130,6 +131,8 @@ async function takeTurn(deps: ChatDeps, request: ChatRequest): Promise<ChatRespo
     outcome = { ...outcome, action: null };
     if (!stripe) {
       outcome.state = { ...outcome.state, status: 'error' };
+      // Do not invite the customer to a card form that cannot open.
+      replies[replies.length - 1] = (replies.at(-1) ?? '').replace(PROMPTS.card, '').trim();
       replies.push(
         'Card payments are not set up on this server yet, so I cannot take the payment. Nothing was charged.',
       );
