@@ -372,4 +372,39 @@ describe.each(databaseKinds)('PayBot on %s', (kind) => {
       [],
     );
   });
+
+  it('hosted mode: checkout.session.completed brings the card into the session without a chat message', async () => {
+    let answer = await chat(hosted, 's-cs', "I'm Kim Park and I'd like to pay 12 GBP");
+    const checkoutId = answer.payment?.checkoutUrl?.split('/').pop() as string;
+    stripe.completeCheckout(checkoutId, { last4: '1881', exp_month: 1, exp_year: 2032 });
+    const event = { ...stripe.checkoutSessions.get(checkoutId), status: 'complete' };
+    expect((await webhook(hosted, 'checkout.session.completed', event)).statusCode).toBe(200);
+    const [row] = await hosted.service.db.query<{ status: string }>(
+      `select status from chat_sessions where id = 's-cs'`,
+    );
+    expect(row?.status).toBe('confirming');
+    answer = await chat(hosted, 's-cs', 'hello?');
+    expect(answer.response).toContain('Visa ending in 1881 (expires 01/32)');
+    expect(answer.response).toContain('£12.00');
+  });
+
+  it('gives the /pay page a token for its own session only', async () => {
+    const page = await hosted.service.app.inject({ method: 'GET', url: '/pay?session=s-hosted' });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-security-policy']).toContain(
+      new URL(stripe.env.STRIPE_JS_URL as string).origin,
+    );
+    const session = page.body.match(/data-session="([^"]+)"/)?.[1] as string;
+    const token = page.body.match(/data-token="([^"]+)"/)?.[1] as string;
+    expect(session).toMatch(/^web-/);
+    const post = (sessionId: string) =>
+      hosted.service.app.inject({
+        method: 'POST',
+        url: '/chat',
+        headers: { 'x-pay-page-token': token },
+        payload: { sessionId, message: 'hello' },
+      });
+    expect((await post(session)).statusCode).toBe(200);
+    expect((await post('s-hosted')).statusCode).toBe(401);
+  });
 });

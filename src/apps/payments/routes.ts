@@ -100,7 +100,8 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
       const body = request.body;
       const pageToken = request.headers['x-pay-page-token'];
       if (typeof pageToken === 'string' && pageToken && !request.headers.authorization) {
-        if (!checkSessionToken(deps.pageSecret, body.sessionId, pageToken))
+        // A page token speaks only for the page's own sessions (web-<uuid>), never an API caller's.
+        if (!isPageSession(body.sessionId) || !checkSessionToken(deps.pageSecret, body.sessionId, pageToken))
           throw new AppError('unauthorized', 'The page token does not belong to this session');
       } else {
         await authenticate(request);
@@ -136,7 +137,9 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
       },
     },
     async (request, reply) => {
-      const id = request.query.session ?? `web-${randomUUID()}`;
+      // Back from Checkout the page resumes its own session; any other id starts a new one.
+      const given = request.query.session;
+      const id = given && isPageSession(given) ? given : `web-${randomUUID()}`;
       const stripeOrigin = new URL(payments.stripe.jsUrl).origin;
       reply
         .header(
@@ -200,6 +203,10 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
     );
   });
 }
+
+/** Sessions the /pay page made: web- and a random UUID, unguessable like a bearer secret. */
+const isPageSession = (id: string) =>
+  /^web-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id);
 
 function publicBase(config: Config, request: { protocol: string; host: string }): string {
   return config.webhooks.publicUrl ?? `${request.protocol}://${request.host}`;
