@@ -407,4 +407,19 @@ describe.each(databaseKinds)('PayBot on %s', (kind) => {
     expect((await post(session)).statusCode).toBe(200);
     expect((await post('s-hosted')).statusCode).toBe(401);
   });
+
+  it('3-D Secure passed: the next message hears that the payment is being confirmed, not to verify again', async () => {
+    await chat(embedded, 's-3ds', "I'm Lu Wei and I'd like to pay $70");
+    await chat(embedded, 's-3ds', 'card', {
+      confirmationToken: stripe.createConfirmationToken({ behaviour: { outcome: '3ds' } }),
+    });
+    let answer = await chat(embedded, 's-3ds', 'yes');
+    expect(answer.payment?.clientSecret).toBeTruthy();
+    answer = await chat(embedded, 's-3ds', 'ok?');
+    expect(answer.response).toContain('verify');
+    stripe.finishAuthentication(stripe.paymentIntents.at(-1)!.id, true);
+    answer = await chat(embedded, 's-3ds', 'verification done');
+    expect(answer.response).toContain('being processed');
+    expect(answer.status).toBe('confirming');
+  });
 });

@@ -7,6 +7,7 @@ import type { Logger } from '../../platform/log.ts';
 import {
   advance,
   afterCharge,
+  type ChargeResult,
   type InvoiceLookup,
   type Outcome,
   PROMPTS,
@@ -83,7 +84,7 @@ export function handleChat(deps: ChatDeps, request: ChatRequest): Promise<ChatRe
 async function takeTurn(deps: ChatDeps, request: ChatRequest): Promise<ChatResponse | null> {
   const { db, config, stripe, log } = deps;
   const stored = await loadSession(db.orm, request.sessionId);
-  const state: DialogState = stored && !stored.expired ? stored.state : initialState();
+  let state: DialogState = stored && !stored.expired ? stored.state : initialState();
   const notes: string[] = [];
   if (stored?.expired) {
     notes.push(
@@ -106,6 +107,13 @@ async function takeTurn(deps: ChatDeps, request: ChatRequest): Promise<ChatRespo
     } catch (error) {
       log.warn({ err: error, sessionId: request.sessionId }, 'could not read the card from Stripe');
     }
+  }
+
+  // Waiting on the bank's check (3-D Secure): ask Stripe how it ended, so the customer is not told to
+  // verify again after doing so. Only the webhook makes the session completed.
+  if (stripe && state.chargeStatus === 'requires_action' && state.paymentIntentId) {
+    const settled = await authenticationOutcome(stripe, state.paymentIntentId, log);
+    if (settled) state = afterCharge(state, settled).state;
   }
 
   const options = {
@@ -193,6 +201,27 @@ async function takeTurn(deps: ChatDeps, request: ChatRequest): Promise<ChatRespo
     currentField: outcome.state.currentField,
     ...(payment ? { payment } : {}),
   };
+}
+
+async function authenticationOutcome(
+  stripe: StripeClient,
+  paymentIntentId: string,
+  log: Logger,
+): Promise<ChargeResult | null> {
+  try {
+    const intent = await stripe.paymentIntents.retrieve(paymentIntentId);
+    if (intent.status === 'succeeded' || intent.status === 'processing')
+      return { kind: intent.status === 'succeeded' ? 'succeeded' : 'processing', paymentIntentId };
+    if (intent.status === 'requires_payment_method')
+      return {
+        kind: 'declined',
+        message: intent.last_payment_error?.message ?? 'The payment was not authenticated.',
+      };
+    return null;
+  } catch (error) {
+    log.warn({ err: error, paymentIntentId }, 'could not read the PaymentIntent from Stripe');
+    return null;
+  }
 }
 
 async function lookupInvoice(db: Database, id: string): Promise<InvoiceLookup> {
