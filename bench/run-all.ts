@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
-const BENCHMARKS = ['cold-start.ts', 'jobs-throughput.ts', 'outbox.ts', 'invoices.ts'];
+const BENCHMARKS = ['cold-start.ts', 'jobs-throughput.ts', 'outbox.ts', 'invoices.ts', 'chat.ts'];
 
 let failed = 0;
 for (const file of BENCHMARKS) {
