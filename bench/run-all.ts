@@ -11,6 +11,7 @@ const BENCHMARKS = [
   'invoices.ts',
   'daily.ts',
   'credits.ts',
+  'chat.ts',
 ];
 
 let failed = 0;

@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { creditsCommand } from './apps/credits/cli.ts';
 import { dailyCommand } from './apps/daily/cli.ts';
 import { type CliIo, invoicesCommand } from './apps/invoices/cli.ts';
+import { paymentsCommand } from './apps/payments/cli.ts';
 import { type OpenApi, openServiceApi, type ServiceApi } from './cli/service-api.ts';
 import { type Config, ConfigError, loadConfig, readEnvironment } from './config.ts';
 import { startService } from './main.ts';
@@ -30,6 +31,7 @@ Commands:
   invoices  import invoices from CSV, or scan for invoices needing review (switchboard invoices help)
   daily     import subscribers from CSV, or plan the daily messages now (switchboard daily help)
   credits   run one credit request, poll Slack once, retry a request (switchboard credits help)
+  payments  create or revoke API keys for the PayBot chat (switchboard payments help)
   help      show this text
   version   print the version
 
@@ -53,7 +55,11 @@ export async function runCli(argv: string[]): Promise<number> {
     console.log(SERVICE_VERSION);
     return 0;
   }
-  if (!['start', 'http', 'worker', 'migrate', 'doctor', 'invoices', 'daily', 'credits'].includes(command)) {
+  if (
+    !['start', 'http', 'worker', 'migrate', 'doctor', 'invoices', 'daily', 'credits', 'payments'].includes(
+      command,
+    )
+  ) {
     console.error(`Unknown command "${command}".\n\n${USAGE}`);
     return 2;
   }
@@ -92,6 +98,10 @@ export async function runCli(argv: string[]): Promise<number> {
       case 'credits':
         return await appCommand(config, log, (connect, io) =>
           creditsCommand(argv.slice(argv.indexOf(command) + 1), connect, io),
+        );
+      case 'payments':
+        return await appCommand(config, log, (connect, io) =>
+          paymentsCommand(argv.slice(argv.indexOf(command) + 1), connect, io),
         );
       default:
         return await serve(config, log, command as 'start' | 'http' | 'worker');

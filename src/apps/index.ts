@@ -4,5 +4,6 @@ import type { AppModule } from '../platform/app-module.ts';
 import { creditsApp } from './credits/app.ts';
 import { dailyApp } from './daily/app.ts';
 import { invoicesApp } from './invoices/app.ts';
+import { paymentsApp } from './payments/app.ts';
 
-export const builtInApps: AppModule[] = [invoicesApp, dailyApp, creditsApp];
+export const builtInApps: AppModule[] = [invoicesApp, dailyApp, creditsApp, paymentsApp];

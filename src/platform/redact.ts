@@ -33,3 +33,14 @@ export function redactCardNumbers(text: string): string {
 export function containsCardNumber(text: string): boolean {
   return redactCardNumbers(text) !== text;
 }
+
+export const CVV_MASK = '[REDACTED CVV]';
+
+/**
+ * While a conversation is at its card step, a lone 3 or 4 digit number is most likely the card's
+ * security code (CVV/CVC), which PCI DSS forbids storing even encrypted. Callers apply this only
+ * then: elsewhere "350" is an amount.
+ */
+export function redactSecurityCodes(text: string): string {
+  return text.replace(/(?<![\d.,/$€£¥-])\b\d{3,4}\b(?![\d.,/])/g, CVV_MASK);
+}

@@ -1,0 +1,58 @@
+// PayBot: a chat that collects what a payment needs, confirms it and charges it with Stripe, with
+// the card entered only in Stripe's own UI (PCI DSS: card data never lands in our systems).
+import { z } from 'zod';
+import { defineApp } from '../../platform/app-module.ts';
+import { adminGuard } from '../../platform/http/admin-auth.ts';
+import { defineJob } from '../../platform/jobs/registry.ts';
+import { registerApiKeyRoutes } from './api-key-routes.ts';
+import { type ChatDeps, createSessionLocks } from './chat.ts';
+import { type FreeTextInterpreter, ruleOnlyInterpreter } from './interpreter.ts';
+import { loadPageSecret } from './page-token.ts';
+import { registerPaymentRoutes } from './routes.ts';
+import { deleteExpiredSessions } from './store.ts';
+import { createStripe } from './stripe-gateway.ts';
+
+export const paymentJobs = {
+  // Expired sessions are answered as expired for a day (so the customer hears why), then removed.
+  'payments.sweep-sessions': defineJob({ schema: z.object({}), policy: 'singleton', retryLimit: 1 }),
+};
+
+/** The app with another free-text interpreter (the platform's language-model layer, or a test's). */
+export function createPaymentsApp(options: { interpreter?: FreeTextInterpreter } = {}) {
+  const state = new WeakMap<object, ChatDeps>();
+  return defineApp({
+    name: 'payments',
+    jobs: paymentJobs,
+    setup: (context) => {
+      const { config, db, log, jobs } = context;
+      const appLog = log.child({ app: 'payments' });
+      const stripe = createStripe(config.payments.stripe, config.channels.providerTimeoutMs);
+      if (!stripe) appLog.warn('STRIPE_SECRET_KEY is not set: PayBot chats but cannot take card payments');
+      state.set(context, {
+        db,
+        stripe,
+        config: config.payments,
+        interpreter: options.interpreter ?? ruleOnlyInterpreter,
+        log: appLog,
+        locks: createSessionLocks(),
+      });
+      jobs.work('payments.sweep-sessions', async () => ({ deleted: await deleteExpiredSessions(db.orm) }));
+    },
+    started: async ({ jobs }) => {
+      await jobs.schedule('payments.sweep-sessions', '17 * * * *', {});
+    },
+    routes: async (app, context) => {
+      const chat = state.get(context);
+      if (!chat) throw new Error('payments: setup did not run');
+      registerPaymentRoutes(app, {
+        chat,
+        config: context.config,
+        db: context.db,
+        pageSecret: await loadPageSecret(context.db),
+      });
+      registerApiKeyRoutes(app, { db: context.db, guard: adminGuard(context.config.adminToken) });
+    },
+  });
+}
+
+export const paymentsApp = createPaymentsApp();

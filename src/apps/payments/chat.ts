@@ -1,0 +1,238 @@
+// One chat turn: redact, read the session, look up what the message refers to (an invoice, the card
+// Stripe collected), let the dialog decide, perform its one action against Stripe, and store the
+// new state. Used by POST /chat; the dialog itself is pure (dialog/dialog.ts).
+import type { PaymentsConfig } from '../../config.ts';
+import type { Database } from '../../platform/db/database.ts';
+import type { Logger } from '../../platform/log.ts';
+import {
+  advance,
+  afterCharge,
+  type ChargeResult,
+  type InvoiceLookup,
+  type Outcome,
+  PROMPTS,
+  rulesFoundNothing,
+  type Turn,
+} from './dialog/dialog.ts';
+import { parseInvoiceId } from './dialog/parse.ts';
+import { type DialogState, type Field, initialState, type Status } from './dialog/state.ts';
+import { type FreeTextInterpreter, interpretWithin } from './interpreter.ts';
+import { redactMessage } from './redact-message.ts';
+import { SessionLocks } from './session-lock.ts';
+import { findInvoice, loadSession, recordAttempt, saveSession } from './store.ts';
+import {
+  cardFromCheckout,
+  cardFromConfirmationToken,
+  charge,
+  idempotencyKey,
+  openCardStep,
+  type StripeClient,
+} from './stripe-gateway.ts';
+
+export interface ChatDeps {
+  db: Database;
+  stripe: StripeClient | null;
+  config: PaymentsConfig;
+  interpreter: FreeTextInterpreter;
+  log: Logger;
+  locks: SessionLocks;
+}
+
+export interface ChatRequest {
+  sessionId: string;
+  message: string;
+  /** From the /pay page's Payment Element (embedded mode). */
+  confirmationToken?: string;
+  /** From /pay?invoice=<id>. */
+  invoiceId?: string;
+  /** Where Stripe sends the customer back (Checkout, 3-D Secure): the /pay page. */
+  returnUrl: string;
+}
+
+export type PaymentAction =
+  | { checkoutUrl: string }
+  | { publishableKey: string; amount: number; currency: string }
+  | { clientSecret: string; nextAction: unknown };
+
+export interface ChatResponse {
+  response: string;
+  status: Status;
+  sessionId: string;
+  currentField: Field;
+  payment?: PaymentAction;
+}
+
+const MAX_RACES = 5;
+
+export const createSessionLocks = () => new SessionLocks();
+
+export function handleChat(deps: ChatDeps, request: ChatRequest): Promise<ChatResponse> {
+  return deps.locks.run(request.sessionId, async () => {
+    for (let race = 0; race < MAX_RACES; race++) {
+      const answer = await takeTurn(deps, request);
+      if (answer) return answer;
+      deps.log.debug(
+        { sessionId: request.sessionId },
+        'another replica answered this session first; redoing the turn',
+      );
+    }
+    throw new Error('the session kept changing under this message');
+  });
+}
+
+/** One attempt at the turn; null when another replica saved the session in between. */
+async function takeTurn(deps: ChatDeps, request: ChatRequest): Promise<ChatResponse | null> {
+  const { db, config, stripe, log } = deps;
+  const stored = await loadSession(db.orm, request.sessionId);
+  let state: DialogState = stored && !stored.expired ? stored.state : initialState();
+  const notes: string[] = [];
+  if (stored?.expired) {
+    notes.push(
+      `Your previous conversation expired after ${Math.round(config.sessionTtlMs / 60_000)} minutes without a message, so we are starting over.`,
+    );
+  }
+  const redacted = redactMessage(request.message, state.currentField);
+  const turn: Turn = { text: redacted.text, redacted: redacted.redacted };
+
+  const invoiceId = request.invoiceId ?? parseInvoiceId(redacted.text);
+  if (invoiceId && invoiceId !== state.invoiceId) turn.invoice = await lookupInvoice(db, invoiceId);
+
+  if (stripe && !state.card) {
+    try {
+      if (request.confirmationToken) {
+        turn.card = (await cardFromConfirmationToken(stripe, request.confirmationToken)) ?? undefined;
+      } else if (state.currentField === 'card' && state.checkoutSessionId) {
+        turn.card = (await cardFromCheckout(stripe, state.checkoutSessionId)) ?? undefined;
+      }
+    } catch (error) {
+      log.warn({ err: error, sessionId: request.sessionId }, 'could not read the card from Stripe');
+    }
+  }
+
+  // Waiting on the bank's check (3-D Secure): ask Stripe how it ended, so the customer is not told to
+  // verify again after doing so. Only the webhook makes the session completed.
+  if (stripe && state.chargeStatus === 'requires_action' && state.paymentIntentId) {
+    const settled = await authenticationOutcome(stripe, state.paymentIntentId, log);
+    if (settled) state = afterCharge(state, settled).state;
+  }
+
+  const options = {
+    defaultCurrency: config.defaultCurrency,
+    maxRetries: config.maxRetries,
+    handoffMessage: config.handoffMessage,
+  };
+  if (!turn.card && !turn.invoice && rulesFoundNothing(state, turn.text, options)) {
+    turn.interpreted = await interpretWithin(
+      deps.interpreter,
+      turn.text,
+      state.currentField,
+      config.interpreterTimeoutMs,
+      log,
+    );
+  }
+
+  let outcome: Outcome = advance(state, turn, options);
+  let payment: PaymentAction | undefined;
+  const replies = [...notes, outcome.reply];
+  for (let step = 0; step < 2 && outcome.action; step++) {
+    const action = outcome.action;
+    outcome = { ...outcome, action: null };
+    if (!stripe) {
+      outcome.state = { ...outcome.state, status: 'error' };
+      // Do not invite the customer to a card form that cannot open.
+      replies[replies.length - 1] = (replies.at(-1) ?? '').replace(PROMPTS.card, '').trim();
+      replies.push(
+        'Card payments are not set up on this server yet, so I cannot take the payment. Nothing was charged.',
+      );
+      break;
+    }
+    if (action === 'open_card') {
+      try {
+        const step = await openCardStep(stripe, config, request.sessionId, outcome.state, request.returnUrl);
+        if (step.mode === 'hosted') {
+          outcome.state = { ...outcome.state, checkoutSessionId: step.checkoutSessionId };
+          payment = { checkoutUrl: step.checkoutUrl };
+          replies.push(
+            `Open the secure Stripe page to enter your card: ${step.checkoutUrl} - then tell me when you are done.`,
+          );
+        } else {
+          payment = { publishableKey: step.publishableKey, amount: step.amount, currency: step.currency };
+        }
+      } catch (error) {
+        log.warn({ err: error, sessionId: request.sessionId }, 'could not open the card step');
+        replies.push(
+          'I could not open the secure card form just now. Please say "card" to try again in a moment.',
+        );
+      }
+    } else if (action === 'charge') {
+      const key = idempotencyKey(request.sessionId, 'charge', outcome.state.attempt);
+      const charged = await charge(stripe, request.sessionId, outcome.state, request.returnUrl);
+      if (charged.failure)
+        log.warn({ sessionId: request.sessionId, reason: charged.failure }, 'charge failed at Stripe');
+      const result = charged.result;
+      await recordAttempt(db.orm, {
+        idempotencyKey: key,
+        sessionId: request.sessionId,
+        paymentIntentId: 'paymentIntentId' in result ? result.paymentIntentId : null,
+        amountMinor: outcome.state.amountMinor ?? 0,
+        currency: outcome.state.currency ?? config.defaultCurrency,
+        invoiceId: outcome.state.invoiceId ?? null,
+        status: result.kind,
+        error: result.kind === 'declined' ? result.message : (charged.failure ?? null),
+      });
+      if (charged.clientAction) payment = charged.clientAction;
+      outcome = afterCharge(outcome.state, result);
+      replies.push(outcome.reply);
+    }
+  }
+
+  const saved = await saveSession(
+    db.orm,
+    request.sessionId,
+    outcome.state,
+    stored?.version ?? null,
+    config.sessionTtlMs,
+  );
+  if (!saved) return null;
+  return {
+    response: replies.filter(Boolean).join(' '),
+    status: outcome.state.status,
+    sessionId: request.sessionId,
+    currentField: outcome.state.currentField,
+    ...(payment ? { payment } : {}),
+  };
+}
+
+async function authenticationOutcome(
+  stripe: StripeClient,
+  paymentIntentId: string,
+  log: Logger,
+): Promise<ChargeResult | null> {
+  try {
+    const intent = await stripe.paymentIntents.retrieve(paymentIntentId);
+    if (intent.status === 'succeeded' || intent.status === 'processing')
+      return { kind: intent.status === 'succeeded' ? 'succeeded' : 'processing', paymentIntentId };
+    if (intent.status === 'requires_payment_method')
+      return {
+        kind: 'declined',
+        message: intent.last_payment_error?.message ?? 'The payment was not authenticated.',
+      };
+    return null;
+  } catch (error) {
+    log.warn({ err: error, paymentIntentId }, 'could not read the PaymentIntent from Stripe');
+    return null;
+  }
+}
+
+async function lookupInvoice(db: Database, id: string): Promise<InvoiceLookup> {
+  const invoice = await findInvoice(db.orm, id);
+  if (!invoice) return { id, found: false };
+  return {
+    id,
+    found: true,
+    amountMinor: invoice.amountMinor,
+    currency: invoice.currency,
+    payable:
+      invoice.matchedStatus !== 'PAID' && invoice.matchedStatus !== 'REJECTED' && invoice.amountMinor > 0,
+  };
+}

@@ -1,0 +1,226 @@
+// PayBot's HTTP surface: POST /chat (the chat contract), POST /webhooks/stripe (signed events), and
+// the /pay page. Thin: authentication, limits and validation here, the turn in chat.ts.
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import {
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterPostgres,
+  RateLimiterRes,
+} from 'rate-limiter-flexible';
+import type Stripe from 'stripe';
+import { z } from 'zod';
+import type { Config } from '../../config.ts';
+import type { Database } from '../../platform/db/database.ts';
+import { AppError } from '../../platform/errors.ts';
+import { chatAuth, hashKey } from './api-keys.ts';
+import { type ChatDeps, handleChat } from './chat.ts';
+import { FIELDS } from './dialog/state.ts';
+import { checkSessionToken, signSession } from './page-token.ts';
+import { payPageHtml, payPageScript } from './pay-page.ts';
+import { handleStripeEvent } from './webhook.ts';
+
+export interface PaymentRouteDeps {
+  chat: ChatDeps;
+  config: Config;
+  db: Database;
+  pageSecret: Buffer;
+}
+
+const sessionId = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .regex(/^[\w.:-]+$/, 'letters, digits and . _ : - only');
+
+export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDeps): void {
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  const { config, db } = deps;
+  const payments = config.payments;
+  const openAllowed =
+    ['127.0.0.1', 'localhost', '::1'].includes(config.http.host) || config.http.host.startsWith('127.');
+  const authenticate = chatAuth(db, payments.apiKeys, openAllowed);
+  const perSession = sessionLimiter(db, payments.ratePerSessionPerMinute);
+
+  const chatBody = z
+    .object({
+      sessionId,
+      message: z.string().max(payments.messageMaxChars, `at most ${payments.messageMaxChars} characters`),
+      confirmationToken: z
+        .string()
+        .regex(/^ctoken_\w+$/, 'a ConfirmationToken id (ctoken_...)')
+        .optional(),
+      invoiceId: z.string().trim().min(1).max(100).optional(),
+    })
+    .strict();
+
+  typed.post(
+    '/chat',
+    {
+      bodyLimit: payments.bodyLimitBytes,
+      config: {
+        rateLimit: {
+          max: payments.ratePerKeyPerMinute,
+          timeWindow: 60_000,
+          keyGenerator: (request) => {
+            const header = request.headers.authorization;
+            const page = request.headers['x-pay-page-token'];
+            if (typeof header === 'string' && header) return `chat:key:${hashKey(header).slice(0, 24)}`;
+            if (typeof page === 'string' && page) return `chat:page:${request.ip}`;
+            return `chat:ip:${request.ip}`;
+          },
+        },
+      },
+      schema: {
+        tags: ['payments'],
+        summary: 'One chat message to PayBot; the answer says what the client must do next',
+        description:
+          'Card details must never be sent here: a card number or security code typed in a message is removed before anything else sees it. `payment` appears when the client must act: `checkoutUrl` (hosted card step), `publishableKey`/`amount`/`currency` (embedded Payment Element), or `clientSecret`/`nextAction` (3-D Secure).',
+        body: chatBody,
+        response: {
+          200: z.object({
+            response: z.string(),
+            status: z.enum(['collecting', 'confirming', 'completed', 'error']),
+            sessionId: z.string(),
+            currentField: z.enum(FIELDS as [string, ...string[]]),
+            payment: z
+              .union([
+                z.object({ checkoutUrl: z.string() }),
+                z.object({ publishableKey: z.string(), amount: z.number().int(), currency: z.string() }),
+                z.object({ clientSecret: z.string(), nextAction: z.unknown() }),
+              ])
+              .optional(),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const body = request.body;
+      const pageToken = request.headers['x-pay-page-token'];
+      if (typeof pageToken === 'string' && pageToken && !request.headers.authorization) {
+        // A page token speaks only for the page's own sessions (web-<uuid>), never an API caller's.
+        if (!isPageSession(body.sessionId) || !checkSessionToken(deps.pageSecret, body.sessionId, pageToken))
+          throw new AppError('unauthorized', 'The page token does not belong to this session');
+      } else {
+        await authenticate(request);
+      }
+      try {
+        await perSession.consume(body.sessionId);
+      } catch (error) {
+        if (error instanceof RateLimiterRes) {
+          throw new AppError('rate_limited', 'Too many messages in this session; wait a moment');
+        }
+        throw error;
+      }
+      return handleChat(deps.chat, {
+        sessionId: body.sessionId,
+        message: body.message,
+        ...(body.confirmationToken ? { confirmationToken: body.confirmationToken } : {}),
+        ...(body.invoiceId ? { invoiceId: body.invoiceId } : {}),
+        returnUrl: `${publicBase(config, request)}/pay`,
+      });
+    },
+  );
+
+  typed.get(
+    '/pay',
+    {
+      schema: {
+        tags: ['payments'],
+        summary: 'The web chat page (card entry in Stripe.js only)',
+        querystring: z.object({
+          invoice: z.string().trim().max(100).optional(),
+          session: sessionId.optional(),
+        }),
+      },
+    },
+    async (request, reply) => {
+      // Back from Checkout the page resumes its own session; any other id starts a new one.
+      const given = request.query.session;
+      const id = given && isPageSession(given) ? given : `web-${randomUUID()}`;
+      const stripeOrigin = new URL(payments.stripe.jsUrl).origin;
+      reply
+        .header(
+          'content-security-policy',
+          `default-src 'self'; script-src 'self' ${stripeOrigin}; frame-src ${stripeOrigin} https://*.stripe.com; connect-src 'self' ${stripeOrigin} https://api.stripe.com; img-src 'self' data: https://*.stripe.com; style-src 'self' 'unsafe-inline'`,
+        )
+        .type('text/html; charset=utf-8');
+      return payPageHtml({
+        sessionId: id,
+        token: signSession(deps.pageSecret, id),
+        invoiceId: request.query.invoice ?? null,
+        stripeJsUrl: payments.stripe.jsUrl,
+        publishableKey: payments.stripe.publishableKey,
+      });
+    },
+  );
+
+  app.get('/pay/chat.js', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').send(payPageScript),
+  );
+
+  // Stripe signs the raw bytes, so this route keeps the body as a string.
+  app.register(async (scope) => {
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) =>
+      done(null, body),
+    );
+    scope.post(
+      '/webhooks/stripe',
+      {
+        config: { rateLimit: { max: config.webhooks.statusPerMinute * 10, timeWindow: 60_000 } },
+        schema: {
+          tags: ['webhooks'],
+          summary: 'Stripe events (signed): the source of truth for completed payments',
+        },
+      },
+      async (request) => {
+        const stripe = deps.chat.stripe;
+        const secret = payments.stripe.webhookSecret;
+        if (!stripe || !secret)
+          throw new AppError('not_found', 'Stripe webhooks are not configured (STRIPE_WEBHOOK_SECRET)');
+        const signature = request.headers['stripe-signature'];
+        if (typeof signature !== 'string' || !signature)
+          throw new AppError('unauthorized', 'Stripe-Signature is missing');
+        let event: Stripe.Event;
+        try {
+          // Checks the HMAC and that the signed timestamp is within 5 minutes (old replays fail here).
+          event = stripe.webhooks.constructEvent(
+            typeof request.body === 'string' ? request.body : '',
+            signature,
+            secret,
+          );
+        } catch {
+          throw new AppError('forbidden', 'The Stripe signature does not match, or its timestamp is too old');
+        }
+        // A repeated event id is acknowledged without effect: Stripe re-signs each delivery, so a
+        // retry of an event whose answer got lost is fresh and valid, and a 4xx would make Stripe
+        // retry it for days. Old captured requests are refused above by the timestamp check.
+        const result = await handleStripeEvent({ db, stripe, log: deps.chat.log }, event);
+        return { received: true, result };
+      },
+    );
+  });
+}
+
+/** Sessions the /pay page made: web- and a random UUID, unguessable like a bearer secret. */
+const isPageSession = (id: string) =>
+  /^web-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id);
+
+function publicBase(config: Config, request: { protocol: string; host: string }): string {
+  return config.webhooks.publicUrl ?? `${request.protocol}://${request.host}`;
+}
+
+/** Messages per session per minute, counted where every replica sees them (PostgreSQL) when there is one. */
+function sessionLimiter(db: Database, perMinute: number): RateLimiterAbstract {
+  const common = { points: perMinute, duration: 60, keyPrefix: 'chat-session' };
+  return db.pool
+    ? new RateLimiterPostgres({
+        ...common,
+        storeClient: db.pool,
+        tableName: 'rate_limits',
+        tableCreated: true,
+      })
+    : new RateLimiterMemory(common);
+}
