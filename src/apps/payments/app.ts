@@ -7,6 +7,7 @@ import { defineJob } from '../../platform/jobs/registry.ts';
 import { registerApiKeyRoutes } from './api-key-routes.ts';
 import { type ChatDeps, createSessionLocks } from './chat.ts';
 import { type FreeTextInterpreter, ruleOnlyInterpreter } from './interpreter.ts';
+import { modelInterpreter } from './model-interpreter.ts';
 import { loadPageSecret } from './page-token.ts';
 import { registerPaymentRoutes } from './routes.ts';
 import { deleteExpiredSessions } from './store.ts';
@@ -24,7 +25,7 @@ export function createPaymentsApp(options: { interpreter?: FreeTextInterpreter }
     name: 'payments',
     jobs: paymentJobs,
     setup: (context) => {
-      const { config, db, log, jobs } = context;
+      const { config, db, log, jobs, ai } = context;
       const appLog = log.child({ app: 'payments' });
       const stripe = createStripe(config.payments.stripe, config.channels.providerTimeoutMs);
       if (!stripe) appLog.warn('STRIPE_SECRET_KEY is not set: PayBot chats but cannot take card payments');
@@ -32,7 +33,12 @@ export function createPaymentsApp(options: { interpreter?: FreeTextInterpreter }
         db,
         stripe,
         config: config.payments,
-        interpreter: options.interpreter ?? ruleOnlyInterpreter,
+        // The model only when one is configured: offline, the rules answer alone.
+        interpreter:
+          options.interpreter ??
+          (ai.describe().provider === 'offline'
+            ? ruleOnlyInterpreter
+            : modelInterpreter(ai, config.payments.defaultCurrency)),
         log: appLog,
         locks: createSessionLocks(),
       });

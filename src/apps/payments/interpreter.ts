@@ -3,8 +3,8 @@
 // card data) and the field being asked for, and has a short time limit: a slow or failing model
 // leaves the rules' answer ("I could not read that") rather than a stuck conversation.
 //
-// Only the rule-based interpreter (no model) is wired now; the platform's language-model layer
-// (platform/ai) plugs in by implementing FreeTextInterpreter.
+// With a language model configured, the app uses model-interpreter.ts (platform/ai); without one,
+// the rule-only interpreter below.
 import type { Logger } from '../../platform/log.ts';
 import type { Extracted } from './dialog/parse.ts';
 import type { Field } from './dialog/state.ts';
