@@ -55,6 +55,10 @@ export function trinoRunner(options: Extract<CreditsConfig['runner'], { kind: 't
 
 export function postgresRunner(url: string, timeoutMs: number): QueryRunner {
   const pool = new pg.Pool({ connectionString: url, max: 2, statement_timeout: timeoutMs });
+  // An idle connection the server closes (a restart, a failover, an administrator) is reported here;
+  // without a listener it would crash the process. The pool drops it and the next query reconnects,
+  // and a query that fails reports its own error to the request.
+  pool.on('error', () => {});
   // numeric and bigint stay strings (pg's default), so amounts are never floats.
   return {
     name: 'postgres',
