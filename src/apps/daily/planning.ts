@@ -1,17 +1,16 @@
 // The daily plan: every active subscriber gets one send time, uniformly random inside their local
-// window on their next local date, and one queued SMS with the dedupe key daily:<id>:<local date>.
+// window on their next local date, and one history row (the text, the send time) that the release
+// job turns into an SMS with the dedupe key daily:<id>:<local date> a few minutes before that time.
 // Set-based: subscribers are read per (zone, window, language) group in keyset batches, and each
-// batch is written with a few multi-row statements (history rows, outbox rows, delivery jobs) in one
-// transaction. Re-running it (restarts, extra runs, several workers) adds nothing for a subscriber
-// already planned for that date: the history row's unique (subscriber, date) and the outbox key say so.
+// batch is one multi-row insert. Re-running it (restarts, extra runs, several workers) adds nothing
+// for a subscriber already planned for that date: the history row's key (subscriber, date) says so.
 import { and, asc, count, eq, gt, gte, inArray, isNull, lt, notExists, or, sql } from 'drizzle-orm';
 import type { Config } from '../../config.ts';
 import type { LanguageModels } from '../../platform/ai/client.ts';
 import type { Channels } from '../../platform/channels/channels.ts';
-import type { EnqueueInput } from '../../platform/channels/outbox/enqueue.ts';
 import { smsSuppressions } from '../../platform/channels/schema.ts';
 import type { Database } from '../../platform/db/database.ts';
-import { type DbOrTx, withTransaction } from '../../platform/db/transaction.ts';
+import { withTransaction } from '../../platform/db/transaction.ts';
 import type { Logger } from '../../platform/log.ts';
 import {
   audienceContent,
@@ -23,16 +22,15 @@ import {
   subscriberSequence,
 } from './content.ts';
 import type { DailyMetrics } from './metrics.ts';
+import { releaseDue } from './release.ts';
 import { dailyMessages, dailySubscribers } from './schema.ts';
 import { nextWindow, pickSendTime, type WindowInstants } from './send-window.ts';
 import { fingerprint } from './similarity.ts';
-import { dedupeKeyFor, recentBodies } from './store.ts';
-
-/** Named in each message's meta: the outbox asks it just before sending. */
-export const SUBSCRIBED_PRECONDITION = 'daily.subscribed';
+import { lockHistoryShared, recentBodies } from './store.ts';
 
 export interface PlanDeps {
   db: Database;
+  /** For the messages already due: released (queued in the outbox) as soon as the plan is written. */
   channels: Pick<Channels, 'enqueueMany'>;
   ai: LanguageModels;
   config: Pick<Config, 'daily'>;
@@ -50,6 +48,8 @@ export interface PlanResult {
   overQuota: number;
   /** Subscribers whose audience text repeated their own history: they got a personal one. */
   personalised: number;
+  /** Planned messages due within the release horizon, queued in the outbox at the end of the run. */
+  released: number;
   groups: number;
   contents: Array<{ localDate: string; audience: string; source: string; reason: string | null }>;
   durationMs: number;
@@ -70,6 +70,7 @@ export async function planDaily(deps: PlanDeps): Promise<PlanResult> {
     planned: 0,
     overQuota: 0,
     personalised: 0,
+    released: 0,
     groups: 0,
     contents: [],
     durationMs: 0,
@@ -158,6 +159,7 @@ export async function planDaily(deps: PlanDeps): Promise<PlanResult> {
       for (let group = queue.shift(); group; group = queue.shift()) await planGroup(group);
     }),
   );
+  result.released = await releaseDue({ db: deps.db, channels: deps.channels, now: () => now });
   result.durationMs = Math.round(performance.now() - started);
   deps.metrics.planned.inc({ outcome: 'planned' }, result.planned);
   deps.metrics.planned.inc({ outcome: 'over_quota' }, result.overQuota);
@@ -280,91 +282,42 @@ async function planBatch(
     }
   }
 
-  const rows = batch.map((subscriber) => {
-    const content = bodies.get(subscriber.id) as ChosenContent;
-    return {
-      subscriberId: subscriber.id,
-      phone: subscriber.phone,
-      localDate,
-      sendAt: pickSendTime(window, now, random),
-      body: content.body,
-      fingerprint: fingerprint(content.body),
-      source: content.source,
-    };
-  });
+  // Most of a batch shares one text: its fingerprint is computed once, not per subscriber.
+  const prints = new Map<string, string>();
+  const printOf = (body: string) => {
+    const known = prints.get(body);
+    if (known !== undefined) return known;
+    const print = fingerprint(body);
+    prints.set(body, print);
+    return print;
+  };
+  // One statement from a JSON document: no per-value parameters, whatever the batch size.
+  const document = JSON.stringify(
+    batch.map((subscriber) => {
+      const content = bodies.get(subscriber.id) as ChosenContent;
+      return {
+        subscriber_id: subscriber.id,
+        send_at: pickSendTime(window, now, random).toISOString(),
+        body: content.body,
+        fingerprint: printOf(content.body),
+        source: content.source,
+      };
+    }),
+  );
   const planned = await withTransaction(deps.db, async (tx) => {
-    // The history row is the claim: only subscribers whose row this statement inserted get a message.
-    const document = JSON.stringify(
-      rows.map((row) => ({
-        subscriber_id: row.subscriberId,
-        send_at: row.sendAt.toISOString(),
-        body: row.body,
-        fingerprint: row.fingerprint,
-        source: row.source,
-      })),
-    );
-    // One statement from a JSON document: no per-value parameters, whatever the batch size.
+    await lockHistoryShared(tx);
+    // The history row is the claim: a row another planner inserted first is left alone. Only
+    // subscribers who still exist are planned (see lockHistoryShared). The outbox gets the message
+    // from the release job, a few minutes before its send time.
     const result = await tx.execute(sql`
       insert into daily_messages (subscriber_id, local_date, send_at, body, fingerprint, source)
       select x.subscriber_id, ${localDate}::date, x.send_at, x.body, x.fingerprint, x.source
       from jsonb_to_recordset(${document}::jsonb) as x(
         subscriber_id uuid, send_at timestamptz, body text, fingerprint text, source text)
+      where exists (select 1 from daily_subscribers s where s.id = x.subscriber_id)
       on conflict (subscriber_id, local_date) do nothing
-      returning subscriber_id`);
-    const claimed = (result as unknown as { rows: Array<{ subscriber_id: string }> }).rows.map((r) => ({
-      subscriberId: r.subscriber_id,
-    }));
-    const mine = new Set(claimed.map((r) => r.subscriberId));
-    const inputs: EnqueueInput<'sms'>[] = rows
-      .filter((row) => mine.has(row.subscriberId))
-      .map((row) => ({
-        dedupeKey: dedupeKeyFor(row.subscriberId, localDate),
-        channel: 'sms',
-        to: row.phone,
-        content: { body: row.body },
-        sendAfter: row.sendAt,
-        timeZone: group.timeZone,
-        meta: {
-          app: 'daily',
-          precondition: SUBSCRIBED_PRECONDITION,
-          subscriberId: row.subscriberId,
-          localDate,
-        },
-      }));
-    const results = await deps.channels.enqueueMany(inputs, tx);
-    const refused = results.filter((r) => 'rejected' in r);
-    if (refused.length)
-      throw new Error(`the outbox refused ${refused.length} daily messages: ${JSON.stringify(refused[0])}`);
-    return inputs.length;
+      returning 1 as one`);
+    return (result as unknown as { rows: unknown[] }).rows.length;
   });
   return { planned, personalised };
-}
-
-/** For the outbox, just before sending: is the subscriber still there and not paused on that date? */
-export async function stillSubscribed(
-  db: DbOrTx,
-  metas: Array<Record<string, unknown>>,
-): Promise<Array<string | null>> {
-  const ids = [...new Set(metas.map((m) => String(m.subscriberId)))].filter((id) =>
-    /^[0-9a-f-]{36}$/i.test(id),
-  );
-  const rows = ids.length
-    ? await db
-        .select({
-          id: dailySubscribers.id,
-          paused: dailySubscribers.paused,
-          pausedUntil: dailySubscribers.pausedUntil,
-        })
-        .from(dailySubscribers)
-        .where(inArray(dailySubscribers.id, ids))
-    : [];
-  const byId = new Map(rows.map((r) => [r.id, r]));
-  return metas.map((meta) => {
-    const row = byId.get(String(meta.subscriberId));
-    if (!row) return 'the subscriber was deleted';
-    if (row.paused) return 'the subscriber is paused';
-    if (row.pausedUntil && row.pausedUntil >= String(meta.localDate))
-      return `the subscriber paused until ${row.pausedUntil}`;
-    return null;
-  });
 }
