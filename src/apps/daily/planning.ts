@@ -4,11 +4,10 @@
 // Set-based: subscribers are read per (zone, window, language) group in keyset batches, and each
 // batch is one multi-row insert. Re-running it (restarts, extra runs, several workers) adds nothing
 // for a subscriber already planned for that date: the history row's key (subscriber, date) says so.
-import { and, asc, count, eq, gt, gte, inArray, isNull, lt, notExists, or, sql } from 'drizzle-orm';
+import { and, count, eq, gte, inArray, sql } from 'drizzle-orm';
 import type { Config } from '../../config.ts';
 import type { LanguageModels } from '../../platform/ai/client.ts';
 import type { Channels } from '../../platform/channels/channels.ts';
-import { smsSuppressions } from '../../platform/channels/schema.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { withTransaction } from '../../platform/db/transaction.ts';
 import type { Logger } from '../../platform/log.ts';
@@ -124,40 +123,58 @@ export async function planDaily(deps: PlanDeps): Promise<PlanResult> {
     return quotaLoaded.get(localDate) as Promise<void>;
   };
 
-  const planGroup = async (group: Group) => {
+  // Each group's window and local date, computed once; the batches below mix groups.
+  const plans = new Map<string, GroupPlan>();
+  for (const group of groups) {
     const window = nextWindow(now, group.timeZone, group.windowStart, group.windowEnd);
-    await loadQuota(window.localDate);
-    let after: string | null = null;
+    plans.set(groupKey(group), { group, window });
+  }
+  await Promise.all([...new Set([...plans.values()].map((p) => p.window.localDate))].map(loadQuota));
+  const groupsDocument = JSON.stringify(
+    [...plans.values()].map(({ group, window }) => ({
+      time_zone: group.timeZone,
+      window_start: group.windowStart,
+      window_end: group.windowEnd,
+      language: group.language,
+      local_date: window.localDate,
+    })),
+  );
+
+  // Subscribers are taken in id order, all groups together: each batch's history rows then land
+  // next to each other in the history's key, instead of all over it (a group's ids span the whole
+  // key space). The id space is split in two lanes on PostgreSQL, one batch being prepared here
+  // while the other is written; PGlite has one connection, so there it is one lane.
+  const planLane = async (from: string | null, below: string | null) => {
+    let after = from;
     for (;;) {
-      const batch = await candidates(deps.db, group, window.localDate, after, batchSize);
+      const batch = await candidates(deps.db, groupsDocument, after, below, batchSize);
       if (batch.length === 0) break;
       after = batch.at(-1)?.id ?? null;
-      const left = quotaLeft.get(window.localDate) ?? 0;
-      const take = batch.slice(0, left);
-      quotaLeft.set(window.localDate, left - take.length);
-      result.overQuota += batch.length - take.length;
+      const take: Candidate[] = [];
+      for (const subscriber of batch) {
+        const left = quotaLeft.get(subscriber.localDate) ?? 0;
+        if (left <= 0) {
+          result.overQuota += 1;
+          continue;
+        }
+        quotaLeft.set(subscriber.localDate, left - 1);
+        take.push(subscriber);
+      }
       if (take.length) {
-        const written = await planBatch(deps, rules, take, group, window, now, random, contentFor);
+        const written = await planBatch(deps, rules, take, plans, now, random, contentFor);
         result.planned += written.planned;
         result.personalised += written.personalised;
         // Rows another planner wrote first were not ours to count.
-        quotaLeft.set(
-          window.localDate,
-          (quotaLeft.get(window.localDate) ?? 0) + take.length - written.planned,
-        );
+        for (const [localDate, unused] of written.notWritten)
+          quotaLeft.set(localDate, (quotaLeft.get(localDate) ?? 0) + unused);
         deps.onProgress?.(result.planned);
       }
       if (batch.length < batchSize) break;
     }
   };
-  // Two groups at a time on PostgreSQL: one batch is being prepared here while the other is written.
-  // PGlite has one connection, so there it is one at a time.
-  const queue = [...groups];
-  const lanes = deps.db.kind === 'postgres' ? 2 : 1;
+  const middle = '80000000-0000-0000-0000-000000000000';
   await Promise.all(
-    Array.from({ length: lanes }, async () => {
-      for (let group = queue.shift(); group; group = queue.shift()) await planGroup(group);
-    }),
+    deps.db.kind === 'postgres' ? [planLane(null, middle), planLane(middle, null)] : [planLane(null, null)],
   );
   result.released = await releaseDue({ db: deps.db, channels: deps.channels, now: () => now });
   result.durationMs = Math.round(performance.now() - started);
@@ -181,74 +198,106 @@ interface Group {
   language: string;
 }
 
-/** Active, not paused on that date, not opted out, not yet planned for that date. */
-function candidates(db: Database, group: Group, localDate: string, after: string | null, limit: number) {
-  return db.orm
-    .select({ id: dailySubscribers.id, phone: dailySubscribers.phone })
-    .from(dailySubscribers)
-    .where(
-      and(
-        eq(dailySubscribers.timeZone, group.timeZone),
-        eq(dailySubscribers.windowStart, group.windowStart),
-        eq(dailySubscribers.windowEnd, group.windowEnd),
-        eq(dailySubscribers.language, group.language),
-        eq(dailySubscribers.paused, false),
-        or(isNull(dailySubscribers.pausedUntil), lt(dailySubscribers.pausedUntil, localDate)),
-        after ? gt(dailySubscribers.id, after) : undefined,
-        notExists(
-          db.orm
-            .select({ one: sql`1` })
-            .from(dailyMessages)
-            .where(
-              and(
-                eq(dailyMessages.subscriberId, dailySubscribers.id),
-                eq(dailyMessages.localDate, localDate),
-              ),
-            ),
-        ),
-        notExists(
-          db.orm
-            .select({ one: sql`1` })
-            .from(smsSuppressions)
-            .where(eq(smsSuppressions.phone, dailySubscribers.phone)),
-        ),
-      ),
-    )
-    .orderBy(asc(dailySubscribers.id))
-    .limit(limit);
+interface GroupPlan {
+  group: Group;
+  window: WindowInstants;
 }
 
+const groupKey = (g: Group) => `${g.timeZone}|${g.windowStart}|${g.windowEnd}|${g.language}`;
+
+interface Candidate extends Group {
+  id: string;
+  localDate: string;
+}
+
+/**
+ * Active, in one of the planned groups, not paused on its date, not opted out, not yet planned for
+ * its date: the next `limit` by id after `after` (and below `below`).
+ */
+async function candidates(
+  db: Database,
+  groupsDocument: string,
+  after: string | null,
+  below: string | null,
+  limit: number,
+): Promise<Candidate[]> {
+  const result = await db.orm.execute(sql`
+    select s.id, s.time_zone, s.window_start, s.window_end, s.language, g.local_date::text as local_date
+    from daily_subscribers as s
+    join jsonb_to_recordset(${groupsDocument}::jsonb) as g(
+      time_zone text, window_start int, window_end int, language text, local_date date)
+      on g.time_zone = s.time_zone and g.window_start = s.window_start
+        and g.window_end = s.window_end and g.language = s.language
+    where not s.paused
+      and (s.paused_until is null or s.paused_until < g.local_date)
+      ${after ? sql`and s.id > ${after}::uuid` : sql``}
+      ${below ? sql`and s.id < ${below}::uuid` : sql``}
+      and not exists (
+        select 1 from daily_messages as m where m.subscriber_id = s.id and m.local_date = g.local_date)
+      and not exists (select 1 from sms_suppressions as x where x.phone = s.phone)
+    order by s.id
+    limit ${limit}`);
+  const rows = (
+    result as unknown as {
+      rows: Array<{
+        id: string;
+        time_zone: string;
+        window_start: number;
+        window_end: number;
+        language: string;
+        local_date: string;
+      }>;
+    }
+  ).rows;
+  return rows.map((r) => ({
+    id: r.id,
+    timeZone: r.time_zone,
+    windowStart: Number(r.window_start),
+    windowEnd: Number(r.window_end),
+    language: r.language,
+    localDate: r.local_date,
+  }));
+}
+
+/** Chooses each subscriber's text and send time, then writes the batch's history rows in one statement. */
 async function planBatch(
   deps: PlanDeps,
   rules: ContentRules,
-  batch: Array<{ id: string; phone: string }>,
-  group: Group,
-  window: WindowInstants,
+  batch: Candidate[],
+  plans: Map<string, GroupPlan>,
   now: Date,
   random: () => number,
   contentFor: (localDate: string, audience: string) => Promise<ChosenContent>,
-): Promise<{ planned: number; personalised: number }> {
-  const { localDate } = window;
-  const since = horizonStart(localDate, rules.repeatHorizonDays);
+): Promise<{ planned: number; personalised: number; notWritten: Map<string, number> }> {
   const bodies = new Map<string, ChosenContent>();
   let personalised = 0;
-  if (deps.config.daily.contentMode === 'subscriber') {
-    for (const subscriber of batch) {
-      const previous = await recentBodies(deps.db.orm, subscriber.id, since);
-      bodies.set(
-        subscriber.id,
-        await generateMessage(deps.ai, rules, {
-          language: group.language,
-          localDate,
-          previous,
-          offline: subscriberSequence(subscriber.id, localDate),
-        }),
-      );
+  // Per audience and date (one text each): usually one or two in a batch.
+  const audiences = new Map<string, Candidate[]>();
+  for (const subscriber of batch) {
+    const key = `${subscriber.localDate}|${subscriber.language}`;
+    audiences.set(key, [...(audiences.get(key) ?? []), subscriber]);
+  }
+  for (const members of audiences.values()) {
+    const { localDate, language } = members[0] as Candidate;
+    const since = horizonStart(localDate, rules.repeatHorizonDays);
+    if (deps.config.daily.contentMode === 'subscriber') {
+      for (const subscriber of members) {
+        const previous = await recentBodies(deps.db.orm, subscriber.id, since);
+        bodies.set(
+          subscriber.id,
+          await generateMessage(deps.ai, rules, {
+            language,
+            localDate,
+            previous,
+            offline: subscriberSequence(subscriber.id, localDate),
+          }),
+        );
+      }
+      continue;
     }
-  } else {
-    const shared = await contentFor(localDate, group.language);
+    const shared = await contentFor(localDate, language);
     const print = fingerprint(shared.body);
-    // Those who already had this exact text within the horizon (one lookup for the batch).
+    // Those who already had this exact text within the horizon (one lookup for the audience).
     const seen = await deps.db.orm
       .selectDistinct({ id: dailyMessages.subscriberId })
       .from(dailyMessages)
@@ -256,14 +305,14 @@ async function planBatch(
         and(
           inArray(
             dailyMessages.subscriberId,
-            batch.map((s) => s.id),
+            members.map((s) => s.id),
           ),
           eq(dailyMessages.fingerprint, print),
           gte(dailyMessages.localDate, since),
         ),
       );
     const repeated = new Set(seen.map((r) => r.id));
-    for (const subscriber of batch) {
+    for (const subscriber of members) {
       if (!repeated.has(subscriber.id)) {
         bodies.set(subscriber.id, shared);
         continue;
@@ -295,8 +344,10 @@ async function planBatch(
   const document = JSON.stringify(
     batch.map((subscriber) => {
       const content = bodies.get(subscriber.id) as ChosenContent;
+      const { window } = plans.get(groupKey(subscriber)) as GroupPlan;
       return {
         subscriber_id: subscriber.id,
+        local_date: subscriber.localDate,
         send_at: pickSendTime(window, now, random).toISOString(),
         body: content.body,
         fingerprint: printOf(content.body),
@@ -304,20 +355,24 @@ async function planBatch(
       };
     }),
   );
-  const planned = await withTransaction(deps.db, async (tx) => {
+  const written = await withTransaction(deps.db, async (tx) => {
     await lockHistoryShared(tx);
     // The history row is the claim: a row another planner inserted first is left alone. Only
     // subscribers who still exist are planned (see lockHistoryShared). The outbox gets the message
     // from the release job, a few minutes before its send time.
     const result = await tx.execute(sql`
       insert into daily_messages (subscriber_id, local_date, send_at, body, fingerprint, source)
-      select x.subscriber_id, ${localDate}::date, x.send_at, x.body, x.fingerprint, x.source
+      select x.subscriber_id, x.local_date, x.send_at, x.body, x.fingerprint, x.source
       from jsonb_to_recordset(${document}::jsonb) as x(
-        subscriber_id uuid, send_at timestamptz, body text, fingerprint text, source text)
+        subscriber_id uuid, local_date date, send_at timestamptz, body text, fingerprint text, source text)
       where exists (select 1 from daily_subscribers s where s.id = x.subscriber_id)
       on conflict (subscriber_id, local_date) do nothing
-      returning 1 as one`);
-    return (result as unknown as { rows: unknown[] }).rows.length;
+      returning local_date::text as local_date`);
+    return (result as unknown as { rows: Array<{ local_date: string }> }).rows;
   });
-  return { planned, personalised };
+  const notWritten = new Map<string, number>();
+  for (const subscriber of batch)
+    notWritten.set(subscriber.localDate, (notWritten.get(subscriber.localDate) ?? 0) + 1);
+  for (const row of written) notWritten.set(row.local_date, (notWritten.get(row.local_date) ?? 0) - 1);
+  return { planned: written.length, personalised, notWritten };
 }
