@@ -4,7 +4,7 @@
 // Set-based: subscribers are read per (zone, window, language) group in keyset batches, and each
 // batch is one multi-row insert. Re-running it (restarts, extra runs, several workers) adds nothing
 // for a subscriber already planned for that date: the history row's key (subscriber, date) says so.
-import { and, count, eq, gte, inArray, sql } from 'drizzle-orm';
+import { and, count, eq, gte, sql } from 'drizzle-orm';
 import type { Config } from '../../config.ts';
 import type { LanguageModels } from '../../platform/ai/client.ts';
 import type { Channels } from '../../platform/channels/channels.ts';
@@ -105,6 +105,27 @@ export async function planDaily(deps: PlanDeps): Promise<PlanResult> {
     }
     return contents.get(key) as Promise<ChosenContent>;
   };
+  // Who already had an audience's text of the day within the horizon: looked up once per text by
+  // its fingerprint (usually nobody: the text is new to its audience), not per batch.
+  const repeats = new Map<string, Promise<Set<string>>>();
+  const repeatedFor: RepeatedFor = (localDate, audience, shared) => {
+    const key = `${localDate}|${audience}`;
+    if (!repeats.has(key))
+      repeats.set(
+        key,
+        deps.db.orm
+          .selectDistinct({ id: dailyMessages.subscriberId })
+          .from(dailyMessages)
+          .where(
+            and(
+              eq(dailyMessages.fingerprint, fingerprint(shared.body)),
+              gte(dailyMessages.localDate, horizonStart(localDate, rules.repeatHorizonDays)),
+            ),
+          )
+          .then((rows) => new Set(rows.map((r) => r.id))),
+      );
+    return repeats.get(key) as Promise<Set<string>>;
+  };
   // Reserved synchronously before each batch is written, so concurrent groups never overshoot it.
   const quotaLeft = new Map<string, number>();
   const quotaLoaded = new Map<string, Promise<void>>();
@@ -147,9 +168,9 @@ export async function planDaily(deps: PlanDeps): Promise<PlanResult> {
   const planLane = async (from: string | null, below: string | null) => {
     let after = from;
     for (;;) {
-      const batch = await candidates(deps.db, groupsDocument, after, below, batchSize);
-      if (batch.length === 0) break;
-      after = batch.at(-1)?.id ?? null;
+      const { scanned, last, eligible: batch } = await scan(deps.db, groupsDocument, after, below, batchSize);
+      if (scanned === 0) break;
+      after = last;
       const take: Candidate[] = [];
       for (const subscriber of batch) {
         const left = quotaLeft.get(subscriber.localDate) ?? 0;
@@ -161,7 +182,7 @@ export async function planDaily(deps: PlanDeps): Promise<PlanResult> {
         take.push(subscriber);
       }
       if (take.length) {
-        const written = await planBatch(deps, rules, take, plans, now, random, contentFor);
+        const written = await planBatch(deps, rules, take, plans, now, random, contentFor, repeatedFor);
         result.planned += written.planned;
         result.personalised += written.personalised;
         // Rows another planner wrote first were not ours to count.
@@ -169,7 +190,7 @@ export async function planDaily(deps: PlanDeps): Promise<PlanResult> {
           quotaLeft.set(localDate, (quotaLeft.get(localDate) ?? 0) + unused);
         deps.onProgress?.(result.planned);
       }
-      if (batch.length < batchSize) break;
+      if (scanned < batchSize) break;
     }
   };
   const middle = '80000000-0000-0000-0000-000000000000';
@@ -198,6 +219,8 @@ interface Group {
   language: string;
 }
 
+type RepeatedFor = (localDate: string, audience: string, shared: ChosenContent) => Promise<Set<string>>;
+
 interface GroupPlan {
   group: Group;
   window: WindowInstants;
@@ -211,32 +234,42 @@ interface Candidate extends Group {
 }
 
 /**
- * Active, in one of the planned groups, not paused on its date, not opted out, not yet planned for
- * its date: the next `limit` by id after `after` (and below `below`).
+ * The next `limit` subscribers by id after `after` (and below `below`), each with whether it is to be
+ * planned: active, in one of the planned groups, not paused on its date, not opted out, not yet
+ * planned for its date. Scanning a fixed slice of the id range (rather than asking for `limit`
+ * eligible ones) keeps the plan a short primary-key range scan with a few index probes per row,
+ * whatever the statistics say.
  */
-async function candidates(
+async function scan(
   db: Database,
   groupsDocument: string,
   after: string | null,
   below: string | null,
   limit: number,
-): Promise<Candidate[]> {
+): Promise<{ scanned: number; last: string | null; eligible: Candidate[] }> {
   const result = await db.orm.execute(sql`
-    select s.id, s.time_zone, s.window_start, s.window_end, s.language, g.local_date::text as local_date
-    from daily_subscribers as s
-    join jsonb_to_recordset(${groupsDocument}::jsonb) as g(
+    with scanned as materialized (
+      select s.id, s.phone, s.time_zone, s.window_start, s.window_end, s.language, s.paused, s.paused_until
+      from daily_subscribers as s
+      where true
+        ${after ? sql`and s.id > ${after}::uuid` : sql``}
+        ${below ? sql`and s.id < ${below}::uuid` : sql``}
+      order by s.id
+      limit ${limit})
+    select s.id, s.time_zone, s.window_start, s.window_end, s.language, g.local_date::text as local_date,
+      coalesce(
+        not s.paused
+        and (s.paused_until is null or s.paused_until < g.local_date)
+        and not exists (
+          select 1 from daily_messages as m where m.subscriber_id = s.id and m.local_date = g.local_date)
+        and not exists (select 1 from sms_suppressions as x where x.phone = s.phone),
+        false) as eligible
+    from scanned as s
+    left join jsonb_to_recordset(${groupsDocument}::jsonb) as g(
       time_zone text, window_start int, window_end int, language text, local_date date)
       on g.time_zone = s.time_zone and g.window_start = s.window_start
         and g.window_end = s.window_end and g.language = s.language
-    where not s.paused
-      and (s.paused_until is null or s.paused_until < g.local_date)
-      ${after ? sql`and s.id > ${after}::uuid` : sql``}
-      ${below ? sql`and s.id < ${below}::uuid` : sql``}
-      and not exists (
-        select 1 from daily_messages as m where m.subscriber_id = s.id and m.local_date = g.local_date)
-      and not exists (select 1 from sms_suppressions as x where x.phone = s.phone)
-    order by s.id
-    limit ${limit}`);
+    order by s.id`);
   const rows = (
     result as unknown as {
       rows: Array<{
@@ -245,18 +278,24 @@ async function candidates(
         window_start: number;
         window_end: number;
         language: string;
-        local_date: string;
+        local_date: string | null;
+        eligible: boolean;
       }>;
     }
   ).rows;
-  return rows.map((r) => ({
-    id: r.id,
-    timeZone: r.time_zone,
-    windowStart: Number(r.window_start),
-    windowEnd: Number(r.window_end),
-    language: r.language,
-    localDate: r.local_date,
-  }));
+  const eligible: Candidate[] = [];
+  for (const r of rows) {
+    if (!r.eligible || r.local_date === null) continue;
+    eligible.push({
+      id: r.id,
+      timeZone: r.time_zone,
+      windowStart: Number(r.window_start),
+      windowEnd: Number(r.window_end),
+      language: r.language,
+      localDate: r.local_date,
+    });
+  }
+  return { scanned: rows.length, last: rows.at(-1)?.id ?? null, eligible };
 }
 
 /** Chooses each subscriber's text and send time, then writes the batch's history rows in one statement. */
@@ -268,6 +307,7 @@ async function planBatch(
   now: Date,
   random: () => number,
   contentFor: (localDate: string, audience: string) => Promise<ChosenContent>,
+  repeatedFor: RepeatedFor,
 ): Promise<{ planned: number; personalised: number; notWritten: Map<string, number> }> {
   const bodies = new Map<string, ChosenContent>();
   let personalised = 0;
@@ -296,22 +336,7 @@ async function planBatch(
       continue;
     }
     const shared = await contentFor(localDate, language);
-    const print = fingerprint(shared.body);
-    // Those who already had this exact text within the horizon (one lookup for the audience).
-    const seen = await deps.db.orm
-      .selectDistinct({ id: dailyMessages.subscriberId })
-      .from(dailyMessages)
-      .where(
-        and(
-          inArray(
-            dailyMessages.subscriberId,
-            members.map((s) => s.id),
-          ),
-          eq(dailyMessages.fingerprint, print),
-          gte(dailyMessages.localDate, since),
-        ),
-      );
-    const repeated = new Set(seen.map((r) => r.id));
+    const repeated = await repeatedFor(localDate, language, shared);
     for (const subscriber of members) {
       if (!repeated.has(subscriber.id)) {
         bodies.set(subscriber.id, shared);

@@ -82,6 +82,9 @@ export const dailyMessages = pgTable(
   (table) => [
     primaryKey({ name: 'daily_messages_once_a_day', columns: [table.subscriberId, table.localDate] }),
     index('daily_messages_local_date_idx').on(table.localDate),
+    // Who had a given text: the repeat check asks once per audience a day. Cheap to keep: a plan
+    // writes the same few fingerprints over and over.
+    index('daily_messages_fingerprint_idx').on(table.fingerprint, table.localDate),
     // What the release job looks for: the rows still waiting, by send time.
     index('daily_messages_waiting_idx').on(table.sendAt).where(sql`${table.queuedAt} is null`),
   ],
