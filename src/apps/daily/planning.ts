@@ -58,7 +58,7 @@ export async function planDaily(deps: PlanDeps): Promise<PlanResult> {
   const started = performance.now();
   const now = deps.now?.() ?? new Date();
   const random = deps.random ?? Math.random;
-  const batchSize = deps.batchSize ?? 2000;
+  const batchSize = deps.batchSize ?? 5000;
   const { daily } = deps.config;
   const rules: ContentRules = {
     maxSegments: daily.maxSegments,
@@ -315,7 +315,9 @@ async function planBatch(
   const audiences = new Map<string, Candidate[]>();
   for (const subscriber of batch) {
     const key = `${subscriber.localDate}|${subscriber.language}`;
-    audiences.set(key, [...(audiences.get(key) ?? []), subscriber]);
+    const members = audiences.get(key);
+    if (members) members.push(subscriber);
+    else audiences.set(key, [subscriber]);
   }
   for (const members of audiences.values()) {
     const { localDate, language } = members[0] as Candidate;
