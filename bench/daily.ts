@@ -160,6 +160,7 @@ try {
   const released = await releaseDue({
     db: service.db,
     channels: service.channels,
+    log,
     now: () => new Date(Date.now() + 2 * 86_400_000),
     maxRows: RELEASE,
   });

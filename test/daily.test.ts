@@ -308,7 +308,13 @@ describe.each(databaseKinds)('daily messages on %s', (kind) => {
         [until.toISOString()],
       )) as [{ n: number }];
       const release = () =>
-        releaseDue({ db: db(), channels: running.service.channels, now: () => at, batchSize: 2 });
+        releaseDue({
+          db: db(),
+          channels: running.service.channels,
+          log: running.logs.log,
+          now: () => at,
+          batchSize: 2,
+        });
       const [a, b] = await Promise.all([release(), release()]);
       expect(a + b).toBe(n);
       expect(await release()).toBe(0);

@@ -39,7 +39,9 @@ export const dailyApp = defineApp({
       const result = await planDaily(planDeps);
       return { planned: result.planned, overQuota: result.overQuota };
     });
-    jobs.work('daily.release', async () => ({ released: await releaseDue({ db, channels }) }));
+    jobs.work('daily.release', async () => ({
+      released: await releaseDue({ db, channels, log: appLog }),
+    }));
     jobs.work('daily.cleanup', async () => {
       const removed = await cleanup();
       appLog.info(removed, 'daily cleanup');

@@ -197,7 +197,12 @@ export async function planDaily(deps: PlanDeps): Promise<PlanResult> {
   await Promise.all(
     deps.db.kind === 'postgres' ? [planLane(null, middle), planLane(middle, null)] : [planLane(null, null)],
   );
-  result.released = await releaseDue({ db: deps.db, channels: deps.channels, now: () => now });
+  result.released = await releaseDue({
+    db: deps.db,
+    channels: deps.channels,
+    log: deps.log,
+    now: () => now,
+  });
   result.durationMs = Math.round(performance.now() - started);
   deps.metrics.planned.inc({ outcome: 'planned' }, result.planned);
   deps.metrics.planned.inc({ outcome: 'over_quota' }, result.overQuota);
