@@ -126,7 +126,7 @@ export async function planDaily(deps: PlanDeps): Promise<PlanResult> {
       );
     return repeats.get(key) as Promise<Set<string>>;
   };
-  // Reserved synchronously before each batch is written, so concurrent groups never overshoot it.
+  // Reserved synchronously before each batch is written, so the two lanes never overshoot it.
   const quotaLeft = new Map<string, number>();
   const quotaLoaded = new Map<string, Promise<void>>();
   const loadQuota = (localDate: string) => {
@@ -193,9 +193,14 @@ export async function planDaily(deps: PlanDeps): Promise<PlanResult> {
       if (scanned < batchSize) break;
     }
   };
-  const middle = '80000000-0000-0000-0000-000000000000';
+  // Below 8000... and above 7fff...: together every id, each in one lane.
   await Promise.all(
-    deps.db.kind === 'postgres' ? [planLane(null, middle), planLane(middle, null)] : [planLane(null, null)],
+    deps.db.kind === 'postgres'
+      ? [
+          planLane(null, '80000000-0000-0000-0000-000000000000'),
+          planLane('7fffffff-ffff-ffff-ffff-ffffffffffff', null),
+        ]
+      : [planLane(null, null)],
   );
   result.released = await releaseDue({
     db: deps.db,
