@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dailyApp } from '../src/apps/daily/app.ts';
 import { createDailyMetrics } from '../src/apps/daily/metrics.ts';
 import { type PlanDeps, planDaily } from '../src/apps/daily/planning.ts';
+import { RELEASE_AHEAD_SECONDS, releaseDue } from '../src/apps/daily/release.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLanguageModels } from '../src/platform/ai/client.ts';
 import { createMetrics } from '../src/platform/metrics.ts';
@@ -26,6 +27,15 @@ function windowAroundNow(zone: string): string {
   const start = Math.max(0, minute - 60);
   const end = Math.min(1440, Math.max(minute + 120, start + 60));
   return `${clock(start)}-${clock(end)}`;
+}
+
+/** A window in `zone` that opens an hour from now or later (tomorrow, late in the evening). */
+function windowLater(zone: string): string {
+  const local = DateTime.now().setZone(zone);
+  const minute = local.hour * 60 + local.minute;
+  return minute + 120 <= 1440
+    ? `${clock(minute + 60)}-${clock(minute + 120)}`
+    : `${clock(minute - 180)}-${clock(minute - 120)}`;
 }
 
 describe.each(databaseKinds)('daily messages on %s', (kind) => {
@@ -266,6 +276,60 @@ describe.each(databaseKinds)('daily messages on %s', (kind) => {
       ]);
     });
 
+    it('holds a message until its release; STOP or DELETE before it: nothing queued; concurrent releases queue each once', async () => {
+      const zone = 'Europe/Madrid';
+      const kept = await subscribe({ phone: nextPhone(), timeZone: zone, window: windowLater(zone) });
+      const stop = await subscribe({ phone: nextPhone(), timeZone: zone, window: windowLater(zone) });
+      const gone = await subscribe({ phone: nextPhone(), timeZone: zone, window: windowLater(zone) });
+      // Send times an hour away or more: beyond the release horizon, so the plan queues nothing for them.
+      const result = await planDaily(planDeps({}, { random: () => 0 }));
+      expect(result.planned).toBeGreaterThanOrEqual(3);
+      for (const s of [kept, stop, gone]) expect(await outboxFor(s.phone)).toHaveLength(0);
+      const waiting = (await app().inject(`/subscribers/${kept.id}/messages`)).json().messages;
+      expect(waiting).toEqual([expect.objectContaining({ status: 'planned', outboxId: null })]);
+      expect(new Date(waiting[0].sendAt).getTime()).toBeGreaterThan(Date.now() + 3000_000);
+
+      await running.service.channels.receiveSms({
+        from: stop.phone,
+        to: '+15005550006',
+        body: 'STOP',
+        providerId: 'SMstop-release',
+      });
+      expect((await app().inject({ method: 'DELETE', url: `/subscribers/${gone.id}` })).statusCode).toBe(204);
+      expect(
+        await db().query('select 1 from daily_messages where subscriber_id = $1', [gone.id]),
+      ).toHaveLength(0);
+
+      // The release when they are due, by two workers at once: each waiting row is taken by one of them.
+      const at = new Date(new Date(waiting[0].sendAt).getTime() + 60_000);
+      const until = new Date(at.getTime() + RELEASE_AHEAD_SECONDS * 1000);
+      const [{ n }] = (await db().query<{ n: number }>(
+        'select count(*)::int as n from daily_messages where queued_at is null and send_at <= $1',
+        [until.toISOString()],
+      )) as [{ n: number }];
+      const release = () =>
+        releaseDue({
+          db: db(),
+          channels: running.service.channels,
+          log: running.logs.log,
+          now: () => at,
+          batchSize: 2,
+        });
+      const [a, b] = await Promise.all([release(), release()]);
+      expect(a + b).toBe(n);
+      expect(await release()).toBe(0);
+      const keptRows = await outboxFor(kept.phone);
+      expect(keptRows).toHaveLength(1);
+      expect(keptRows[0]).toMatchObject({
+        status: 'queued',
+        dedupe_key: `daily:${kept.id}:${waiting[0].localDate}`,
+      });
+      expect((await outboxFor(stop.phone)).map((r) => r.status)).toEqual(['suppressed']);
+      expect(await outboxFor(gone.phone)).toHaveLength(0);
+      const queued = (await app().inject(`/subscribers/${kept.id}/messages`)).json().messages;
+      expect(queued).toEqual([expect.objectContaining({ status: 'queued', outboxId: keptRows[0]?.id })]);
+    });
+
     it('falls back to the offline library on provider timeouts and when the budget is spent', async () => {
       const zone = 'Asia/Tokyo';
       const fr = await subscribe({
@@ -275,7 +339,10 @@ describe.each(databaseKinds)('daily messages on %s', (kind) => {
         language: 'fr',
       });
       openai.inject({ hang: true, times: 10 });
-      const slow = await planDaily(planDeps({ AI_TIMEOUT_SECONDS: '0.3', AI_MAX_RETRIES: '0' }));
+      // random 0: due now, so queued in the outbox as the plan ends.
+      const slow = await planDaily(
+        planDeps({ AI_TIMEOUT_SECONDS: '0.3', AI_MAX_RETRIES: '0' }, { random: () => 0 }),
+      );
       openai.clearFaults();
       expect(slow.contents).toContainEqual(
         expect.objectContaining({ audience: 'fr', source: 'offline', reason: 'timeout' }),
@@ -289,7 +356,7 @@ describe.each(databaseKinds)('daily messages on %s', (kind) => {
         language: 'de',
       });
       const before = openai.requests.length;
-      const broke = await planDaily(planDeps({ AI_DAILY_TOKEN_BUDGET: '1' }));
+      const broke = await planDaily(planDeps({ AI_DAILY_TOKEN_BUDGET: '1' }, { random: () => 0 }));
       expect(broke.contents).toContainEqual(
         expect.objectContaining({ audience: 'de', source: 'offline', reason: 'budget_exhausted' }),
       );
@@ -315,7 +382,7 @@ describe.each(databaseKinds)('daily messages on %s', (kind) => {
       const original = openai.reply;
       openai.reply = () => `  "${same.toUpperCase()}"  `;
       const chatsBefore = openai.chats().length;
-      const repeated = await planDaily(planDeps());
+      const repeated = await planDaily(planDeps({}, { random: () => 0 }));
       expect(openai.chats().length - chatsBefore).toBe(3);
       expect(repeated.contents).toContainEqual(
         expect.objectContaining({ audience: 'es', source: 'offline' }),
@@ -333,10 +400,10 @@ describe.each(databaseKinds)('daily messages on %s', (kind) => {
       openai.reply = () => fresh;
       const { fingerprint } = await import('../src/apps/daily/similarity.ts');
       await db().query(
-        "insert into daily_messages (subscriber_id, local_date, send_at, body, fingerprint, source) values ($1, $2, now(), $3, $4, 'model')",
+        "insert into daily_messages (subscriber_id, local_date, send_at, body, fingerprint, source, queued_at) values ($1, $2, now(), $3, $4, 'model', now())",
         [it2.id, yesterday, fresh, fingerprint(fresh)],
       );
-      const personal = await planDaily(planDeps());
+      const personal = await planDaily(planDeps({}, { random: () => 0 }));
       openai.reply = original;
       expect(personal.personalised).toBe(1);
       const body = (await outboxFor(it2.phone))[0]?.content.body ?? '';
@@ -361,7 +428,7 @@ describe.each(databaseKinds)('daily messages on %s', (kind) => {
         'select count(*) as n from daily_messages where local_date = $1',
         [localDate],
       )) as [{ n: string }];
-      const deps = planDeps();
+      const deps = planDeps({}, { random: () => 0 });
       deps.config.daily.quota = Number(n) + 2;
       openai.reply = () => 'x '.repeat(200);
       const capped = await planDaily(deps);
@@ -413,7 +480,7 @@ describe.each(databaseKinds)('daily messages on %s', (kind) => {
     it('cleanup removes history past the horizon and old finished outbox rows', async () => {
       const s = await subscribe({ phone: nextPhone(), timeZone: 'UTC' });
       await db().query(
-        "insert into daily_messages (subscriber_id, local_date, send_at, body, fingerprint, source) values ($1, '2020-01-01', now(), 'old', 'f', 'offline')",
+        "insert into daily_messages (subscriber_id, local_date, send_at, body, fingerprint, source, queued_at) values ($1, '2020-01-01', now(), 'old', 'f', 'offline', now())",
         [s.id],
       );
       await db().query(

@@ -6,7 +6,9 @@ import { cleanupDaily } from './cleanup.ts';
 import { handleSubscriberSms } from './inbound.ts';
 import { dailyJobs } from './jobs.ts';
 import { createDailyMetrics, type DailyMetrics } from './metrics.ts';
-import { type PlanDeps, planDaily, SUBSCRIBED_PRECONDITION, stillSubscribed } from './planning.ts';
+import { type PlanDeps, planDaily } from './planning.ts';
+import { SUBSCRIBED_PRECONDITION, stillSubscribed } from './precondition.ts';
+import { releaseDue } from './release.ts';
 import { registerDailyRoutes } from './routes.ts';
 
 export const dailyApp = defineApp({
@@ -37,6 +39,9 @@ export const dailyApp = defineApp({
       const result = await planDaily(planDeps);
       return { planned: result.planned, overQuota: result.overQuota };
     });
+    jobs.work('daily.release', async () => ({
+      released: await releaseDue({ db, channels, log: appLog }),
+    }));
     jobs.work('daily.cleanup', async () => {
       const removed = await cleanup();
       appLog.info(removed, 'daily cleanup');
@@ -46,6 +51,8 @@ export const dailyApp = defineApp({
   started: async ({ jobs, config }) => {
     // Hourly by default: each zone's next local day is planned as soon as its previous window closes.
     await jobs.schedule('daily.plan', config.daily.planCron, { trigger: 'schedule' });
+    // Every minute: planned messages enter the outbox a few minutes before their send time.
+    await jobs.schedule('daily.release', '* * * * *', {});
     await jobs.schedule('daily.cleanup', config.daily.cleanupCron, {});
   },
   routes: (app, context) => {

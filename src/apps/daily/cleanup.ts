@@ -19,7 +19,7 @@ export async function cleanupDaily(
   const history = await db
     .delete(dailyMessages)
     .where(lt(dailyMessages.localDate, cutoff))
-    .returning({ id: dailyMessages.id });
+    .returning({ d: dailyMessages.localDate });
   const contents = await db
     .delete(dailyContents)
     .where(lt(dailyContents.localDate, cutoff))

@@ -9,5 +9,7 @@ export const dailyJobs = {
     retryLimit: 3,
     expireSeconds: 3600,
   }),
+  // At most one queued: a release that finds another running takes other rows (SKIP LOCKED).
+  'daily.release': defineJob({ schema: z.object({}), policy: 'short', retryLimit: 0 }),
   'daily.cleanup': defineJob({ schema: z.object({}), policy: 'singleton', retryLimit: 2 }),
 };

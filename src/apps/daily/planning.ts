@@ -1,17 +1,15 @@
 // The daily plan: every active subscriber gets one send time, uniformly random inside their local
-// window on their next local date, and one queued SMS with the dedupe key daily:<id>:<local date>.
+// window on their next local date, and one history row (the text, the send time) that the release
+// job turns into an SMS with the dedupe key daily:<id>:<local date> a few minutes before that time.
 // Set-based: subscribers are read per (zone, window, language) group in keyset batches, and each
-// batch is written with a few multi-row statements (history rows, outbox rows, delivery jobs) in one
-// transaction. Re-running it (restarts, extra runs, several workers) adds nothing for a subscriber
-// already planned for that date: the history row's unique (subscriber, date) and the outbox key say so.
-import { and, asc, count, eq, gt, gte, inArray, isNull, lt, notExists, or, sql } from 'drizzle-orm';
+// batch is one multi-row insert. Re-running it (restarts, extra runs, several workers) adds nothing
+// for a subscriber already planned for that date: the history row's key (subscriber, date) says so.
+import { and, count, eq, gte, sql } from 'drizzle-orm';
 import type { Config } from '../../config.ts';
 import type { LanguageModels } from '../../platform/ai/client.ts';
 import type { Channels } from '../../platform/channels/channels.ts';
-import type { EnqueueInput } from '../../platform/channels/outbox/enqueue.ts';
-import { smsSuppressions } from '../../platform/channels/schema.ts';
 import type { Database } from '../../platform/db/database.ts';
-import { type DbOrTx, withTransaction } from '../../platform/db/transaction.ts';
+import { withTransaction } from '../../platform/db/transaction.ts';
 import type { Logger } from '../../platform/log.ts';
 import {
   audienceContent,
@@ -23,16 +21,15 @@ import {
   subscriberSequence,
 } from './content.ts';
 import type { DailyMetrics } from './metrics.ts';
+import { releaseDue } from './release.ts';
 import { dailyMessages, dailySubscribers } from './schema.ts';
 import { nextWindow, pickSendTime, type WindowInstants } from './send-window.ts';
 import { fingerprint } from './similarity.ts';
-import { dedupeKeyFor, recentBodies } from './store.ts';
-
-/** Named in each message's meta: the outbox asks it just before sending. */
-export const SUBSCRIBED_PRECONDITION = 'daily.subscribed';
+import { lockHistoryShared, recentBodies } from './store.ts';
 
 export interface PlanDeps {
   db: Database;
+  /** For the messages already due: released (queued in the outbox) as soon as the plan is written. */
   channels: Pick<Channels, 'enqueueMany'>;
   ai: LanguageModels;
   config: Pick<Config, 'daily'>;
@@ -50,6 +47,8 @@ export interface PlanResult {
   overQuota: number;
   /** Subscribers whose audience text repeated their own history: they got a personal one. */
   personalised: number;
+  /** Planned messages due within the release horizon, queued in the outbox at the end of the run. */
+  released: number;
   groups: number;
   contents: Array<{ localDate: string; audience: string; source: string; reason: string | null }>;
   durationMs: number;
@@ -59,7 +58,7 @@ export async function planDaily(deps: PlanDeps): Promise<PlanResult> {
   const started = performance.now();
   const now = deps.now?.() ?? new Date();
   const random = deps.random ?? Math.random;
-  const batchSize = deps.batchSize ?? 2000;
+  const batchSize = deps.batchSize ?? 5000;
   const { daily } = deps.config;
   const rules: ContentRules = {
     maxSegments: daily.maxSegments,
@@ -70,6 +69,7 @@ export async function planDaily(deps: PlanDeps): Promise<PlanResult> {
     planned: 0,
     overQuota: 0,
     personalised: 0,
+    released: 0,
     groups: 0,
     contents: [],
     durationMs: 0,
@@ -105,7 +105,28 @@ export async function planDaily(deps: PlanDeps): Promise<PlanResult> {
     }
     return contents.get(key) as Promise<ChosenContent>;
   };
-  // Reserved synchronously before each batch is written, so concurrent groups never overshoot it.
+  // Who already had an audience's text of the day within the horizon: looked up once per text by
+  // its fingerprint (usually nobody: the text is new to its audience), not per batch.
+  const repeats = new Map<string, Promise<Set<string>>>();
+  const repeatedFor: RepeatedFor = (localDate, audience, shared) => {
+    const key = `${localDate}|${audience}`;
+    if (!repeats.has(key))
+      repeats.set(
+        key,
+        deps.db.orm
+          .selectDistinct({ id: dailyMessages.subscriberId })
+          .from(dailyMessages)
+          .where(
+            and(
+              eq(dailyMessages.fingerprint, fingerprint(shared.body)),
+              gte(dailyMessages.localDate, horizonStart(localDate, rules.repeatHorizonDays)),
+            ),
+          )
+          .then((rows) => new Set(rows.map((r) => r.id))),
+      );
+    return repeats.get(key) as Promise<Set<string>>;
+  };
+  // Reserved synchronously before each batch is written, so the two lanes never overshoot it.
   const quotaLeft = new Map<string, number>();
   const quotaLoaded = new Map<string, Promise<void>>();
   const loadQuota = (localDate: string) => {
@@ -123,41 +144,70 @@ export async function planDaily(deps: PlanDeps): Promise<PlanResult> {
     return quotaLoaded.get(localDate) as Promise<void>;
   };
 
-  const planGroup = async (group: Group) => {
+  // Each group's window and local date, computed once; the batches below mix groups.
+  const plans = new Map<string, GroupPlan>();
+  for (const group of groups) {
     const window = nextWindow(now, group.timeZone, group.windowStart, group.windowEnd);
-    await loadQuota(window.localDate);
-    let after: string | null = null;
+    plans.set(groupKey(group), { group, window });
+  }
+  await Promise.all([...new Set([...plans.values()].map((p) => p.window.localDate))].map(loadQuota));
+  const groupsDocument = JSON.stringify(
+    [...plans.values()].map(({ group, window }) => ({
+      time_zone: group.timeZone,
+      window_start: group.windowStart,
+      window_end: group.windowEnd,
+      language: group.language,
+      local_date: window.localDate,
+    })),
+  );
+
+  // Subscribers are taken in id order, all groups together: each batch's history rows then land
+  // next to each other in the history's key, instead of all over it (a group's ids span the whole
+  // key space). The id space is split in two lanes on PostgreSQL, one batch being prepared here
+  // while the other is written; PGlite has one connection, so there it is one lane.
+  const planLane = async (from: string | null, below: string | null) => {
+    let after = from;
     for (;;) {
-      const batch = await candidates(deps.db, group, window.localDate, after, batchSize);
-      if (batch.length === 0) break;
-      after = batch.at(-1)?.id ?? null;
-      const left = quotaLeft.get(window.localDate) ?? 0;
-      const take = batch.slice(0, left);
-      quotaLeft.set(window.localDate, left - take.length);
-      result.overQuota += batch.length - take.length;
+      const { scanned, last, eligible: batch } = await scan(deps.db, groupsDocument, after, below, batchSize);
+      if (scanned === 0) break;
+      after = last;
+      const take: Candidate[] = [];
+      for (const subscriber of batch) {
+        const left = quotaLeft.get(subscriber.localDate) ?? 0;
+        if (left <= 0) {
+          result.overQuota += 1;
+          continue;
+        }
+        quotaLeft.set(subscriber.localDate, left - 1);
+        take.push(subscriber);
+      }
       if (take.length) {
-        const written = await planBatch(deps, rules, take, group, window, now, random, contentFor);
+        const written = await planBatch(deps, rules, take, plans, now, random, contentFor, repeatedFor);
         result.planned += written.planned;
         result.personalised += written.personalised;
         // Rows another planner wrote first were not ours to count.
-        quotaLeft.set(
-          window.localDate,
-          (quotaLeft.get(window.localDate) ?? 0) + take.length - written.planned,
-        );
+        for (const [localDate, unused] of written.notWritten)
+          quotaLeft.set(localDate, (quotaLeft.get(localDate) ?? 0) + unused);
         deps.onProgress?.(result.planned);
       }
-      if (batch.length < batchSize) break;
+      if (scanned < batchSize) break;
     }
   };
-  // Two groups at a time on PostgreSQL: one batch is being prepared here while the other is written.
-  // PGlite has one connection, so there it is one at a time.
-  const queue = [...groups];
-  const lanes = deps.db.kind === 'postgres' ? 2 : 1;
+  // Below 8000... and above 7fff...: together every id, each in one lane.
   await Promise.all(
-    Array.from({ length: lanes }, async () => {
-      for (let group = queue.shift(); group; group = queue.shift()) await planGroup(group);
-    }),
+    deps.db.kind === 'postgres'
+      ? [
+          planLane(null, '80000000-0000-0000-0000-000000000000'),
+          planLane('7fffffff-ffff-ffff-ffff-ffffffffffff', null),
+        ]
+      : [planLane(null, null)],
   );
+  result.released = await releaseDue({
+    db: deps.db,
+    channels: deps.channels,
+    log: deps.log,
+    now: () => now,
+  });
   result.durationMs = Math.round(performance.now() - started);
   deps.metrics.planned.inc({ outcome: 'planned' }, result.planned);
   deps.metrics.planned.inc({ outcome: 'over_quota' }, result.overQuota);
@@ -179,89 +229,127 @@ interface Group {
   language: string;
 }
 
-/** Active, not paused on that date, not opted out, not yet planned for that date. */
-function candidates(db: Database, group: Group, localDate: string, after: string | null, limit: number) {
-  return db.orm
-    .select({ id: dailySubscribers.id, phone: dailySubscribers.phone })
-    .from(dailySubscribers)
-    .where(
-      and(
-        eq(dailySubscribers.timeZone, group.timeZone),
-        eq(dailySubscribers.windowStart, group.windowStart),
-        eq(dailySubscribers.windowEnd, group.windowEnd),
-        eq(dailySubscribers.language, group.language),
-        eq(dailySubscribers.paused, false),
-        or(isNull(dailySubscribers.pausedUntil), lt(dailySubscribers.pausedUntil, localDate)),
-        after ? gt(dailySubscribers.id, after) : undefined,
-        notExists(
-          db.orm
-            .select({ one: sql`1` })
-            .from(dailyMessages)
-            .where(
-              and(
-                eq(dailyMessages.subscriberId, dailySubscribers.id),
-                eq(dailyMessages.localDate, localDate),
-              ),
-            ),
-        ),
-        notExists(
-          db.orm
-            .select({ one: sql`1` })
-            .from(smsSuppressions)
-            .where(eq(smsSuppressions.phone, dailySubscribers.phone)),
-        ),
-      ),
-    )
-    .orderBy(asc(dailySubscribers.id))
-    .limit(limit);
+type RepeatedFor = (localDate: string, audience: string, shared: ChosenContent) => Promise<Set<string>>;
+
+interface GroupPlan {
+  group: Group;
+  window: WindowInstants;
 }
 
+const groupKey = (g: Group) => `${g.timeZone}|${g.windowStart}|${g.windowEnd}|${g.language}`;
+
+interface Candidate extends Group {
+  id: string;
+  localDate: string;
+}
+
+/**
+ * The next `limit` subscribers by id after `after` (and below `below`), each with whether it is to be
+ * planned: active, in one of the planned groups, not paused on its date, not opted out, not yet
+ * planned for its date. Scanning a fixed slice of the id range (rather than asking for `limit`
+ * eligible ones) keeps the plan a short primary-key range scan with a few index probes per row,
+ * whatever the statistics say.
+ */
+async function scan(
+  db: Database,
+  groupsDocument: string,
+  after: string | null,
+  below: string | null,
+  limit: number,
+): Promise<{ scanned: number; last: string | null; eligible: Candidate[] }> {
+  const result = await db.orm.execute(sql`
+    with scanned as materialized (
+      select s.id, s.phone, s.time_zone, s.window_start, s.window_end, s.language, s.paused, s.paused_until
+      from daily_subscribers as s
+      where true
+        ${after ? sql`and s.id > ${after}::uuid` : sql``}
+        ${below ? sql`and s.id < ${below}::uuid` : sql``}
+      order by s.id
+      limit ${limit})
+    select s.id, s.time_zone, s.window_start, s.window_end, s.language, g.local_date::text as local_date,
+      coalesce(
+        not s.paused
+        and (s.paused_until is null or s.paused_until < g.local_date)
+        and not exists (
+          select 1 from daily_messages as m where m.subscriber_id = s.id and m.local_date = g.local_date)
+        and not exists (select 1 from sms_suppressions as x where x.phone = s.phone),
+        false) as eligible
+    from scanned as s
+    left join jsonb_to_recordset(${groupsDocument}::jsonb) as g(
+      time_zone text, window_start int, window_end int, language text, local_date date)
+      on g.time_zone = s.time_zone and g.window_start = s.window_start
+        and g.window_end = s.window_end and g.language = s.language
+    order by s.id`);
+  const rows = (
+    result as unknown as {
+      rows: Array<{
+        id: string;
+        time_zone: string;
+        window_start: number;
+        window_end: number;
+        language: string;
+        local_date: string | null;
+        eligible: boolean;
+      }>;
+    }
+  ).rows;
+  const eligible: Candidate[] = [];
+  for (const r of rows) {
+    if (!r.eligible || r.local_date === null) continue;
+    eligible.push({
+      id: r.id,
+      timeZone: r.time_zone,
+      windowStart: Number(r.window_start),
+      windowEnd: Number(r.window_end),
+      language: r.language,
+      localDate: r.local_date,
+    });
+  }
+  return { scanned: rows.length, last: rows.at(-1)?.id ?? null, eligible };
+}
+
+/** Chooses each subscriber's text and send time, then writes the batch's history rows in one statement. */
 async function planBatch(
   deps: PlanDeps,
   rules: ContentRules,
-  batch: Array<{ id: string; phone: string }>,
-  group: Group,
-  window: WindowInstants,
+  batch: Candidate[],
+  plans: Map<string, GroupPlan>,
   now: Date,
   random: () => number,
   contentFor: (localDate: string, audience: string) => Promise<ChosenContent>,
-): Promise<{ planned: number; personalised: number }> {
-  const { localDate } = window;
-  const since = horizonStart(localDate, rules.repeatHorizonDays);
+  repeatedFor: RepeatedFor,
+): Promise<{ planned: number; personalised: number; notWritten: Map<string, number> }> {
   const bodies = new Map<string, ChosenContent>();
   let personalised = 0;
-  if (deps.config.daily.contentMode === 'subscriber') {
-    for (const subscriber of batch) {
-      const previous = await recentBodies(deps.db.orm, subscriber.id, since);
-      bodies.set(
-        subscriber.id,
-        await generateMessage(deps.ai, rules, {
-          language: group.language,
-          localDate,
-          previous,
-          offline: subscriberSequence(subscriber.id, localDate),
-        }),
-      );
+  // Per audience and date (one text each): usually one or two in a batch.
+  const audiences = new Map<string, Candidate[]>();
+  for (const subscriber of batch) {
+    const key = `${subscriber.localDate}|${subscriber.language}`;
+    const members = audiences.get(key);
+    if (members) members.push(subscriber);
+    else audiences.set(key, [subscriber]);
+  }
+  for (const members of audiences.values()) {
+    const { localDate, language } = members[0] as Candidate;
+    const since = horizonStart(localDate, rules.repeatHorizonDays);
+    if (deps.config.daily.contentMode === 'subscriber') {
+      for (const subscriber of members) {
+        const previous = await recentBodies(deps.db.orm, subscriber.id, since);
+        bodies.set(
+          subscriber.id,
+          await generateMessage(deps.ai, rules, {
+            language,
+            localDate,
+            previous,
+            offline: subscriberSequence(subscriber.id, localDate),
+          }),
+        );
+      }
+      continue;
     }
-  } else {
-    const shared = await contentFor(localDate, group.language);
-    const print = fingerprint(shared.body);
-    // Those who already had this exact text within the horizon (one lookup for the batch).
-    const seen = await deps.db.orm
-      .selectDistinct({ id: dailyMessages.subscriberId })
-      .from(dailyMessages)
-      .where(
-        and(
-          inArray(
-            dailyMessages.subscriberId,
-            batch.map((s) => s.id),
-          ),
-          eq(dailyMessages.fingerprint, print),
-          gte(dailyMessages.localDate, since),
-        ),
-      );
-    const repeated = new Set(seen.map((r) => r.id));
-    for (const subscriber of batch) {
+    const shared = await contentFor(localDate, language);
+    const repeated = await repeatedFor(localDate, language, shared);
+    for (const subscriber of members) {
       if (!repeated.has(subscriber.id)) {
         bodies.set(subscriber.id, shared);
         continue;
@@ -280,91 +368,48 @@ async function planBatch(
     }
   }
 
-  const rows = batch.map((subscriber) => {
-    const content = bodies.get(subscriber.id) as ChosenContent;
-    return {
-      subscriberId: subscriber.id,
-      phone: subscriber.phone,
-      localDate,
-      sendAt: pickSendTime(window, now, random),
-      body: content.body,
-      fingerprint: fingerprint(content.body),
-      source: content.source,
-    };
-  });
-  const planned = await withTransaction(deps.db, async (tx) => {
-    // The history row is the claim: only subscribers whose row this statement inserted get a message.
-    const document = JSON.stringify(
-      rows.map((row) => ({
-        subscriber_id: row.subscriberId,
-        send_at: row.sendAt.toISOString(),
-        body: row.body,
-        fingerprint: row.fingerprint,
-        source: row.source,
-      })),
-    );
-    // One statement from a JSON document: no per-value parameters, whatever the batch size.
+  // Most of a batch shares one text: its fingerprint is computed once, not per subscriber.
+  const prints = new Map<string, string>();
+  const printOf = (body: string) => {
+    const known = prints.get(body);
+    if (known !== undefined) return known;
+    const print = fingerprint(body);
+    prints.set(body, print);
+    return print;
+  };
+  // One statement from a JSON document: no per-value parameters, whatever the batch size.
+  const document = JSON.stringify(
+    batch.map((subscriber) => {
+      const content = bodies.get(subscriber.id) as ChosenContent;
+      const { window } = plans.get(groupKey(subscriber)) as GroupPlan;
+      return {
+        subscriber_id: subscriber.id,
+        local_date: subscriber.localDate,
+        send_at: pickSendTime(window, now, random).toISOString(),
+        body: content.body,
+        fingerprint: printOf(content.body),
+        source: content.source,
+      };
+    }),
+  );
+  const written = await withTransaction(deps.db, async (tx) => {
+    await lockHistoryShared(tx);
+    // The history row is the claim: a row another planner inserted first is left alone. Only
+    // subscribers who still exist are planned (see lockHistoryShared). The outbox gets the message
+    // from the release job, a few minutes before its send time.
     const result = await tx.execute(sql`
       insert into daily_messages (subscriber_id, local_date, send_at, body, fingerprint, source)
-      select x.subscriber_id, ${localDate}::date, x.send_at, x.body, x.fingerprint, x.source
+      select x.subscriber_id, x.local_date, x.send_at, x.body, x.fingerprint, x.source
       from jsonb_to_recordset(${document}::jsonb) as x(
-        subscriber_id uuid, send_at timestamptz, body text, fingerprint text, source text)
+        subscriber_id uuid, local_date date, send_at timestamptz, body text, fingerprint text, source text)
+      where exists (select 1 from daily_subscribers s where s.id = x.subscriber_id)
       on conflict (subscriber_id, local_date) do nothing
-      returning subscriber_id`);
-    const claimed = (result as unknown as { rows: Array<{ subscriber_id: string }> }).rows.map((r) => ({
-      subscriberId: r.subscriber_id,
-    }));
-    const mine = new Set(claimed.map((r) => r.subscriberId));
-    const inputs: EnqueueInput<'sms'>[] = rows
-      .filter((row) => mine.has(row.subscriberId))
-      .map((row) => ({
-        dedupeKey: dedupeKeyFor(row.subscriberId, localDate),
-        channel: 'sms',
-        to: row.phone,
-        content: { body: row.body },
-        sendAfter: row.sendAt,
-        timeZone: group.timeZone,
-        meta: {
-          app: 'daily',
-          precondition: SUBSCRIBED_PRECONDITION,
-          subscriberId: row.subscriberId,
-          localDate,
-        },
-      }));
-    const results = await deps.channels.enqueueMany(inputs, tx);
-    const refused = results.filter((r) => 'rejected' in r);
-    if (refused.length)
-      throw new Error(`the outbox refused ${refused.length} daily messages: ${JSON.stringify(refused[0])}`);
-    return inputs.length;
+      returning local_date::text as local_date`);
+    return (result as unknown as { rows: Array<{ local_date: string }> }).rows;
   });
-  return { planned, personalised };
-}
-
-/** For the outbox, just before sending: is the subscriber still there and not paused on that date? */
-export async function stillSubscribed(
-  db: DbOrTx,
-  metas: Array<Record<string, unknown>>,
-): Promise<Array<string | null>> {
-  const ids = [...new Set(metas.map((m) => String(m.subscriberId)))].filter((id) =>
-    /^[0-9a-f-]{36}$/i.test(id),
-  );
-  const rows = ids.length
-    ? await db
-        .select({
-          id: dailySubscribers.id,
-          paused: dailySubscribers.paused,
-          pausedUntil: dailySubscribers.pausedUntil,
-        })
-        .from(dailySubscribers)
-        .where(inArray(dailySubscribers.id, ids))
-    : [];
-  const byId = new Map(rows.map((r) => [r.id, r]));
-  return metas.map((meta) => {
-    const row = byId.get(String(meta.subscriberId));
-    if (!row) return 'the subscriber was deleted';
-    if (row.paused) return 'the subscriber is paused';
-    if (row.pausedUntil && row.pausedUntil >= String(meta.localDate))
-      return `the subscriber paused until ${row.pausedUntil}`;
-    return null;
-  });
+  const notWritten = new Map<string, number>();
+  for (const subscriber of batch)
+    notWritten.set(subscriber.localDate, (notWritten.get(subscriber.localDate) ?? 0) + 1);
+  for (const row of written) notWritten.set(row.local_date, (notWritten.get(row.local_date) ?? 0) - 1);
+  return { planned: written.length, personalised, notWritten };
 }

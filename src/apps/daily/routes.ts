@@ -153,7 +153,13 @@ export function registerDailyRoutes(app: FastifyInstance, deps: DailyRouteDeps):
       if (!(await getSubscriber(db.orm, request.params.id)))
         throw notFound(`Subscriber ${request.params.id}`);
       const rows = await messageHistory(db.orm, request.params.id, request.query);
-      return { messages: rows.map((row) => ({ ...row, status: row.status ?? 'removed' })) };
+      // Not queued yet: `planned`; queued but its outbox row is gone (retention): `removed`.
+      return {
+        messages: rows.map(({ queuedAt, ...row }) => ({
+          ...row,
+          status: row.status ?? (queuedAt ? 'removed' : 'planned'),
+        })),
+      };
     },
   );
 

@@ -11,7 +11,6 @@ import {
   primaryKey,
   text,
   timestamp,
-  unique,
   uuid,
 } from 'drizzle-orm/pg-core';
 
@@ -55,28 +54,39 @@ export const dailySubscribers = pgTable(
 export type SubscriberRow = typeof dailySubscribers.$inferSelect;
 
 /**
- * One row per subscriber per local date, ever: the plan's own once-a-day guarantee, next to the
- * outbox's dedupe key `daily:<subscriber>:<local date>`. Delivery status is read from the outbox
- * row with that key, so there is one source of truth for it.
+ * One row per subscriber per local date, ever: the plan's own once-a-day guarantee (the primary key),
+ * next to the outbox's dedupe key `daily:<subscriber>:<local date>`. Planning writes only these rows;
+ * the release job queues each in the outbox a few minutes before its send time and stamps
+ * `queued_at`. Delivery status is then read from the outbox row with that key, so there is one source
+ * of truth for it.
+ *
+ * Written a million at a time, so it carries only what it needs: no surrogate id (the key is the
+ * pair) and no foreign key to the subscriber (its check locks the subscriber row, which cost more
+ * than the insert itself). Deleting a subscriber deletes their history explicitly instead, under the
+ * lock planning takes (see store.ts).
  */
 export const dailyMessages = pgTable(
   'daily_messages',
   {
-    id: uuid('id').primaryKey().defaultRandom(),
-    subscriberId: uuid('subscriber_id')
-      .notNull()
-      .references(() => dailySubscribers.id, { onDelete: 'cascade' }),
+    subscriberId: uuid('subscriber_id').notNull(),
     localDate: date('local_date').notNull(),
     sendAt: timestamp('send_at', { withTimezone: true }).notNull(),
     body: text('body').notNull(),
     /** The normalised text's hash: exact and trivially different repeats have the same one. */
     fingerprint: text('fingerprint').notNull(),
     source: text('source').notNull().$type<'model' | 'offline'>(),
+    /** When the release job put it in the outbox; null while it waits for its send time. */
+    queuedAt: timestamp('queued_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [
-    unique('daily_messages_once_a_day').on(table.subscriberId, table.localDate),
+    primaryKey({ name: 'daily_messages_once_a_day', columns: [table.subscriberId, table.localDate] }),
     index('daily_messages_local_date_idx').on(table.localDate),
+    // Who had a given text: the repeat check asks once per audience a day. Cheap to keep: a plan
+    // writes the same few fingerprints over and over.
+    index('daily_messages_fingerprint_idx').on(table.fingerprint, table.localDate),
+    // What the release job looks for: the rows still waiting, by send time.
+    index('daily_messages_waiting_idx').on(table.sendAt).where(sql`${table.queuedAt} is null`),
   ],
 );
 

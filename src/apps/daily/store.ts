@@ -1,6 +1,7 @@
 // Data access for subscribers and their history. Functions take a db or a transaction.
 import { and, asc, desc, eq, getTableColumns, gt, lt, sql } from 'drizzle-orm';
 import { outboxMessages } from '../../platform/channels/schema.ts';
+import type { Orm } from '../../platform/db/database.ts';
 import type { DbOrTx } from '../../platform/db/transaction.ts';
 import { dailyMessages, dailySubscribers, type SubscriberRow } from './schema.ts';
 import type { SubscriberValues } from './subscriber-input.ts';
@@ -68,10 +69,24 @@ export async function updateSubscriber(
   return row;
 }
 
+/**
+ * Planning batches hold this lock shared while they write history rows; deleting a subscriber holds
+ * it exclusively. History has no foreign key (its per-row check was the plan's biggest cost), so this
+ * is what keeps a batch that read a subscriber just before their deletion from leaving history behind:
+ * the batch either commits first (and the delete removes its row) or starts after (and finds no one).
+ */
+const HISTORY_LOCK = 0x6461696c79; // "daily"
+export const lockHistoryShared = (tx: DbOrTx) =>
+  tx.execute(sql`select pg_advisory_xact_lock_shared(${HISTORY_LOCK})`);
+
 /** Forgets a subscriber and their history; the suppression list (platform) keeps any opt-out. */
-export async function deleteSubscriber(db: DbOrTx, id: string): Promise<SubscriberRow | undefined> {
-  const [row] = await db.delete(dailySubscribers).where(eq(dailySubscribers.id, id)).returning();
-  return row;
+export async function deleteSubscriber(db: Orm, id: string): Promise<SubscriberRow | undefined> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${HISTORY_LOCK})`);
+    await tx.delete(dailyMessages).where(eq(dailyMessages.subscriberId, id));
+    const [row] = await tx.delete(dailySubscribers).where(eq(dailySubscribers.id, id)).returning();
+    return row;
+  });
 }
 
 /** A subscriber's messages, newest first, with the delivery status from the outbox. */
@@ -86,6 +101,7 @@ export async function messageHistory(
       sendAt: dailyMessages.sendAt,
       body: dailyMessages.body,
       source: dailyMessages.source,
+      queuedAt: dailyMessages.queuedAt,
       status: outboxMessages.status,
       outboxId: outboxMessages.id,
       sentAt: outboxMessages.sentAt,
@@ -118,4 +134,53 @@ export async function recentBodies(db: DbOrTx, subscriberId: string, since: stri
     .from(dailyMessages)
     .where(and(eq(dailyMessages.subscriberId, subscriberId), sql`${dailyMessages.localDate} >= ${since}`));
   return rows.map((r) => r.body);
+}
+
+export interface DueMessage {
+  subscriberId: string;
+  localDate: string;
+  sendAt: Date;
+  body: string;
+  /** Null when the subscriber is gone. */
+  phone: string | null;
+  timeZone: string | null;
+}
+
+/**
+ * Marks up to `limit` waiting rows due before `until` as queued and returns them, earliest first.
+ * SKIP LOCKED: concurrent releases take disjoint rows. The caller enqueues them in the same transaction.
+ */
+export async function claimDue(tx: DbOrTx, until: Date, limit: number): Promise<DueMessage[]> {
+  const result = await tx.execute(sql`
+    with due as (
+      select subscriber_id, local_date from daily_messages
+      where queued_at is null and send_at <= ${until.toISOString()}::timestamptz
+      order by send_at
+      limit ${limit}
+      for update skip locked)
+    update daily_messages as m set queued_at = now()
+    from due left join daily_subscribers as s on s.id = due.subscriber_id
+    where m.subscriber_id = due.subscriber_id and m.local_date = due.local_date
+    returning m.subscriber_id, m.local_date::text as local_date,
+      (extract(epoch from m.send_at) * 1000)::float8 as send_ms, m.body, s.phone, s.time_zone`);
+  const rows = (
+    result as unknown as {
+      rows: Array<{
+        subscriber_id: string;
+        local_date: string;
+        send_ms: number;
+        body: string;
+        phone: string | null;
+        time_zone: string | null;
+      }>;
+    }
+  ).rows;
+  return rows.map((r) => ({
+    subscriberId: r.subscriber_id,
+    localDate: r.local_date,
+    sendAt: new Date(Number(r.send_ms)),
+    body: r.body,
+    phone: r.phone,
+    timeZone: r.time_zone,
+  }));
 }
