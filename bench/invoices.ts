@@ -23,6 +23,7 @@ import { createLogger } from '../src/platform/log.ts';
 import { startFakeSendGrid } from '../test/fakes/sendgrid.ts';
 import { startFakeTwilio } from '../test/fakes/twilio.ts';
 import {
+  analyzeLikeAutovacuum,
   createScratchDatabase,
   dropWhenIdle,
   positiveIntArg,
@@ -86,6 +87,7 @@ try {
   );
 
   worker = await spawnWorker(env);
+  const statistics = await analyzeLikeAutovacuum(db.url);
 
   const expected = INVOICES * RECIPIENTS.length;
   const started = performance.now();
@@ -107,6 +109,7 @@ try {
     return Number(rows[0]?.n) === expected;
   }, 5 * 60_000);
   const totalMs = performance.now() - started;
+  await statistics.stop();
   const workerPeakMiB = peakRssMiB(worker.child.pid as number);
   const scannerPeakMiB = process.resourceUsage().maxRSS / 1024;
   const perSecond = expected / (totalMs / 1000);
@@ -119,6 +122,8 @@ try {
     `  scan (find and queue every alert)    ${round(scanMs / 1000, 1)} s (${round(expected / (scanMs / 1000))} queued/s)`,
   );
   console.log(`  scan start to last notification sent ${round(totalMs / 1000, 1)} s`);
+  if (statistics.emulated)
+    console.log('  (autovacuum is off on this server: the run analyzed the tables every 10 s as it would)');
   console.log(
     `  notifications/s                      ${round(perSecond)}  target: >= ${TARGET} ${perSecond >= TARGET ? 'met' : 'NOT met'}`,
   );

@@ -251,29 +251,50 @@ export async function startFakeTwilio(options: {
     const pageSize = Math.min(Math.max(Number(q.get('PageSize') ?? 50) || 50, 1), 1000);
     const page = Math.max(Number(q.get('Page') ?? 0) || 0, 0);
 
-    const matching = sentMessages
-      .filter((m) => {
-        if (to && m.to !== to) return false;
-        if (from && m.from !== from) return false;
-        const sentAt = m.resource.date_sent ? Date.parse(m.resource.date_sent) : undefined;
-        if (exact || after || before) {
-          if (sentAt === undefined) return false;
-          if (exact && (sentAt < exact.start || sentAt > exact.end)) return false;
-          if (after && sentAt < after.start) return false;
-          if (before && sentAt > before.end) return false;
-        }
-        return true;
-      })
-      .reverse(); // newest first, as Twilio lists them
-
+    const matches = (m: TwilioSentMessage) => {
+      if (to && m.to !== to) return false;
+      if (from && m.from !== from) return false;
+      const sentAt = m.resource.date_sent ? Date.parse(m.resource.date_sent) : undefined;
+      if (exact || after || before) {
+        if (sentAt === undefined) return false;
+        if (exact && (sentAt < exact.start || sentAt > exact.end)) return false;
+        if (after && sentAt < after.start) return false;
+        if (before && sentAt > before.end) return false;
+      }
+      return true;
+    };
+    // Newest first, as Twilio lists them: walked back from the newest message (or from the one the
+    // page token names) only as far as the page needs, so a number with 100,000 messages (a
+    // benchmark's) costs a page, not the whole list, per request.
     // PageToken "PASM..." means: start after that message (what Twilio's next_page_uri carries).
     const token = q.get('PageToken');
-    let start = page * pageSize;
+    const start = page * pageSize;
+    let index = sentMessages.length - 1;
+    let skip = start;
     if (token?.startsWith('PA')) {
-      const index = matching.findIndex((m) => m.sid === token.slice(2));
-      if (index >= 0) start = index + 1;
+      const sid = token.slice(2);
+      for (let i = index; i >= 0; i -= 1) {
+        if (sentMessages[i]?.sid === sid) {
+          index = i - 1;
+          skip = 0;
+          break;
+        }
+      }
     }
-    const items = matching.slice(start, start + pageSize);
+    const items: TwilioSentMessage[] = [];
+    let more = false;
+    for (; index >= 0; index -= 1) {
+      const message = sentMessages[index] as TwilioSentMessage;
+      if (!matches(message)) continue;
+      if (skip > 0) {
+        skip -= 1;
+      } else if (items.length === pageSize) {
+        more = true;
+        break;
+      } else {
+        items.push(message);
+      }
+    }
 
     const filters = new URLSearchParams();
     for (const key of ['To', 'From', 'DateSent', 'DateSent<', 'DateSent>']) {
@@ -289,7 +310,7 @@ export async function startFakeTwilio(options: {
       return `${base}?${params.toString()}`;
     };
     const last = items.at(-1);
-    const hasNext = start + pageSize < matching.length && last !== undefined;
+    const hasNext = more && last !== undefined;
     return {
       status: 200,
       body: {
