@@ -1,17 +1,7 @@
 // `switchboard credits run <message text or permalink>`, `credits poll --once` and
 // `credits retry <id>`: through the service API (in-process, or the running server's), so they
 // validate and process exactly as the API does.
-
-export interface CliIo {
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
-
-export type Api = (
-  method: 'GET' | 'POST' | 'PUT',
-  url: string,
-  body?: unknown,
-) => Promise<{ status: number; body: unknown }>;
+import type { CliIo, Connect } from '../../platform/cli/app-command.ts';
 
 export const CREDITS_USAGE = `Usage:
   switchboard credits run <message text or Slack permalink>
@@ -42,11 +32,7 @@ const cents = (value: number) =>
   `$${Math.floor(value / 100).toLocaleString('en-US')}.${String(value % 100).padStart(2, '0')}`;
 
 /** Exit codes: 0 answered, 1 the request failed, 2 usage or input the API refused. */
-export async function creditsCommand(
-  args: string[],
-  connect: () => Promise<{ api: Api; where: string }>,
-  io: CliIo,
-): Promise<number> {
+export async function creditsCommand(args: string[], connect: Connect, io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === 'help' && rest.length === 0) {
     io.out(CREDITS_USAGE);

@@ -1,21 +1,9 @@
 // `switchboard daily import <file.csv>` and `switchboard daily plan --once`. Both talk to the daily
 // API (in-process, or the running server's), so they validate and write exactly as the API does.
-import { readFileSync } from 'node:fs';
-import { CsvHeaderError, parseSubscriberCsv } from './csv-import.ts';
+import { type CliIo, type Connect, importCsv } from '../../platform/cli/app-command.ts';
+import { parseSubscriberCsv } from './csv-import.ts';
 import { MAX_BULK } from './routes.ts';
 import type { SubscriberDefaults } from './subscribers.ts';
-
-export type Api = (
-  method: 'GET' | 'POST' | 'PUT',
-  url: string,
-  body?: unknown,
-) => Promise<{ status: number; body: unknown }>;
-
-export interface CliIo {
-  out: (line: string) => void;
-  err: (line: string) => void;
-  progress: (line: string) => void;
-}
 
 export const DAILY_USAGE = `Usage:
   switchboard daily import <file.csv>   add subscribers from a CSV file (header row: phone, and
@@ -27,7 +15,7 @@ export const DAILY_USAGE = `Usage:
 export async function dailyCommand(
   args: string[],
   defaults: SubscriberDefaults,
-  connect: () => Promise<{ api: Api; where: string }>,
+  connect: Connect,
   io: CliIo,
 ): Promise<number> {
   const [sub, ...rest] = args;
@@ -35,7 +23,8 @@ export async function dailyCommand(
     io.out(DAILY_USAGE);
     return 0;
   }
-  if (sub === 'import' && rest.length === 1) return importCsv(rest[0] as string, defaults, connect, io);
+  if (sub === 'import' && rest.length === 1)
+    return importSubscribers(rest[0] as string, defaults, connect, io);
   if (sub === 'plan' && rest.length === 1 && rest[0] === '--once') {
     const { api, where } = await connect();
     const response = await api('POST', '/daily/plan');
@@ -51,71 +40,30 @@ export async function dailyCommand(
   return 2;
 }
 
-async function importCsv(
+function importSubscribers(
   file: string,
   defaults: SubscriberDefaults,
-  connect: () => Promise<{ api: Api; where: string }>,
+  connect: Connect,
   io: CliIo,
 ): Promise<number> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    io.err(
-      `Cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
-    );
-    return 2;
-  }
-  let parsed: ReturnType<typeof parseSubscriberCsv>;
-  try {
-    parsed = parseSubscriberCsv(text, defaults);
-  } catch (error) {
-    io.err(
-      `${file} cannot be imported: ${error instanceof CsvHeaderError ? error.message : (error as Error).message}`,
-    );
-    return 2;
-  }
-  const { api, where } = await connect();
-  const problems = [...parsed.problems];
-  let created = 0;
-  let merged = 0;
-  const total = parsed.subscribers.length;
-  for (let start = 0; start < total; start += MAX_BULK) {
-    const batch = parsed.subscribers.slice(start, start + MAX_BULK);
-    const response = await api('POST', '/subscribers', { subscribers: batch.map((b) => b.subscriber) });
-    const body = response.body as {
-      created?: number;
-      merged?: number;
-      error?: { message: string; details?: Array<{ field?: string; message: string }> };
-    };
-    if (response.status >= 400) {
-      for (const detail of body.error?.details ?? [
-        { message: body.error?.message ?? `HTTP ${response.status}` },
-      ]) {
-        const index = Number(/^body\.subscribers\.(\d+)/.exec(detail.field ?? '')?.[1] ?? Number.NaN);
-        problems.push({
-          line: Number.isNaN(index) ? (batch[0]?.line ?? 0) : (batch[index]?.line ?? 0),
-          field: detail.field?.replace(/^body\.subscribers\.\d+\.?/, '') || '(batch)',
-          reason: detail.message,
-        });
-      }
-    } else {
-      created += body.created ?? 0;
-      merged += body.merged ?? 0;
-    }
-    io.progress(bar(Math.min(start + batch.length, total), total));
-  }
-  io.progress('');
-  io.out(
-    `Imported into ${where}: ${created + merged} subscriber(s) accepted (${created} new, ${merged} merged), ${problems.length} rejected.`,
+  return importCsv(
+    {
+      file,
+      parse: (text) => {
+        const parsed = parseSubscriberCsv(text, defaults);
+        return {
+          rows: parsed.subscribers.map((row) => ({ line: row.line, value: row.subscriber })),
+          problems: parsed.problems,
+        };
+      },
+      url: '/subscribers',
+      key: 'subscribers',
+      maxBulk: MAX_BULK,
+      unit: 'subscribers',
+      summary: (where, { created = 0, merged = 0 }, rejected) =>
+        `Imported into ${where}: ${created + merged} subscriber(s) accepted (${created} new, ${merged} merged), ${rejected} rejected.`,
+    },
+    connect,
+    io,
   );
-  for (const problem of problems.sort((a, b) => a.line - b.line))
-    io.out(`  line ${problem.line}: ${problem.field}: ${problem.reason}`);
-  return problems.length ? 1 : 0;
-}
-
-function bar(done: number, total: number): string {
-  const width = 30;
-  const filled = total ? Math.round((done / total) * width) : width;
-  return `Importing [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${total ? Math.round((done / total) * 100) : 100}% ${done}/${total} subscribers`;
 }

@@ -2,14 +2,9 @@
 // name, language. Each row is checked on its own and reported by its line number, so a bad row is
 // skipped with its reasons while the rest are imported.
 import { parse } from 'csv-parse/sync';
+import type { RowProblem } from '../../platform/cli/app-command.ts';
 import { type NewSubscriber, newSubscriber, resolveSubscriber } from './subscriber-input.ts';
 import type { SubscriberDefaults } from './subscribers.ts';
-
-export interface RowProblem {
-  line: number;
-  field: string;
-  reason: string;
-}
 
 const COLUMNS: Record<string, keyof NewSubscriber> = {
   phone: 'phone',

@@ -2,15 +2,9 @@
 // its line number; a bad row is skipped with its reasons and never half-written. Amounts come as
 // `total_minor` (whole minor units) or `total_amount` (a decimal such as 4948.80, converted exactly).
 import { parse } from 'csv-parse/sync';
+import type { RowProblem } from '../../platform/cli/app-command.ts';
 import { minorDigits } from '../../platform/money.ts';
 import { type NewInvoice, newInvoice } from './invoice-input.ts';
-
-export interface RowProblem {
-  /** Line in the file (the header is line 1). */
-  line: number;
-  field: string;
-  reason: string;
-}
 
 export interface ParsedCsv {
   invoices: Array<{ line: number; invoice: NewInvoice }>;

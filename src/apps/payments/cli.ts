@@ -1,28 +1,13 @@
 // `switchboard payments create-key <name>` and `switchboard payments revoke-key <id>`, through the
 // service API like the other app commands.
-
-/** The service API (in-process or the running server's), as src/cli.ts hands it to app commands. */
-export type Api = (
-  method: 'GET' | 'POST' | 'PUT',
-  url: string,
-  body?: unknown,
-) => Promise<{ status: number; body: unknown }>;
-
-export interface CliIo {
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
+import type { CliIo, Connect } from '../../platform/cli/app-command.ts';
 
 export const PAYMENTS_USAGE = `Usage:
   switchboard payments create-key <name>   create an API key for POST /chat (printed once; stored hashed)
   switchboard payments revoke-key <id>     revoke a key`;
 
 /** Exit codes: 0 done, 1 refused by the service, 2 usage. */
-export async function paymentsCommand(
-  args: string[],
-  connect: () => Promise<{ api: Api; where: string }>,
-  io: CliIo,
-): Promise<number> {
+export async function paymentsCommand(args: string[], connect: Connect, io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === 'help' && rest.length === 0) {
     io.out(PAYMENTS_USAGE);
