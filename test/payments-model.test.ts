@@ -111,6 +111,26 @@ describe.each(databaseKinds)('PayBot with a language model on %s', (kind) => {
     }
   });
 
+  it('times each turn, apart for the turns that waited on Stripe', async () => {
+    const count = async (stripe: string) => {
+      const text = (await service.service.app.inject({ method: 'GET', url: '/metrics' })).body;
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith(`paybot_turn_duration_seconds_count{stripe="${stripe}"}`));
+      return Number(line?.split(' ').pop() ?? 0);
+    };
+    const [none, called] = [await count('none'), await count('called')];
+    await chat('m-3', 'hello');
+    await chat('m-3', 'Jane Doe');
+    expect(await count('none')).toBe(none + 2);
+    expect(await count('called')).toBe(called);
+    // The amount completes the form: the card step opens at Stripe.
+    const answer = await chat('m-3', '$12.00');
+    expect(answer.currentField).toBe('card');
+    expect(await count('called')).toBe(called + 1);
+    expect(await count('none')).toBe(none + 2);
+  });
+
   it('answers with the rules alone when the model fails', async () => {
     await chat('m-2', 'hi');
     failing = true;

@@ -7,6 +7,7 @@ import { defineJob } from '../../platform/jobs/registry.ts';
 import { registerApiKeyRoutes } from './api-key-routes.ts';
 import { type ChatDeps, createSessionLocks } from './chat.ts';
 import { type FreeTextInterpreter, ruleOnlyInterpreter } from './interpreter.ts';
+import { createPaymentMetrics } from './metrics.ts';
 import { modelInterpreter } from './model-interpreter.ts';
 import { loadPageSecret } from './page-token.ts';
 import { registerPaymentRoutes } from './routes.ts';
@@ -41,6 +42,7 @@ export function createPaymentsApp(options: { interpreter?: FreeTextInterpreter }
             : modelInterpreter(ai, config.payments.defaultCurrency)),
         log: appLog,
         locks: createSessionLocks(),
+        metrics: createPaymentMetrics(context.metrics),
       });
       jobs.work('payments.sweep-sessions', async () => ({ deleted: await deleteExpiredSessions(db.orm) }));
     },

@@ -17,6 +17,7 @@ import {
 import { parseInvoiceId } from './dialog/parse.ts';
 import { type DialogState, type Field, initialState, type Status } from './dialog/state.ts';
 import { type FreeTextInterpreter, interpretWithin } from './interpreter.ts';
+import type { PaymentMetrics } from './metrics.ts';
 import { redactMessage } from './redact-message.ts';
 import { SessionLocks } from './session-lock.ts';
 import { findInvoice, loadSession, recordAttempt, saveSession } from './store.ts';
@@ -36,6 +37,7 @@ export interface ChatDeps {
   interpreter: FreeTextInterpreter;
   log: Logger;
   locks: SessionLocks;
+  metrics: PaymentMetrics;
 }
 
 export interface ChatRequest {
@@ -67,10 +69,18 @@ const MAX_RACES = 5;
 export const createSessionLocks = () => new SessionLocks();
 
 export function handleChat(deps: ChatDeps, request: ChatRequest): Promise<ChatResponse> {
+  const started = performance.now();
   return deps.locks.run(request.sessionId, async () => {
     for (let race = 0; race < MAX_RACES; race++) {
-      const answer = await takeTurn(deps, request);
-      if (answer) return answer;
+      const stripeUse = { called: false };
+      const answer = await takeTurn(deps, request, stripeUse);
+      if (answer) {
+        deps.metrics.turnDuration.observe(
+          { stripe: stripeUse.called ? 'called' : 'none' },
+          (performance.now() - started) / 1000,
+        );
+        return answer;
+      }
       deps.log.debug(
         { sessionId: request.sessionId },
         'another replica answered this session first; redoing the turn',
@@ -80,8 +90,15 @@ export function handleChat(deps: ChatDeps, request: ChatRequest): Promise<ChatRe
   });
 }
 
-/** One attempt at the turn; null when another replica saved the session in between. */
-async function takeTurn(deps: ChatDeps, request: ChatRequest): Promise<ChatResponse | null> {
+/**
+ * One attempt at the turn; null when another replica saved the session in between. `stripeUse` is set
+ * when the turn calls Stripe (for the turn-duration metric).
+ */
+async function takeTurn(
+  deps: ChatDeps,
+  request: ChatRequest,
+  stripeUse: { called: boolean },
+): Promise<ChatResponse | null> {
   const { db, config, stripe, log } = deps;
   const stored = await loadSession(db.orm, request.sessionId);
   let state: DialogState = stored && !stored.expired ? stored.state : initialState();
@@ -100,8 +117,10 @@ async function takeTurn(deps: ChatDeps, request: ChatRequest): Promise<ChatRespo
   if (stripe && !state.card) {
     try {
       if (request.confirmationToken) {
+        stripeUse.called = true;
         turn.card = (await cardFromConfirmationToken(stripe, request.confirmationToken)) ?? undefined;
       } else if (state.currentField === 'card' && state.checkoutSessionId) {
+        stripeUse.called = true;
         turn.card = (await cardFromCheckout(stripe, state.checkoutSessionId)) ?? undefined;
       }
     } catch (error) {
@@ -112,6 +131,7 @@ async function takeTurn(deps: ChatDeps, request: ChatRequest): Promise<ChatRespo
   // Waiting on the bank's check (3-D Secure): ask Stripe how it ended, so the customer is not told to
   // verify again after doing so. Only the webhook makes the session completed.
   if (stripe && state.chargeStatus === 'requires_action' && state.paymentIntentId) {
+    stripeUse.called = true;
     const settled = await authenticationOutcome(stripe, state.paymentIntentId, log);
     if (settled) state = afterCharge(state, settled).state;
   }
@@ -146,6 +166,7 @@ async function takeTurn(deps: ChatDeps, request: ChatRequest): Promise<ChatRespo
       );
       break;
     }
+    stripeUse.called = true;
     if (action === 'open_card') {
       try {
         const step = await openCardStep(stripe, config, request.sessionId, outcome.state, request.returnUrl);
