@@ -86,6 +86,14 @@ describe('dialog', () => {
     expect(outcome.action).toBe('open_card');
   });
 
+  it('reads a bare name and an amount given together when asked for the name, and no name from the rest of a sentence', () => {
+    let outcome = say(initialState(), 'Jane Doe, 12 USD');
+    expect(outcome.state).toMatchObject({ name: 'Jane Doe', amountMinor: 1200, currentField: 'card' });
+    outcome = say(initialState(), 'I want to pay $12');
+    expect(outcome.state).toMatchObject({ amountMinor: 1200, currentField: 'name' });
+    expect(outcome.state.name ?? null).toBeNull();
+  });
+
   it('says what was wrong when it re-prompts, and hands off after the retries', () => {
     let outcome = conversation('Jane Doe', '$10.999');
     expect(outcome.reply).toContain('USD amounts have at most 2 decimals');

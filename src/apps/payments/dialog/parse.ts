@@ -59,17 +59,29 @@ export function parseAmount(
   defaultCurrency: string,
   bareNumberOk: boolean,
 ): AmountResult | null {
+  return findAmount(text, defaultCurrency, bareNumberOk)?.result ?? null;
+}
+
+/** The amount and the text it was read from (so the rest of the message can be read for a name). */
+function findAmount(
+  text: string,
+  defaultCurrency: string,
+  bareNumberOk: boolean,
+): { result: AmountResult; matched: string } | null {
   for (const pattern of AMOUNT_PATTERNS) {
     // Every candidate, not just the first: in "pay 50 usd", "pay 50" is not an amount but "50 usd" is.
     for (const match of text.matchAll(pattern.re)) {
       const currency = pattern.currency(match);
       if (!currency || !isCurrency(currency)) continue;
-      return toMinor(match[pattern.n] as string, match[pattern.n + 1], currency);
+      return {
+        result: toMinor(match[pattern.n] as string, match[pattern.n + 1], currency),
+        matched: match[0],
+      };
     }
   }
   if (bareNumberOk) {
     const bare = text.match(new RegExp(String.raw`(?:^|\s)${NUMBER}(?=\s|$|[.!?](?:\s|$))`, 'u'));
-    if (bare) return toMinor(bare[1] as string, bare[2], defaultCurrency);
+    if (bare) return { result: toMinor(bare[1] as string, bare[2], defaultCurrency), matched: bare[0] };
   }
   return null;
 }
@@ -205,10 +217,15 @@ export function extract(
   const invoiceId = parseInvoiceId(text);
   if (invoiceId) found.invoiceId = invoiceId;
   const amountText = invoiceId ? text.replace(invoiceId, ' ') : text;
-  const amount = parseAmount(amountText, defaultCurrency, field === 'amount');
+  const located = findAmount(amountText, defaultCurrency, field === 'amount');
+  const amount = located?.result ?? null;
   if (amount && 'error' in amount) problems.amount = amount.error;
   else if (amount) found.amount = amount;
-  const name = parseName(text, field === 'name' && !amount && !invoiceId);
+  // Asked for the name, "Jane Doe, 12 USD" is a name and an amount: the name is read from what the
+  // amount leaves (a bare name only when nothing else is left: "pay 12 USD" leaves no name).
+  const nameText =
+    located && field === 'name' ? text.replace(located.matched, ' ').replace(/[\s,;]+$/, '') : text;
+  const name = parseName(nameText, field === 'name' && !invoiceId);
   if (name && 'error' in name) problems.name = name.error;
   else if (name) found.name = name.name;
   return { found, problems };
