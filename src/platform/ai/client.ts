@@ -4,6 +4,7 @@
 // the budget spent) the caller's offline generator answers instead, and the result says so.
 import { APICallError, generateText, type LanguageModel } from 'ai';
 import type { AiConfig } from '../../config.ts';
+import { parseRetryAfter } from '../channels/types.ts';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
@@ -201,9 +202,11 @@ function isRetryable(error: unknown): boolean {
 
 /** Exponential with full jitter, honouring a Retry-After of up to 10 s. */
 function backoff(error: unknown, attempt: number, baseMs: number): number {
-  const header = APICallError.isInstance(error) ? error.responseHeaders?.['retry-after'] : undefined;
-  const retryAfter = header !== undefined ? Number(header) * 1000 : Number.NaN;
-  if (Number.isFinite(retryAfter) && retryAfter >= 0) return Math.min(retryAfter, 10_000);
+  // The outbox's parser: seconds or an HTTP date.
+  const retryAfter = parseRetryAfter(
+    APICallError.isInstance(error) ? error.responseHeaders?.['retry-after'] : undefined,
+  );
+  if (retryAfter !== undefined) return Math.min(retryAfter, 10_000);
   return Math.round(baseMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2));
 }
 
