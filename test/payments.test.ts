@@ -310,6 +310,12 @@ describe.each(databaseKinds)('PayBot on %s', (kind) => {
     const limited = await post(AUTH, { sessionId: 'k3', message: 'hi' });
     expect(limited.statusCode).toBe(429);
     expect(limited.json().error.code).toBe('rate_limited');
+    // The count lives in the session's row (every replica sees it) and starts again the next minute.
+    await service.service.db.query(
+      `update chat_sessions set window_started_at = now() - interval '61 seconds' where id = 'k3'`,
+    );
+    expect((await post(AUTH, { sessionId: 'k3', message: 'hi' })).statusCode).toBe(200);
+    expect((await post(AUTH, { sessionId: 'k3', message: 'hi' })).statusCode).toBe(200);
   });
 
   it('never lets a typed card number or security code land in logs, database rows or model prompts', async () => {

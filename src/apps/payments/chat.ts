@@ -1,8 +1,9 @@
-// One chat turn: redact, read the session, look up what the message refers to (an invoice, the card
+// One chat turn: redact, read the session (and refuse it past its messages per minute), look up what the message refers to (an invoice, the card
 // Stripe collected), let the dialog decide, perform its one action against Stripe, and store the
 // new state. Used by POST /chat; the dialog itself is pure (dialog/dialog.ts).
 import type { PaymentsConfig } from '../../config.ts';
 import type { Database } from '../../platform/db/database.ts';
+import { AppError } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/log.ts';
 import {
   advance,
@@ -100,7 +101,9 @@ async function takeTurn(
   stripeUse: { called: boolean },
 ): Promise<ChatResponse | null> {
   const { db, config, stripe, log } = deps;
-  const stored = await loadSession(db.orm, request.sessionId);
+  const stored = await loadSession(db, request.sessionId);
+  if (stored && stored.messagesThisMinute >= config.ratePerSessionPerMinute)
+    throw new AppError('rate_limited', 'Too many messages in this session; wait a moment');
   let state: DialogState = stored && !stored.expired ? stored.state : initialState();
   const notes: string[] = [];
   if (stored?.expired) {
@@ -208,7 +211,7 @@ async function takeTurn(
   }
 
   const saved = await saveSession(
-    db.orm,
+    db,
     request.sessionId,
     outcome.state,
     stored?.version ?? null,

@@ -1,14 +1,9 @@
 // PayBot's HTTP surface: POST /chat (the chat contract), POST /webhooks/stripe (signed events), and
-// the /pay page. Thin: authentication, limits and validation here, the turn in chat.ts.
+// the /pay page. Thin: authentication, the per-key limit and validation here; the turn, with the
+// per-session limit counted in the session's own row, in chat.ts.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import {
-  type RateLimiterAbstract,
-  RateLimiterMemory,
-  RateLimiterPostgres,
-  RateLimiterRes,
-} from 'rate-limiter-flexible';
 import type Stripe from 'stripe';
 import { z } from 'zod';
 import type { Config } from '../../config.ts';
@@ -42,7 +37,6 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
   const openAllowed =
     ['127.0.0.1', 'localhost', '::1'].includes(config.http.host) || config.http.host.startsWith('127.');
   const authenticate = chatAuth(db, payments.apiKeys, openAllowed);
-  const perSession = sessionLimiter(db, payments.ratePerSessionPerMinute);
 
   const chatBody = z
     .object({
@@ -105,14 +99,6 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
           throw new AppError('unauthorized', 'The page token does not belong to this session');
       } else {
         await authenticate(request);
-      }
-      try {
-        await perSession.consume(body.sessionId);
-      } catch (error) {
-        if (error instanceof RateLimiterRes) {
-          throw new AppError('rate_limited', 'Too many messages in this session; wait a moment');
-        }
-        throw error;
       }
       return handleChat(deps.chat, {
         sessionId: body.sessionId,
@@ -210,17 +196,4 @@ const isPageSession = (id: string) =>
 
 function publicBase(config: Config, request: { protocol: string; host: string }): string {
   return config.webhooks.publicUrl ?? `${request.protocol}://${request.host}`;
-}
-
-/** Messages per session per minute, counted where every replica sees them (PostgreSQL) when there is one. */
-function sessionLimiter(db: Database, perMinute: number): RateLimiterAbstract {
-  const common = { points: perMinute, duration: 60, keyPrefix: 'chat-session' };
-  return db.pool
-    ? new RateLimiterPostgres({
-        ...common,
-        storeClient: db.pool,
-        tableName: 'rate_limits',
-        tableCreated: true,
-      })
-    : new RateLimiterMemory(common);
 }

@@ -15,6 +15,12 @@ export const chatSessions = pgTable(
     /** Stripe objects this session made, so webhooks find their session. */
     paymentIntentId: varchar('payment_intent_id', { length: 100 }),
     checkoutSessionId: varchar('checkout_session_id', { length: 100 }),
+    /**
+     * The per-session rate limit, counted in the row the turn reads and writes anyway (no extra
+     * round trip, and every replica sees it): messages since `window_started_at`, a fixed minute.
+     */
+    windowStartedAt: timestamp('window_started_at', { withTimezone: true }),
+    windowMessages: integer('window_messages').notNull().default(0),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),

@@ -1,6 +1,8 @@
 // Data access for PayBot: sessions, API keys, charge attempts, and the invoices it settles.
-// Functions take a db or a transaction; callers own the unit of work.
+// Functions take a db or a transaction, so callers own the unit of work; the chat turn's two session
+// statements take the Database itself (they are single statements, prepared once per connection).
 import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { Database } from '../../platform/db/database.ts';
 import type { DbOrTx } from '../../platform/db/transaction.ts';
 import type { DialogState } from './dialog/state.ts';
 import { type ChatSessionRow, chatApiKeys, chatSessions, paymentAttempts } from './schema.ts';
@@ -9,52 +11,72 @@ export interface StoredSession {
   state: DialogState;
   version: number;
   expired: boolean;
+  /** Messages this session has had in its current rate-limit minute (0 when that minute is over). */
+  messagesThisMinute: number;
 }
 
-export async function loadSession(db: DbOrTx, id: string): Promise<StoredSession | null> {
-  const [row] = await db
-    .select({
-      state: chatSessions.state,
-      version: chatSessions.version,
-      expired: sql<boolean>`${chatSessions.expiresAt} <= now()`,
-    })
-    .from(chatSessions)
-    .where(eq(chatSessions.id, id));
-  return row ? { state: row.state as DialogState, version: row.version, expired: row.expired } : null;
+// A chat turn reads and writes its session once each, on every message: these two statements are the
+// hot path of POST /chat, so they are plain SQL prepared once per connection (`name`), not rebuilt by
+// the query builder on each call. The rate-limit window rides along in the same row and statement.
+const WINDOW_OPEN = `window_started_at > now() - interval '1 minute'`;
+
+const LOAD_SESSION = `select state, version, expires_at <= now() as expired,
+  case when ${WINDOW_OPEN} then window_messages else 0 end as messages_this_minute
+  from chat_sessions where id = $1`;
+
+const INSERT_SESSION = `insert into chat_sessions (id, version, state, status, payment_intent_id,
+  checkout_session_id, updated_at, expires_at, window_started_at, window_messages)
+  values ($1, 1, $2::jsonb, $3, $4, $5, now(), now() + $6 * interval '1 millisecond', now(), 1)
+  on conflict (id) do nothing returning id`;
+
+const UPDATE_SESSION = `update chat_sessions set state = $3::jsonb, status = $4, payment_intent_id = $5,
+  checkout_session_id = $6, version = version + 1, updated_at = now(),
+  expires_at = now() + $7 * interval '1 millisecond',
+  window_messages = case when ${WINDOW_OPEN} then window_messages + 1 else 1 end,
+  window_started_at = case when ${WINDOW_OPEN} then window_started_at else now() end
+  where id = $1 and version = $2 returning id`;
+
+type SessionSql = Pick<Database, 'query'>;
+
+export async function loadSession(db: SessionSql, id: string): Promise<StoredSession | null> {
+  const [row] = await db.query<{
+    state: DialogState;
+    version: number;
+    expired: boolean;
+    messages_this_minute: number;
+  }>(LOAD_SESSION, [id], 'paybot_load_session');
+  if (!row) return null;
+  return {
+    state: row.state,
+    version: row.version,
+    expired: row.expired,
+    messagesThisMinute: row.messages_this_minute,
+  };
 }
 
 /**
- * Writes a turn's new state if nobody else wrote since it was read (`version`); false means
- * another replica answered a message of this session meanwhile, and the turn must be redone.
+ * Writes a turn's new state if nobody else wrote since it was read (`version`), and counts the message
+ * in the session's rate-limit minute; false means another replica answered a message of this session
+ * meanwhile, and the turn must be redone.
  */
 export async function saveSession(
-  db: DbOrTx,
+  db: SessionSql,
   id: string,
   state: DialogState,
   readVersion: number | null,
   ttlMs: number,
 ): Promise<boolean> {
-  const fields = {
-    state,
-    status: state.status,
-    paymentIntentId: state.paymentIntentId ?? null,
-    checkoutSessionId: state.checkoutSessionId ?? null,
-    updatedAt: sql`now()`,
-    expiresAt: sql`now() + ${`${ttlMs} milliseconds`}::interval`,
-  };
-  if (readVersion === null) {
-    const rows = await db
-      .insert(chatSessions)
-      .values({ id, version: 1, ...fields } as unknown as typeof chatSessions.$inferInsert)
-      .onConflictDoNothing()
-      .returning({ id: chatSessions.id });
-    return rows.length > 0;
-  }
-  const rows = await db
-    .update(chatSessions)
-    .set({ ...fields, version: readVersion + 1 })
-    .where(and(eq(chatSessions.id, id), eq(chatSessions.version, readVersion)))
-    .returning({ id: chatSessions.id });
+  const fields = [
+    JSON.stringify(state),
+    state.status,
+    state.paymentIntentId ?? null,
+    state.checkoutSessionId ?? null,
+    ttlMs,
+  ];
+  const rows =
+    readVersion === null
+      ? await db.query(INSERT_SESSION, [id, ...fields], 'paybot_insert_session')
+      : await db.query(UPDATE_SESSION, [id, readVersion, ...fields], 'paybot_update_session');
   return rows.length > 0;
 }
 

@@ -20,8 +20,12 @@ export interface Database {
   readonly kind: 'pglite' | 'postgres';
   /** drizzle query builder over the whole schema. */
   readonly orm: Orm;
-  /** Raw parameterised SQL ($1, $2...), for the few statements the query builder does not express. */
-  query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Row[]>;
+  /**
+   * Raw parameterised SQL ($1, $2...), for the few statements the query builder does not express and
+   * for hot paths. `name` makes it a prepared statement on PostgreSQL (parsed and planned once per
+   * connection); PGlite has no per-connection plans to keep, so there it changes nothing.
+   */
+  query<Row = Record<string, unknown>>(text: string, params?: unknown[], name?: string): Promise<Row[]>;
   /** Round trip to the server; throws when it is unreachable. */
   ping(): Promise<void>;
   /** The embedded instance, when there is one (pg-boss and migrations take it directly). */
@@ -98,8 +102,9 @@ async function openPostgres(url: string, poolMax: number, { log }: OpenOptions):
     pglite: null,
     pool,
     lock: null,
-    async query<Row>(text: string, params: unknown[] = []) {
-      return (await pool.query(text, params)).rows as Row[];
+    async query<Row>(text: string, params: unknown[] = [], name?: string) {
+      return (await pool.query(name ? { name, text, values: params } : { text, values: params }))
+        .rows as Row[];
     },
     async ping() {
       await pool.query('select 1');
