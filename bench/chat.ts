@@ -16,6 +16,7 @@
 //   node bench/chat.ts [--sessions 200] [--conversations 3] [--think-ms 1000] [--postgres] [--node-options="..."]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -91,14 +92,51 @@ child.stdout?.on('data', keep);
 child.stderr?.on('data', keep);
 const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
+// The load generator shares the machine's cores with the server and PostgreSQL, so it uses plain
+// node:http with kept-alive connections: fetch (undici) costs the client several times the CPU per
+// request, which the server then feels as scheduling delay.
+const agent = new http.Agent({ keepAlive: true, maxSockets: SESSIONS + 20 });
+
+function request(
+  method: 'GET' | 'POST',
+  pathname: string,
+  body?: string,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        agent,
+        host: '127.0.0.1',
+        port,
+        method,
+        path: pathname,
+        headers: body
+          ? {
+              authorization: `Bearer ${KEY}`,
+              'content-type': 'application/json',
+              'content-length': Buffer.byteLength(body),
+            }
+          : {},
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 async function post(sessionId: string, message: string, extra: object = {}) {
   const t0 = performance.now();
-  const response = await fetch(`${base}/chat`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ sessionId, message, ...extra }),
-  });
-  const body = (await response.json()) as { status?: string; currentField?: string };
+  const response = await request('POST', '/chat', JSON.stringify({ sessionId, message, ...extra }));
+  const body = JSON.parse(response.text) as { status?: string; currentField?: string };
   return { ms: performance.now() - t0, status: response.status, body };
 }
 
@@ -125,8 +163,7 @@ try {
     for (let m = 0; m < messagesPer; m++) {
       if (pacing) await sleep(Math.random() * THINK_MS * 2);
       const t0 = performance.now();
-      const response = await fetch(`${base}/health/live`);
-      await response.arrayBuffer();
+      const response = await request('GET', '/health/live');
       if (response.status !== 200) throw new Error(`/health/live answered ${response.status} (${i})`);
       times.push(performance.now() - t0);
     }
@@ -173,6 +210,7 @@ try {
     );
   }
 } finally {
+  agent.destroy();
   child.kill('SIGTERM');
   await exited;
   await stripe.close();
