@@ -1,8 +1,7 @@
 // Reads subscribers from a CSV file (header row first): phone, and optionally time_zone, window,
 // name, language. Each row is checked on its own and reported by its line number, so a bad row is
 // skipped with its reasons while the rest are imported.
-import { parse } from 'csv-parse/sync';
-import type { RowProblem } from '../../platform/cli/app-command.ts';
+import { type RowProblem, readCsvRecords } from '../../platform/cli/app-command.ts';
 import { type NewSubscriber, newSubscriber, resolveSubscriber } from './subscriber-input.ts';
 import type { SubscriberDefaults } from './subscribers.ts';
 
@@ -15,35 +14,19 @@ const COLUMNS: Record<string, keyof NewSubscriber> = {
   language: 'language',
 };
 
-export class CsvHeaderError extends Error {}
-
 export function parseSubscriberCsv(
   text: string,
   defaults: SubscriberDefaults,
 ): { subscribers: Array<{ line: number; subscriber: NewSubscriber }>; problems: RowProblem[] } {
-  const problems: RowProblem[] = [];
-  const records = parse(text, {
-    bom: true,
-    trim: true,
-    skip_empty_lines: true,
-    info: true,
-    skip_records_with_error: true,
-    columns: (names: string[]) => {
-      const header = names.map((name) => name.trim().toLowerCase());
-      const unknown = header.filter((name) => !(name in COLUMNS));
-      if (unknown.length || !header.includes('phone'))
-        throw new CsvHeaderError(
-          `the header must name phone and may name time_zone, window, name, language${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`,
-        );
-      return header;
-    },
-    on_skip: (error: { message: string; lines?: number } | undefined) => {
-      if (error) problems.push({ line: error.lines ?? 0, field: '(row)', reason: error.message });
-    },
-  }) as Array<{ record: Record<string, string>; info: { lines: number } }>;
+  const { records, problems } = readCsvRecords(text, (header) => {
+    const unknown = header.filter((name) => !(name in COLUMNS));
+    return unknown.length || !header.includes('phone')
+      ? `the header must name phone and may name time_zone, window, name, language${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`
+      : null;
+  });
 
   const subscribers: Array<{ line: number; subscriber: NewSubscriber }> = [];
-  for (const { record, info } of records) {
+  for (const { record, line } of records) {
     const raw: Record<string, string> = {};
     for (const [column, value] of Object.entries(record)) {
       const key = COLUMNS[column];
@@ -52,16 +35,16 @@ export function parseSubscriberCsv(
     const parsed = newSubscriber.safeParse(raw);
     if (!parsed.success) {
       for (const issue of parsed.error.issues)
-        problems.push({ line: info.lines, field: issue.path.join('.') || '(row)', reason: issue.message });
+        problems.push({ line, field: issue.path.join('.') || '(row)', reason: issue.message });
       continue;
     }
     const resolved = resolveSubscriber(parsed.data, defaults);
     if (!resolved.ok) {
       for (const detail of resolved.details)
-        problems.push({ line: info.lines, field: detail.field ?? '(row)', reason: detail.message });
+        problems.push({ line, field: detail.field ?? '(row)', reason: detail.message });
       continue;
     }
-    subscribers.push({ line: info.lines, subscriber: parsed.data });
+    subscribers.push({ line, subscriber: parsed.data });
   }
   return { subscribers, problems };
 }

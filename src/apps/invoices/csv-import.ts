@@ -1,8 +1,7 @@
 // Reads invoices from a CSV file (header row first). Each row is checked on its own and reported by
 // its line number; a bad row is skipped with its reasons and never half-written. Amounts come as
 // `total_minor` (whole minor units) or `total_amount` (a decimal such as 4948.80, converted exactly).
-import { parse } from 'csv-parse/sync';
-import type { RowProblem } from '../../platform/cli/app-command.ts';
+import { type RowProblem, readCsvRecords } from '../../platform/cli/app-command.ts';
 import { minorDigits } from '../../platform/money.ts';
 import { type NewInvoice, newInvoice } from './invoice-input.ts';
 
@@ -14,50 +13,29 @@ export interface ParsedCsv {
 const REQUIRED = ['id', 'vendor_name', 'currency', 'matched_status'];
 const KNOWN = new Set([...REQUIRED, 'total_minor', 'total_amount', 'invoice_link']);
 
-export class CsvHeaderError extends Error {}
-
 export function parseInvoiceCsv(text: string): ParsedCsv {
-  const problems: RowProblem[] = [];
-  let header: string[] = [];
-  const records = parse(text, {
-    bom: true,
-    trim: true,
-    skip_empty_lines: true,
-    info: true,
-    skip_records_with_error: true,
-    columns: (names: string[]) => {
-      header = names.map((name) => name.trim().toLowerCase());
-      const unknown = header.filter((name) => !KNOWN.has(name));
-      const missing = REQUIRED.filter((name) => !header.includes(name));
-      if (!header.includes('total_minor') && !header.includes('total_amount'))
-        missing.push('total_minor or total_amount');
-      if (unknown.length || missing.length) {
-        throw new CsvHeaderError(
-          [
-            unknown.length ? `unknown column(s): ${unknown.join(', ')}` : '',
-            missing.length ? `missing column(s): ${missing.join(', ')}` : '',
-          ]
-            .filter(Boolean)
-            .join('; '),
-        );
-      }
-      return header;
-    },
-    on_skip: (error) => {
-      if (error)
-        problems.push({
-          line: Number((error as unknown as { lines: number }).lines),
-          field: '(row)',
-          reason: error.message.replace(/^Invalid Record Length: /, ''),
-        });
-      return undefined;
-    },
-  }) as Array<{ record: Record<string, string>; info: { lines: number } }>;
+  const read = readCsvRecords(text, (header) => {
+    const unknown = header.filter((name) => !KNOWN.has(name));
+    const missing = REQUIRED.filter((name) => !header.includes(name));
+    if (!header.includes('total_minor') && !header.includes('total_amount'))
+      missing.push('total_minor or total_amount');
+    if (!unknown.length && !missing.length) return null;
+    return [
+      unknown.length ? `unknown column(s): ${unknown.join(', ')}` : '',
+      missing.length ? `missing column(s): ${missing.join(', ')}` : '',
+    ]
+      .filter(Boolean)
+      .join('; ');
+  });
+  // csv-parse labels a short or long row with its error name; the line and the counts say it all.
+  const problems = read.problems.map((problem) => ({
+    ...problem,
+    reason: problem.reason.replace(/^Invalid Record Length: /, ''),
+  }));
 
   const seen = new Map<string, number>();
   const invoices: ParsedCsv['invoices'] = [];
-  for (const { record, info } of records) {
-    const line = info.lines;
+  for (const { record, line } of read.records) {
     const amount = toMinor(record);
     if ('reason' in amount) {
       problems.push({ line, field: amount.field, reason: amount.reason });

@@ -3,6 +3,7 @@
 // data offers (`invoices import`, `daily import`): read, parse, post in bulk-sized batches with a
 // progress bar, report every rejected row by its line.
 import { readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
 
 /** The service API, as src/cli.ts hands it to app commands. */
 export type Api = (
@@ -26,6 +27,45 @@ export interface RowProblem {
   line: number;
   field: string;
   reason: string;
+}
+
+/** The file as a whole cannot be imported: its header row names the wrong columns. */
+export class CsvHeaderError extends Error {}
+
+/**
+ * A CSV file's rows as records keyed by their lower-cased, trimmed header names, each with its line
+ * (BOM, surrounding spaces and blank lines tolerated). A row with the wrong number of fields is skipped
+ * and reported in `problems` with csv-parse's message. `checkHeader` returns why the header is wrong,
+ * or null; when it says why, the whole file is refused with a CsvHeaderError.
+ */
+export function readCsvRecords(
+  text: string,
+  checkHeader: (header: string[]) => string | null,
+): { records: Array<{ line: number; record: Record<string, string> }>; problems: RowProblem[] } {
+  const problems: RowProblem[] = [];
+  const parsed = parse(text, {
+    bom: true,
+    trim: true,
+    skip_empty_lines: true,
+    info: true,
+    skip_records_with_error: true,
+    columns: (names: string[]) => {
+      const header = names.map((name) => name.trim().toLowerCase());
+      const wrong = checkHeader(header);
+      if (wrong !== null) throw new CsvHeaderError(wrong);
+      return header;
+    },
+    on_skip: (error) => {
+      if (error)
+        problems.push({
+          line: (error as unknown as { lines?: number }).lines ?? 0,
+          field: '(row)',
+          reason: error.message,
+        });
+      return undefined;
+    },
+  }) as Array<{ record: Record<string, string>; info: { lines: number } }>;
+  return { records: parsed.map(({ record, info }) => ({ line: info.lines, record })), problems };
 }
 
 export interface CsvImport<T> {
