@@ -8,21 +8,17 @@ import type { LookerLink } from './links.ts';
 import type { QueryRow, QueryRunner, QuerySource } from './query-source.ts';
 import { creditSampleTraffic } from './schema.ts';
 
-const verifySql = (account: string) => `select fraud_guard_mode as "sms_traffic.fraud_guard_mode",
+/** A sample Look's SQL: one product's traffic for one account, by Fraud Guard mode. */
+const trafficSql = (product: 'Authy Verify' | 'Programmable SMS', account: string) =>
+  `select fraud_guard_mode as "sms_traffic.fraud_guard_mode",
   sum(msg_count)::int as "sms_traffic.msg_count",
   sum(fraud_cost)::text as "sms_traffic.fraud_cost"
 from credit_sample_sms_traffic
-where product = 'Authy Verify' and account_sid = '${account}'
+where product = '${product}' and account_sid = '${account}'
 group by 1
 order by 1`;
-
-const psmsSql = (account: string) => `select fraud_guard_mode as "sms_traffic.fraud_guard_mode",
-  sum(msg_count)::int as "sms_traffic.msg_count",
-  sum(fraud_cost)::text as "sms_traffic.fraud_cost"
-from credit_sample_sms_traffic
-where product = 'Programmable SMS' and account_sid = '${account}'
-group by 1
-order by 1`;
+const verifySql = (account: string) => trafficSql('Authy Verify', account);
+const psmsSql = (account: string) => trafficSql('Programmable SMS', account);
 
 const ACCOUNT_A = 'AC00000000000000000000000000000a01';
 const ACCOUNT_B = 'AC00000000000000000000000000000b02';
