@@ -1,6 +1,7 @@
-// One chat turn: redact, read the session (and refuse it past its messages per minute), look up what the message refers to (an invoice, the card
-// Stripe collected), let the dialog decide, perform its one action against Stripe, and store the
-// new state. Used by POST /chat; the dialog itself is pure (dialog/dialog.ts).
+// One chat turn: redact, read the session (and refuse it past its messages per minute), look up
+// what the message refers to (an invoice, the card Stripe collected), let the dialog decide, perform
+// its one action against Stripe, and store the new state. Used by POST /chat; the dialog itself is
+// pure (dialog/dialog.ts).
 import type { PaymentsConfig } from '../../config.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/errors.ts';
