@@ -91,8 +91,11 @@ describe.each(databaseKinds)('CreditBot sandbox on %s', (kind) => {
       ),
     );
     expect(dm.content.text).toContain('Reason: the sandbox Looker has no Look 77 (404)');
-    const note = (await sandboxSlack()).find((m) => m.content.threadTs === ts);
-    expect(note?.content.text).toBe('This request needs a person: the sandbox Looker has no Look 77 (404)');
+    // The DM and the thread note are two outbox messages, delivered in either order.
+    const note = await waitFor('the thread note', async () =>
+      (await sandboxSlack()).find((m) => m.content.threadTs === ts),
+    );
+    expect(note.content.text).toBe('This request needs a person: the sandbox Looker has no Look 77 (404)');
   });
 
   it('refuses bad input with a stable code and the field', async () => {
