@@ -14,6 +14,7 @@ import type { CliIo } from './platform/cli/app-command.ts';
 import { openDatabase } from './platform/db/database.ts';
 import { DataDirLockedError } from './platform/db/lockfile.ts';
 import { runMigrations } from './platform/db/migrate.ts';
+import { waitForDatabase } from './platform/db/wait-for-database.ts';
 import { runDoctor } from './platform/doctor.ts';
 import { errorMessage } from './platform/errors.ts';
 import { JobSystem } from './platform/jobs/job-system.ts';
@@ -145,6 +146,8 @@ async function serve(config: Config, log: Logger, mode: 'start' | 'http' | 'work
 async function migrate(config: Config, log: Logger): Promise<number> {
   const db = await openDatabase(config.database, { log, command: 'migrate' });
   try {
+    if (config.database.kind === 'postgres')
+      await waitForDatabase(db, { limitMs: config.database.connectRetryMs, log });
     const status = await runMigrations(db);
     // Starting pg-boss installs or upgrades its own tables; no workers, no schedules.
     const jobs = new JobSystem({

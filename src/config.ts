@@ -60,6 +60,12 @@ export const envSchema = z.object({
     .max(500)
     .default(10)
     .describe('connections per process when DATABASE_URL is set'),
+  DATABASE_CONNECT_RETRY_SECONDS: z.coerce
+    .number()
+    .min(0)
+    .max(86400)
+    .default(300)
+    .describe('how long a starting process retries an unreachable database (0: fail at once)'),
   REDIS_URL: optional(redisUrl).describe('optional Redis, checked by /health/ready when set'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z
@@ -124,6 +130,15 @@ export const envSchema = z.object({
   OUTBOX_RETRY_MAX_SECONDS: seconds.max(86400).default(3600),
   OUTBOX_BATCH_SIZE: positiveInt.max(1000).default(200),
   OUTBOX_CONCURRENCY: positiveInt.max(32).default(4),
+  OUTBOX_LEASE_SECONDS: positiveInt
+    .min(5)
+    .max(3600)
+    .default(30)
+    .describe('how long a send attempt owns its row without renewing; at most half of JOBS_EXPIRE_SECONDS'),
+  OUTBOX_READBACK_MAX_MESSAGES: positiveInt
+    .max(1_000_000)
+    .default(10_000)
+    .describe('most provider messages one read-back lists before it gives up for now (and retries later)'),
 
   SMS_MAX_SEGMENTS: positiveInt.max(10).default(4),
   SMS_SEGMENTS_PER_SECOND: z.coerce.number().positive().max(10000).default(1),
@@ -273,7 +288,9 @@ export type ParsedEnv = z.output<typeof envSchema>;
 
 export interface Config {
   http: { port: number; host: string; bodyLimitBytes: number; trustProxy: boolean };
-  database: { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string; poolMax: number };
+  database:
+    | { kind: 'pglite'; dataDir: string }
+    | { kind: 'postgres'; url: string; poolMax: number; connectRetryMs: number };
   redis: { url: string } | null;
   log: { level: ParsedEnv['LOG_LEVEL']; format: ParsedEnv['LOG_FORMAT'] };
   shutdownTimeoutMs: number;
@@ -294,6 +311,10 @@ export interface Config {
     batchSize: number;
     /** Batches a worker sends at once. */
     concurrency: number;
+    /** How long a send attempt owns its row between renewals (shorter than a job's expiry). */
+    leaseMs: number;
+    /** The most messages a read-back lists from the provider before giving up for now. */
+    readBackMaxMessages: number;
   };
   sms: {
     maxSegments: number;
@@ -540,7 +561,12 @@ export function loadConfig(env: Record<string, string | undefined>, options: { c
       trustProxy: e.TRUST_PROXY ?? false,
     },
     database: e.DATABASE_URL
-      ? { kind: 'postgres', url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX }
+      ? {
+          kind: 'postgres',
+          url: e.DATABASE_URL,
+          poolMax: e.DATABASE_POOL_MAX,
+          connectRetryMs: Math.round(e.DATABASE_CONNECT_RETRY_SECONDS * 1000),
+        }
       : { kind: 'pglite', dataDir: path.resolve(cwd, e.DATA_DIR) },
     redis: e.REDIS_URL ? { url: e.REDIS_URL } : null,
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
@@ -561,6 +587,10 @@ export function loadConfig(env: Record<string, string | undefined>, options: { c
       retryMaxMs: Math.round(e.OUTBOX_RETRY_MAX_SECONDS * 1000),
       batchSize: e.OUTBOX_BATCH_SIZE,
       concurrency: e.OUTBOX_CONCURRENCY,
+      // A lease must run out well before pg-boss expires the job holding it, or an expired job's
+      // retry would find the row still owned by the attempt pg-boss has just given up on.
+      leaseMs: Math.max(1, Math.min(e.OUTBOX_LEASE_SECONDS, Math.floor(e.JOBS_EXPIRE_SECONDS / 2))) * 1000,
+      readBackMaxMessages: e.OUTBOX_READBACK_MAX_MESSAGES,
     },
     sms: {
       maxSegments: e.SMS_MAX_SEGMENTS,

@@ -12,6 +12,7 @@ import { type OutboxJobs, outboxJobDefinitions } from './platform/channels/outbo
 import type { Drivers } from './platform/channels/types.ts';
 import { type Database, openDatabase } from './platform/db/database.ts';
 import { runMigrations } from './platform/db/migrate.ts';
+import { waitForDatabase } from './platform/db/wait-for-database.ts';
 import type { ComponentCheck } from './platform/health.ts';
 import { buildHttpApp } from './platform/http/app.ts';
 import type { ServiceInfo } from './platform/http/ops-routes.ts';
@@ -65,6 +66,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   try {
     const db = await openDatabase(config.database, { log, command: mode });
     cleanup.push(() => db.close());
+    if (config.database.kind === 'postgres')
+      await waitForDatabase(db, { limitMs: config.database.connectRetryMs, log });
     const migrations = await runMigrations(db);
     log.info({ ...migrations, database: db.kind }, 'database migrations applied');
 
@@ -107,7 +110,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     });
     await jobs.start();
     cleanup.push(() => jobs.stop({ timeoutMs: config.shutdownTimeoutMs }));
-    if (mode !== 'http') await channels.startWorkers();
+    if (mode !== 'http') {
+      await channels.startWorkers();
+      cleanup.push(() => channels.stopWorkers());
+    }
     for (const app of apps) await app.started?.(context);
 
     const checks: ComponentCheck[] = [

@@ -20,7 +20,12 @@ describe('loadConfig', () => {
 
   it('switches to PostgreSQL with DATABASE_URL', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/sb', DATABASE_POOL_MAX: '25' });
-    expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://u:p@db:5432/sb', poolMax: 25 });
+    expect(config.database).toEqual({
+      kind: 'postgres',
+      url: 'postgres://u:p@db:5432/sb',
+      poolMax: 25,
+      connectRetryMs: 300_000,
+    });
   });
 
   it('treats an empty value as unset', () => {

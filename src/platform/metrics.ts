@@ -10,6 +10,7 @@ export interface Metrics {
   readonly jobDuration: Histogram<'queue' | 'outcome'>;
   readonly queueDepth: Gauge<'queue' | 'state'>;
   readonly outboxMessages: Counter<'channel' | 'outcome'>;
+  readonly outboxRecovered: Counter;
   readonly providerRequests: Histogram<'channel' | 'driver' | 'outcome'>;
   readonly webhookEvents: Counter<'provider' | 'kind' | 'outcome'>;
 }
@@ -54,8 +55,13 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     }),
     outboxMessages: new Counter({
       name: 'outbox_messages_total',
-      help: 'Outbox messages by channel and outcome (enqueued, duplicate, rejected, suppressed, sent, delivered, undelivered, retried, failed).',
+      help: 'Outbox messages by channel and outcome (enqueued, duplicate, rejected, suppressed, sent, delivered, undelivered, retried, handed_back, failed).',
       labelNames: ['channel', 'outcome'],
+      registers: [registry],
+    }),
+    outboxRecovered: new Counter({
+      name: 'outbox_recovered_total',
+      help: 'Outbox messages taken back from a send attempt that stopped renewing its lease (a killed worker, a lost database).',
       registers: [registry],
     }),
     providerRequests: new Histogram({

@@ -43,7 +43,7 @@ async function createPostgresDatabase(): Promise<TestDatabase> {
   const url = new URL(TEST_DATABASE_URL);
   url.pathname = `/${name}`;
   return {
-    config: { kind: 'postgres', url: url.toString(), poolMax: 5 },
+    config: { kind: 'postgres', url: url.toString(), poolMax: 5, connectRetryMs: 0 },
     location: url.toString(),
     drop: () =>
       withAdmin((client) => client.query(`drop database if exists ${name} with (force)`)).then(() => {}),

@@ -3,6 +3,7 @@
 import pg from 'pg';
 import { BasicAuth, type QueryResult, Trino } from 'trino-client';
 import type { CreditsConfig } from '../../config.ts';
+import { guardPoolClients } from '../../platform/db/pool-errors.ts';
 import { CreditError } from './credit-error.ts';
 import type { QueryRow, QueryRunner } from './query-source.ts';
 
@@ -55,10 +56,10 @@ export function trinoRunner(options: Extract<CreditsConfig['runner'], { kind: 't
 
 export function postgresRunner(url: string, timeoutMs: number): QueryRunner {
   const pool = new pg.Pool({ connectionString: url, max: 2, statement_timeout: timeoutMs });
-  // An idle connection the server closes (a restart, a failover, an administrator) is reported here;
-  // without a listener it would crash the process. The pool drops it and the next query reconnects,
-  // and a query that fails reports its own error to the request.
-  pool.on('error', () => {});
+  // A connection the server closes (a restart, a failover, an administrator), idle or checked out,
+  // must not crash the process: the pool drops it, the next query reconnects, and a query that
+  // fails reports its own error to the request.
+  guardPoolClients(pool, { warn: () => {} });
   // numeric and bigint stay strings (pg's default), so amounts are never floats.
   return {
     name: 'postgres',

@@ -5,6 +5,7 @@ import { and, asc, eq, gt, inArray } from 'drizzle-orm';
 import pg from 'pg';
 import type { Config } from '../../config.ts';
 import type { Database } from '../../platform/db/database.ts';
+import { guardPoolClients } from '../../platform/db/pool-errors.ts';
 import type { Tx } from '../../platform/db/transaction.ts';
 import type { Logger } from '../../platform/log.ts';
 import { newInvoice } from './invoice-input.ts';
@@ -68,7 +69,7 @@ export function externalSource(
   log: Logger,
 ): InvoiceSource {
   const pool = new pg.Pool({ connectionString: source.url, max: 2, connectionTimeoutMillis: 10_000 });
-  pool.on('error', (error) => log.warn({ err: error }, 'invoice source connection lost'));
+  guardPoolClients(pool, log);
   // The team's query is wrapped, never edited: it only has to return the documented columns.
   const wrapped = `select * from (${source.query.replace(/;\s*$/, '')}) as invoice_source`;
   const readOnly = async <T>(text: string, params: unknown[]): Promise<T[]> => {

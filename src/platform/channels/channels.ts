@@ -30,8 +30,9 @@ import {
   enqueueMessages,
 } from './outbox/enqueue.ts';
 import type { OutboxJobs } from './outbox/jobs.ts';
+import { createLeaseKeeper } from './outbox/lease.ts';
 import { registerOutboxRoutes } from './outbox/routes.ts';
-import { findStranded } from './outbox/store.ts';
+import { findLapsedLeases, findOverdueQueued } from './outbox/store.ts';
 import { createPacer } from './pacing.ts';
 import { registerSandboxRoutes } from './sandbox/routes.ts';
 import type { Channel, Drivers } from './types.ts';
@@ -62,8 +63,10 @@ export interface Channels {
     message: InboundSms,
     receipt?: (tx: Tx) => Promise<boolean>,
   ): Promise<InboundAction | 'duplicate'>;
-  /** Starts the delivery workers and the sweep (worker processes). */
+  /** Starts the delivery workers and the sweeps (worker processes). */
   startWorkers(): Promise<void>;
+  /** Stops the lease sweep (before the job system drains on shutdown). */
+  stopWorkers(): Promise<void>;
   registerRoutes(app: FastifyInstance): void;
 }
 
@@ -78,8 +81,10 @@ export interface ChannelsDeps {
   drivers?: Partial<Drivers>;
 }
 
-/** How often the sweep re-enqueues rows whose job was lost (a crash, a restored backup). */
+/** How often the sweep re-enqueues queued rows whose job was lost (a restored backup). */
 const SWEEP_CRON = '* * * * *';
+/** How many stranded rows one sweep takes; the next takes the rest. */
+const SWEEP_LIMIT = 1000;
 
 export function createChannels(deps: ChannelsDeps): Channels {
   const { config, db, jobs, log, metrics } = deps;
@@ -111,7 +116,8 @@ export function createChannels(deps: ChannelsDeps): Channels {
       log.warn({ channel }, `${channel} uses the SANDBOX: nothing is really sent until credentials are set`);
   }
 
-  const deliverDeps: DeliverDeps = { db, jobs, drivers, pacer, metrics, config, preconditions };
+  const leases = createLeaseKeeper({ db, leaseMs: config.outbox.leaseMs, log });
+  const deliverDeps: DeliverDeps = { db, jobs, drivers, pacer, leases, metrics, config, preconditions };
   // The deliveries of one fetched batch start in the same turn of the event loop: their claims
   // become one transaction, and records that finish within a few milliseconds one statement.
   deliverDeps.claimer = coalesce((ids: string[]) => claimMany(deliverDeps, ids, new Date()));
@@ -127,12 +133,34 @@ export function createChannels(deps: ChannelsDeps): Channels {
     const outcome = await deliverMessage(deliverDeps, id, context);
     return { outcome };
   });
+  const requeue = async (ids: string[]) => {
+    for (const id of ids) await jobs.send('outbox.deliver', { id }, { singletonKey: id });
+  };
   jobs.work('outbox.sweep', async () => {
-    const stranded = await findStranded(db, config.jobs.expireSeconds + 60, 1000);
-    for (const id of stranded) await jobs.send('outbox.deliver', { id }, { singletonKey: id });
+    const stranded = await findOverdueQueued(db, SWEEP_LIMIT);
+    await requeue(stranded);
     if (stranded.length) log.warn({ count: stranded.length }, 'outbox sweep re-enqueued stranded messages');
     return { requeued: stranded.length };
   });
+  // A killed worker's rows are theirs until their lease runs out; every worker looks for lapsed
+  // leases a few times a lease, so they are sent again within about a lease and a half, not a
+  // job expiry. Two workers finding the same row is harmless: the claim takes it once.
+  let leaseSweep: NodeJS.Timeout | null = null;
+  const sweepLeases = async () => {
+    try {
+      const lapsed = await findLapsedLeases(db, SWEEP_LIMIT);
+      await requeue(lapsed);
+      if (lapsed.length) {
+        metrics.outboxRecovered.inc(lapsed.length);
+        log.warn(
+          { count: lapsed.length },
+          'outbox recovered messages whose send attempt stopped renewing its lease',
+        );
+      }
+    } catch (error) {
+      log.warn({ err: error }, 'outbox lease sweep failed; it runs again shortly');
+    }
+  };
 
   return {
     driverNames,
@@ -155,6 +183,12 @@ export function createChannels(deps: ChannelsDeps): Channels {
     receiveSms,
     async startWorkers() {
       await jobs.schedule('outbox.sweep', SWEEP_CRON, {});
+      leaseSweep ??= setInterval(() => void sweepLeases(), leaseSweepIntervalMs(config.outbox.leaseMs));
+      leaseSweep.unref();
+    },
+    async stopWorkers() {
+      if (leaseSweep) clearInterval(leaseSweep);
+      leaseSweep = null;
     },
     registerRoutes(app) {
       const guard = adminGuard(config.adminToken);
@@ -171,3 +205,6 @@ export function createChannels(deps: ChannelsDeps): Channels {
     },
   };
 }
+
+/** A third of the lease, between 1 and 15 seconds. */
+const leaseSweepIntervalMs = (leaseMs: number) => Math.min(15_000, Math.max(1000, Math.floor(leaseMs / 3)));

@@ -22,16 +22,19 @@ export function createDrivers(config: Config, db: Database): Drivers {
 export function createProviderDrivers(config: Config): Partial<Drivers> {
   const { channels, webhooks } = config;
   const timeoutMs = channels.providerTimeoutMs;
+  const readBackMax = config.outbox.readBackMaxMessages;
   const drivers: Partial<Drivers> = {};
   if (channels.sms.driver === 'twilio') {
     drivers.sms = createTwilioDriver(channels.sms, {
       timeoutMs,
+      readBackMax,
       statusCallbackUrl: webhooks.publicUrl ? `${webhooks.publicUrl}/webhooks/twilio/status` : null,
     });
   }
   if (channels.email.driver === 'sendgrid')
     drivers.email = createSendGridDriver(channels.email, { timeoutMs });
   if (channels.email.driver === 'smtp') drivers.email = createSmtpDriver(channels.email, { timeoutMs });
-  if (channels.slack.driver === 'slack') drivers.slack = createSlackDriver(channels.slack, { timeoutMs });
+  if (channels.slack.driver === 'slack')
+    drivers.slack = createSlackDriver(channels.slack, { timeoutMs, readBackMax });
   return drivers;
 }

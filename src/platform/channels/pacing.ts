@@ -42,35 +42,51 @@ export function createPacer(options: { perSecond: number; db: Database; redis: R
   // The sends of one worker batch ask at the same moment: their segments are paid for together,
   // one counter update per budget-sized chunk (one for the whole batch at high rates) rather than
   // one round trip to Redis or PostgreSQL per message; each message goes once its share is paid.
-  const waiting = new Map<
-    string,
-    Array<{ units: number; resolve: () => void; reject: (error: unknown) => void }>
-  >();
+  // A request whose signal aborts while it waits (its job expired, the worker is stopping) leaves
+  // the queue at once and is no longer paid for.
+  interface Request {
+    units: number;
+    settled: boolean;
+    resolve: () => void;
+    reject: (error: unknown) => void;
+  }
+  const waiting = new Map<string, Request[]>();
   const flush = async (sender: string) => {
     const batch = waiting.get(sender) ?? [];
     waiting.delete(sender);
-    let owed = 0;
-    const dues = batch.map((request) => {
-      owed += Math.max(1, request.units);
-      return owed;
-    });
-    let paid = 0;
-    let released = 0;
+    let credit = 0;
+    let next = 0;
+    const pending = () => batch.filter((r, index) => index >= next && !r.settled);
     try {
-      while (paid < owed) {
+      for (;;) {
+        while (next < batch.length) {
+          const request = batch[next] as Request;
+          const need = Math.max(1, request.units);
+          if (request.settled) next++;
+          else if (credit >= need) {
+            credit -= need;
+            next++;
+            request.settled = true;
+            request.resolve();
+          } else break;
+        }
+        const owed = pending().reduce((sum, r) => sum + Math.max(1, r.units), 0) - credit;
+        if (owed <= 0) return;
         // A message longer than the per-window budget is paid for over several windows.
-        const chunk = Math.min(owed - paid, common.points);
+        const chunk = Math.min(owed, common.points);
         try {
           await limiter.consume(sender, chunk);
-          paid += chunk;
+          credit += chunk;
         } catch (rejection) {
           if (!(rejection instanceof RateLimiterRes)) throw rejection;
           await sleep(Math.max(rejection.msBeforeNext, 5));
         }
-        while (released < batch.length && (dues[released] as number) <= paid) batch[released++]?.resolve();
       }
     } catch (error) {
-      for (const request of batch.slice(released)) request.reject(error);
+      for (const request of pending()) {
+        request.settled = true;
+        request.reject(error);
+      }
     }
   };
   return {
@@ -78,10 +94,25 @@ export function createPacer(options: { perSecond: number; db: Database; redis: R
     take(sender, units, signal) {
       if (signal?.aborted) return Promise.reject(signal.reason);
       return new Promise<void>((resolve, reject) => {
+        const request: Request = { units, settled: false, resolve, reject };
+        const onAbort = () => {
+          if (request.settled) return;
+          request.settled = true;
+          reject(signal?.reason);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        request.resolve = () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        request.reject = (error) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        };
         const queue = waiting.get(sender);
-        if (queue) queue.push({ units, resolve, reject });
+        if (queue) queue.push(request);
         else {
-          waiting.set(sender, [{ units, resolve, reject }]);
+          waiting.set(sender, [request]);
           setImmediate(() => void flush(sender));
         }
       });

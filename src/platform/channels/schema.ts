@@ -34,8 +34,17 @@ export const outboxMessages = pgTable(
     errorCode: text('error_code'),
     lastError: text('last_error'),
     meta: jsonb('meta').notNull().default(sql`'{}'::jsonb`).$type<Record<string, unknown>>(),
-    /** When the current send attempt began: the window to reconcile with the provider after a crash. */
+    /** When the current (or last) send attempt began. */
     attemptStartedAt: timestamp('attempt_started_at', { withTimezone: true }),
+    /** The attempt that owns the row while it is `sending`: only it may send or settle the row. */
+    attemptId: uuid('attempt_id'),
+    /** The owner's claim runs out here unless renewed; past it the row may be claimed again. */
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
+    /**
+     * When the earliest attempt began that may have reached the provider without our recording it
+     * (null: none). A read-back before any resend covers everything since: not only the last attempt.
+     */
+    unconfirmedSince: timestamp('unconfirmed_since', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     sentAt: timestamp('sent_at', { withTimezone: true }),
@@ -45,6 +54,8 @@ export const outboxMessages = pgTable(
     index('outbox_messages_status_idx').on(table.status, table.sendAfter),
     index('outbox_messages_provider_idx').on(table.driver, table.providerId),
     index('outbox_messages_created_idx').on(table.createdAt),
+    // The lease sweep's question, "which sending rows lost their owner?", answered without a scan.
+    index('outbox_messages_lease_idx').on(table.leaseExpiresAt).where(sql`status = 'sending'`),
   ],
 );
 

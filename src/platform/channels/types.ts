@@ -41,6 +41,9 @@ export interface ChannelDriver {
    * out after all: a crash between sending and recording, or an answer lost to a timeout or a
    * reset. Only where the provider lets us read back what was sent. Returns every sent message
    * that matches (the outbox skips those another row already owns); empty: not found, send it.
+   * It pages through the provider's list until past `since`; where that takes more than the
+   * configured bound it throws a transient `readBackLimitError`, so the outbox retries rather
+   * than send again on an incomplete answer.
    */
   findSent?(message: OutboxRow, since: Date): Promise<SendResult[]>;
   /** Checks the credentials against the provider (for `switchboard doctor`); resolves with a detail. */
@@ -57,6 +60,11 @@ export class ProviderError extends Error {
   readonly retryAfterMs: number | undefined;
   /** The provider says the recipient opted out (Twilio 21610): suppress the number everywhere. */
   readonly suppressRecipient: boolean;
+  /**
+   * No answer came (reset, refused, timed out): unlike a refusal, the provider may have acted on
+   * the request, so a resend must read back first.
+   */
+  readonly unanswered: boolean;
   constructor(
     message: string,
     options: {
@@ -65,6 +73,7 @@ export class ProviderError extends Error {
       status?: number;
       retryAfterMs?: number;
       suppressRecipient?: boolean;
+      unanswered?: boolean;
       cause?: unknown;
     },
   ) {
@@ -75,6 +84,7 @@ export class ProviderError extends Error {
     this.status = options.status;
     this.retryAfterMs = options.retryAfterMs;
     this.suppressRecipient = options.suppressRecipient ?? false;
+    this.unanswered = options.unanswered ?? false;
   }
 }
 
@@ -115,6 +125,7 @@ export function unreachable(provider: string, error: unknown, networkError: unkn
   const code = isNetworkError(networkError) ? (networkError as { code: string }).code : undefined;
   return new ProviderError(`${provider} unreachable: ${(error as Error).message}`, {
     permanent: false,
+    unanswered: true,
     cause: error,
     ...(code ? { code } : {}),
   });
@@ -130,4 +141,12 @@ export function parseRetryAfter(
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
   const date = Date.parse(String(value));
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** A read-back that would list more than `max` messages: retried later, never taken as "not sent". */
+export function readBackLimitError(provider: string, max: number): ProviderError {
+  return new ProviderError(
+    `${provider} read-back stopped after ${max} messages without reaching the earlier attempt`,
+    { permanent: false, code: 'readback_limit' },
+  );
 }

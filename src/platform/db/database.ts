@@ -11,6 +11,7 @@ import type { Config } from '../../config.ts';
 import type { Logger } from '../log.ts';
 import { acquireDataDirLock, type DataDirLock } from './lockfile.ts';
 import { yieldPeriodically } from './pglite-fairness.ts';
+import { guardPoolClients } from './pool-errors.ts';
 import * as schema from './schema-index.ts';
 
 export type Schema = typeof schema;
@@ -92,8 +93,7 @@ async function openPglite(dataDir: string, { log, command }: OpenOptions): Promi
 
 async function openPostgres(url: string, poolMax: number, { log }: OpenOptions): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: poolMax, connectionTimeoutMillis: 5000 });
-  // An idle client losing its server emits on the pool; unhandled, that would kill the process.
-  pool.on('error', (error) => log.warn({ err: error }, 'database connection lost; the pool will reconnect'));
+  guardPoolClients(pool, log);
   const orm = drizzlePg(pool, { schema }) as unknown as Orm;
   let closed = false;
   return {

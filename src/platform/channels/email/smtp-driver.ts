@@ -16,6 +16,8 @@ export function smtpError(error: unknown): ProviderError {
   return new ProviderError(`SMTP ${responseCode ?? code ?? 'error'}: ${(error as Error).message}`, {
     // nodemailer marks 5xx replies permanent; 4xx replies and connection faults are worth retrying.
     permanent: permanent ?? (responseCode !== undefined && responseCode >= 500),
+    // No reply code: the connection failed, and the server may or may not have taken the message.
+    unanswered: responseCode === undefined,
     ...(responseCode !== undefined
       ? { status: responseCode, code: String(responseCode) }
       : code

@@ -2,7 +2,7 @@
 // after the row moved on, does nothing; a row a crash left in `sending` is first looked up at the
 // provider (where it can be) so it is never sent twice; provider throttling and faults are retried
 // here with backoff and jitter, honouring Retry-After, so one row's delay never blocks a worker.
-import { eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Config } from '../../../config.ts';
 import type { Database } from '../../db/database.ts';
 import { type Tx, withTransaction } from '../../db/transaction.ts';
@@ -16,6 +16,7 @@ import { nextSendTime } from '../sms/quiet-hours.ts';
 import { SUPPRESSED_REASON, suppress, suppressedAmong } from '../suppression.ts';
 import { type Drivers, ProviderError, type SendResult } from '../types.ts';
 import type { OutboxJobs } from './jobs.ts';
+import type { LeaseHold, LeaseKeeper } from './lease.ts';
 
 /**
  * Whether a message may still go out, checked in the transaction that claims it: null to send, or
@@ -29,6 +30,8 @@ export interface DeliverDeps {
   jobs: JobSystem<OutboxJobs>;
   drivers: Drivers;
   pacer: SendPacer;
+  /** Keeps the leases of this process's running attempts. */
+  leases: LeaseKeeper;
   metrics: Metrics;
   config: Pick<Config, 'outbox' | 'sms'>;
   preconditions?: ReadonlyMap<string, Precondition>;
@@ -51,6 +54,9 @@ export type DeliveryOutcome =
   | 'cancelled'
   | 'reconciled'
   | 'retry_scheduled'
+  | 'in_progress'
+  | 'handed_back'
+  | 'lost_lease'
   | 'failed';
 
 export async function deliverMessage(
@@ -61,19 +67,37 @@ export async function deliverMessage(
   const now = deps.now?.() ?? new Date();
   const claim = deps.claimer ? await deps.claimer(id) : ((await claimMany(deps, [id], now)).get(id) as Claim);
   if (claim.kind !== 'claimed') return claim.kind;
-  const { row, previousAttemptAt } = claim;
-  const driver = deps.drivers[row.channel];
+  const hold = deps.leases.hold(claim.row.attemptId as string, claim.claimedAt);
+  try {
+    return await attempt(deps, claim, hold, context);
+  } finally {
+    hold.drop();
+  }
+}
 
-  // An earlier attempt may have reached the provider although we never recorded it (the process
-  // died, or the answer was lost to a timeout or a reset): ask before sending again.
-  if (previousAttemptAt && driver.findSent) {
+/** One claimed attempt: read back what earlier attempts may have sent, wait for pacing, send once. */
+async function attempt(
+  deps: DeliverDeps,
+  claim: Extract<Claim, { kind: 'claimed' }>,
+  hold: LeaseHold,
+  context: Pick<JobContext, 'log' | 'signal'>,
+): Promise<DeliveryOutcome> {
+  const { row, readBackSince } = claim;
+  const driver = deps.drivers[row.channel];
+  const signal = AbortSignal.any([context.signal, hold.signal]);
+  const owned = { id: row.id, channel: row.channel, attemptId: row.attemptId as string, readBackSince };
+
+  // Earlier attempts may have reached the provider although we never recorded it (the process
+  // died, or the answer was lost to a timeout or a reset): ask, over all of them, before sending.
+  if (readBackSince && driver.findSent) {
     let matches: SendResult[] = [];
     try {
-      matches = await driver.findSent(row, previousAttemptAt);
+      matches = await driver.findSent(row, readBackSince);
     } catch (error) {
       if (!(error instanceof ProviderError)) throw error;
-      // Cannot ask now: try again later rather than risk a duplicate...
-      if (!error.permanent) return handleProviderError(deps, row, driver.name, error, context);
+      // Cannot ask now: try again later rather than risk a duplicate. Not a send: no attempt used.
+      if (!error.permanent)
+        return handleProviderError(deps, owned, row, driver.name, error, context, { readBack: true });
       // ...unless we never can (a missing read scope): then sending is the only way forward.
       context.log.warn(
         { outboxId: row.id, code: error.code },
@@ -91,8 +115,14 @@ export async function deliverMessage(
     }
   }
 
-  if (row.sender && row.channel === 'sms')
-    await deps.pacer.take(row.sender, row.segments ?? 1, context.signal);
+  try {
+    if (row.sender && row.channel === 'sms') await deps.pacer.take(row.sender, row.segments ?? 1, signal);
+  } catch (error) {
+    if (!signal.aborted) throw error;
+  }
+  // The last moment to stop: past here the provider may have the message.
+  if (signal.aborted || !hold.valid())
+    return handBack(deps, owned, signal.reason ?? hold.signal.reason, context);
 
   const started = performance.now();
   const observe = (outcome: string) =>
@@ -108,14 +138,65 @@ export async function deliverMessage(
   } catch (error) {
     if (!(error instanceof ProviderError)) {
       // Not a provider answer (a bug, the database): let the job retry; the row stays `sending`
-      // and the next attempt reconciles first.
+      // until its lease runs out, and the next attempt reads back first.
       observe('error');
       throw error;
     }
     observe(error.permanent ? 'permanent' : 'transient');
-    return handleProviderError(deps, row, driver.name, error, context);
+    return handleProviderError(deps, owned, row, driver.name, error, context, { readBack: false });
   }
 }
+
+/** The attempt the outbox row belongs to, and what it must restore if it ends without sending. */
+interface OwnedAttempt {
+  id: string;
+  channel: string;
+  attemptId: string;
+  /** `unconfirmed_since` before this attempt claimed the row. */
+  readBackSince: Date | null;
+}
+
+/**
+ * An attempt stopped before it sent (its job expired or the worker is stopping, or it lost its lease):
+ * the row goes back to `queued` with a new job, its attempt not counted, if the attempt still owns it.
+ */
+async function handBack(
+  deps: DeliverDeps,
+  owned: OwnedAttempt,
+  reason: unknown,
+  context: Pick<JobContext, 'log'>,
+): Promise<DeliveryOutcome> {
+  const released = await withTransaction(deps.db, async (tx) => {
+    const rows = await tx
+      .update(outboxMessages)
+      .set({
+        status: 'queued',
+        attempts: sql`greatest(${outboxMessages.attempts} - 1, 0)`,
+        ...releasedLease(owned),
+        sendAfter: null,
+        updatedAt: sql`now()`,
+      })
+      .where(and(eq(outboxMessages.id, owned.id), eq(outboxMessages.attemptId, owned.attemptId)))
+      .returning({ id: outboxMessages.id });
+    if (rows.length) await deps.jobs.send('outbox.deliver', { id: owned.id }, { tx, singletonKey: owned.id });
+    return rows.length > 0;
+  });
+  deps.metrics.outboxMessages.inc({ channel: owned.channel, outcome: 'handed_back' });
+  context.log.info(
+    { outboxId: owned.id, reason: errorMessage(reason), released },
+    released
+      ? 'send attempt stopped before sending; message handed back to the queue'
+      : 'send attempt stopped before sending; another attempt owns the message now',
+  );
+  return 'handed_back';
+}
+
+/** The columns that end an attempt's ownership of its row. */
+const releasedLease = (owned: OwnedAttempt) => ({
+  attemptId: null,
+  leaseExpiresAt: null,
+  unconfirmedSince: owned.readBackSince,
+});
 
 /** For each row, the reason a precondition gives not to send it (null: send). One call per precondition. */
 async function failedPreconditions(
@@ -160,15 +241,44 @@ async function unclaimed(
 }
 
 export type Claim =
-  | { kind: 'claimed'; row: OutboxRow; previousAttemptAt: Date | null }
-  | { kind: 'already_done' | 'not_due' | 'held_for_quiet_hours' | 'suppressed' | 'cancelled' | 'failed' };
+  | {
+      kind: 'claimed';
+      row: OutboxRow;
+      /** Since when earlier attempts may have sent without our knowing (null: none did). */
+      readBackSince: Date | null;
+      /** This process's clock just before the claim: where its lease deadline counts from. */
+      claimedAt: number;
+    }
+  | {
+      kind:
+        | 'already_done'
+        | 'in_progress'
+        | 'not_due'
+        | 'held_for_quiet_hours'
+        | 'suppressed'
+        | 'cancelled'
+        | 'failed';
+    };
 
 /** Locks the rows, decides for each whether it is to be sent now, and marks the attempts. */
 export async function claimMany(deps: DeliverDeps, ids: string[], now: Date): Promise<Map<string, Claim>> {
   const decisions = new Map<string, Claim>();
   const held: Array<{ id: string; opens: Date }> = [];
+  const claimedAt = Date.now();
   await withTransaction(deps.db, async (tx) => {
-    const rows = await tx.select().from(outboxMessages).where(inArray(outboxMessages.id, ids)).for('update');
+    const selected = await tx
+      .select({
+        row: outboxMessages,
+        // Judged by the database's clock, the one that stamped the lease.
+        leaseLive: sql<boolean>`coalesce(${outboxMessages.leaseExpiresAt} > now(), false)`,
+      })
+      .from(outboxMessages)
+      .where(inArray(outboxMessages.id, ids))
+      .for('update');
+    // Another attempt owns these and is alive: it sends them, or its lease runs out first.
+    for (const { row } of selected.filter((s) => s.row.status === 'sending' && s.leaseLive))
+      decisions.set(row.id, { kind: 'in_progress' });
+    const rows = selected.filter((s) => !decisions.has(s.row.id)).map((s) => s.row);
     const phones = rows.filter((row) => row.channel === 'sms').map((row) => row.recipient);
     const suppressed = await suppressedAmong(tx, phones);
     const reasons = await failedPreconditions(
@@ -180,7 +290,7 @@ export async function claimMany(deps: DeliverDeps, ids: string[], now: Date): Pr
     const setStatus = (id: string, values: Partial<typeof outboxMessages.$inferInsert>) =>
       tx
         .update(outboxMessages)
-        .set({ ...values, updatedAt: sql`now()` })
+        .set({ attemptId: null, leaseExpiresAt: null, ...values, updatedAt: sql`now()` })
         .where(eq(outboxMessages.id, id));
     for (const row of rows) {
       if (row.status !== 'queued' && row.status !== 'sending') continue;
@@ -188,17 +298,14 @@ export async function claimMany(deps: DeliverDeps, ids: string[], now: Date): Pr
       if (row.status === 'queued' && row.sendAfter && row.sendAfter.getTime() > now.getTime() + 1000) {
         decisions.set(row.id, { kind: 'not_due' });
       } else if (row.channel === 'sms' && suppressed.has(row.recipient)) {
-        await setStatus(row.id, {
-          status: 'suppressed',
-          lastError: SUPPRESSED_REASON,
-        });
+        await setStatus(row.id, { status: 'suppressed', errorCode: null, lastError: SUPPRESSED_REASON });
         decisions.set(row.id, { kind: 'suppressed' });
         deps.metrics.outboxMessages.inc({ channel: 'sms', outcome: 'suppressed' });
       } else {
         const reason = reasons.get(row.id);
         const opens = quietHoursOpen(deps, row, now);
         if (reason) {
-          await setStatus(row.id, { status: 'cancelled', lastError: reason });
+          await setStatus(row.id, { status: 'cancelled', errorCode: null, lastError: reason });
           decisions.set(row.id, { kind: 'cancelled' });
         } else if (row.attempts >= deps.config.outbox.maxAttempts) {
           await setStatus(row.id, {
@@ -222,6 +329,11 @@ export async function claimMany(deps: DeliverDeps, ids: string[], now: Date): Pr
           status: 'sending',
           attempts: sql`${outboxMessages.attempts} + 1`,
           attemptStartedAt: now,
+          attemptId: sql`gen_random_uuid()`,
+          leaseExpiresAt: sql`now() + make_interval(secs => ${deps.config.outbox.leaseMs / 1000})`,
+          // The earliest attempt that may go unrecorded: a read-back covers from there, however
+          // many attempts ended in between without sending (a failed read-back, a crash, a timeout).
+          unconfirmedSince: sql`coalesce(${outboxMessages.unconfirmedSince}, ${now})`,
           updatedAt: sql`now()`,
         })
         .where(
@@ -231,9 +343,14 @@ export async function claimMany(deps: DeliverDeps, ids: string[], now: Date): Pr
           ),
         )
         .returning();
-      const previous = new Map(toClaim.map((row) => [row.id, row.attemptStartedAt]));
+      const previous = new Map(toClaim.map((row) => [row.id, row.unconfirmedSince]));
       for (const row of claimed)
-        decisions.set(row.id, { kind: 'claimed', row, previousAttemptAt: previous.get(row.id) ?? null });
+        decisions.set(row.id, {
+          kind: 'claimed',
+          row,
+          readBackSince: previous.get(row.id) ?? null,
+          claimedAt,
+        });
     }
   });
   for (const { id, opens } of held)
@@ -267,6 +384,9 @@ export async function recordMany(deps: DeliverDeps, records: SentRecord[]): Prom
        delivered_at = case when v.status = 'delivered' then now() else o.delivered_at end,
        last_error = null,
        error_code = null,
+       attempt_id = null,
+       lease_expires_at = null,
+       unconfirmed_since = null,
        updated_at = now()
      from unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) as v(id, status, driver, provider_id)
      where o.id = v.id`,
@@ -297,29 +417,44 @@ async function recordSent(
 
 async function handleProviderError(
   deps: DeliverDeps,
+  owned: OwnedAttempt,
   row: OutboxRow,
   driver: string,
   error: ProviderError,
   context: Pick<JobContext, 'log'>,
+  options: { readBack: boolean },
 ): Promise<DeliveryOutcome> {
   const message = scrubText(errorMessage(error)).slice(0, 1000);
-  const giveUp = error.permanent || row.attempts >= deps.config.outbox.maxAttempts;
+  // A read-back that failed sent nothing: it does not use up one of the message's send attempts.
+  const attempts = options.readBack ? row.attempts - 1 : row.attempts;
+  const giveUp = !options.readBack && (error.permanent || attempts >= deps.config.outbox.maxAttempts);
+  const ours = and(eq(outboxMessages.id, row.id), eq(outboxMessages.attemptId, owned.attemptId));
+  // A send the provider answered with a refusal did not go out; one that got no answer may have.
+  const unconfirmedSince =
+    !options.readBack && error.unanswered
+      ? (owned.readBackSince ?? row.attemptStartedAt)
+      : owned.readBackSince;
   if (giveUp) {
-    await withTransaction(deps.db, async (tx) => {
-      await tx
+    const settled = await withTransaction(deps.db, async (tx) => {
+      const rows = await tx
         .update(outboxMessages)
         .set({
           status: 'failed',
           driver,
           errorCode: error.code ?? null,
           lastError: message,
+          ...releasedLease(owned),
+          unconfirmedSince,
           updatedAt: sql`now()`,
         })
-        .where(eq(outboxMessages.id, row.id));
-      if (error.suppressRecipient && row.channel === 'sms') {
+        .where(ours)
+        .returning({ id: outboxMessages.id });
+      if (rows.length && error.suppressRecipient && row.channel === 'sms') {
         await suppress(tx, row.recipient, 'provider', `${driver} ${error.code ?? ''}: ${message}`.trim());
       }
+      return rows.length > 0;
     });
+    if (!settled) return lostLease(owned, context);
     deps.metrics.outboxMessages.inc({ channel: row.channel, outcome: 'failed' });
     context.log.warn(
       { outboxId: row.id, code: error.code, attempts: row.attempts, permanent: error.permanent },
@@ -327,32 +462,47 @@ async function handleProviderError(
     );
     return 'failed';
   }
-  const delayMs = retryDelay(deps, row.attempts, error.retryAfterMs);
+  const delayMs = retryDelay(deps, Math.max(1, attempts), error.retryAfterMs);
   const sendAfter = new Date((deps.now?.() ?? new Date()).getTime() + delayMs);
-  await withTransaction(deps.db, async (tx) => {
-    await tx
+  const requeued = await withTransaction(deps.db, async (tx) => {
+    const rows = await tx
       .update(outboxMessages)
       .set({
         status: 'queued',
+        attempts,
         sendAfter,
         driver,
         errorCode: error.code ?? null,
         lastError: message,
+        ...releasedLease(owned),
+        unconfirmedSince,
         updatedAt: sql`now()`,
       })
-      .where(eq(outboxMessages.id, row.id));
-    await deps.jobs.send(
-      'outbox.deliver',
-      { id: row.id },
-      { tx, singletonKey: row.id, startAfter: sendAfter },
-    );
+      .where(ours)
+      .returning({ id: outboxMessages.id });
+    if (rows.length)
+      await deps.jobs.send(
+        'outbox.deliver',
+        { id: row.id },
+        { tx, singletonKey: row.id, startAfter: sendAfter },
+      );
+    return rows.length > 0;
   });
+  if (!requeued) return lostLease(owned, context);
   deps.metrics.outboxMessages.inc({ channel: row.channel, outcome: 'retried' });
   context.log.info(
-    { outboxId: row.id, code: error.code, attempt: row.attempts, delayMs },
-    'provider refused for now; retry scheduled',
+    { outboxId: row.id, code: error.code, attempt: attempts, delayMs, readBack: options.readBack },
+    options.readBack
+      ? 'could not read back what the provider sent; retry scheduled, nothing sent'
+      : 'provider refused for now; retry scheduled',
   );
   return 'retry_scheduled';
+}
+
+/** The row moved on under another attempt while this one talked to the provider: leave it be. */
+function lostLease(owned: OwnedAttempt, context: Pick<JobContext, 'log'>): DeliveryOutcome {
+  context.log.warn({ outboxId: owned.id }, 'send attempt lost its lease; the row is left to its new owner');
+  return 'lost_lease';
 }
 
 /** Exponential backoff with full jitter, never sooner than the provider's Retry-After. */

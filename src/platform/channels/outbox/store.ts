@@ -88,19 +88,25 @@ export async function applyProviderStatus(
   return row;
 }
 
-/** Rows a lost job or a crash left behind: queued and overdue, or sending for too long. */
-export async function findStranded(
-  db: Database,
-  sendingOlderThanSeconds: number,
-  limit: number,
-): Promise<string[]> {
+/** Queued rows whose job was lost (a restored backup, a job deleted by hand): overdue and untouched. */
+export async function findOverdueQueued(db: Database, limit: number): Promise<string[]> {
   const rows = await db.query<{ id: string }>(
     `select id from outbox_messages
-      where (status = 'queued' and coalesce(send_after, created_at) < now() - interval '1 minute'
-             and updated_at < now() - interval '1 minute')
-         or (status = 'sending' and attempt_started_at < now() - make_interval(secs => $1))
-      order by created_at limit $2`,
-    [sendingOlderThanSeconds, limit],
+      where status = 'queued' and coalesce(send_after, created_at) < now() - interval '1 minute'
+        and updated_at < now() - interval '1 minute'
+      order by created_at limit $1`,
+    [limit],
+  );
+  return rows.map((row) => row.id);
+}
+
+/** Rows in `sending` whose attempt stopped renewing its lease: its worker died or lost the database. */
+export async function findLapsedLeases(db: Database, limit: number): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(
+    `select id from outbox_messages
+      where status = 'sending' and coalesce(lease_expires_at, attempt_started_at) < now()
+      order by lease_expires_at limit $1`,
+    [limit],
   );
   return rows.map((row) => row.id);
 }

@@ -7,6 +7,7 @@ import {
   type ChannelDriver,
   ProviderError,
   parseRetryAfter,
+  readBackLimitError,
   type SlackContent,
   unreachable,
 } from '../types.ts';
@@ -62,7 +63,10 @@ export function slackError(error: unknown): ProviderError {
   return unreachable('Slack', error, e.original);
 }
 
-export function createSlackDriver(config: SlackConfig, options: { timeoutMs: number }): ChannelDriver {
+export function createSlackDriver(
+  config: SlackConfig,
+  options: { timeoutMs: number; readBackMax?: number },
+): ChannelDriver {
   const client = new WebClient(config.token, {
     slackApiUrl: `${config.apiUrl}/`,
     timeout: options.timeoutMs,
@@ -109,24 +113,52 @@ export function createSlackDriver(config: SlackConfig, options: { timeoutMs: num
     },
     /**
      * Slack takes no idempotency key, but its history shows what we posted: a message of ours with
-     * this text, in this channel or thread, since the earlier attempt began.
+     * this text, in this channel or thread, since the earlier attempt began. Every page from `oldest`
+     * is read (a busy channel has thousands of later messages), within a bound.
      */
     async findSent(message, since) {
       const content = message.content as unknown as SlackContent;
+      const max = options.readBackMax ?? 10_000;
       try {
         const channel = await resolveChannel(message.recipient);
         const oldest = (since.getTime() / 1000 - 60).toFixed(6);
-        const page = content.threadTs
-          ? await client.conversations.replies({ channel, ts: content.threadTs, oldest, limit: 200 })
-          : await client.conversations.history({ channel, oldest, limit: 200 });
         const self = await me();
-        return (page.messages ?? [])
-          .filter(
-            (m) =>
-              m.text === content.text && m.ts !== content.threadTs && (m.user === self || Boolean(m.bot_id)),
-          )
-          .map((m) => ({ providerId: `${channel}:${m.ts}` }));
+        const matches: Array<{ providerId: string }> = [];
+        let listed = 0;
+        let cursor: string | undefined;
+        do {
+          const page = content.threadTs
+            ? await client.conversations.replies({
+                channel,
+                ts: content.threadTs,
+                oldest,
+                limit: 200,
+                ...(cursor ? { cursor } : {}),
+              })
+            : await client.conversations.history({
+                channel,
+                oldest,
+                limit: 200,
+                ...(cursor ? { cursor } : {}),
+              });
+          for (const m of page.messages ?? []) {
+            listed++;
+            if (
+              m.text === content.text &&
+              m.ts !== content.threadTs &&
+              (m.user === self || Boolean(m.bot_id))
+            )
+              matches.push({ providerId: `${channel}:${m.ts}` });
+          }
+          cursor = page.response_metadata?.next_cursor || undefined;
+          if (cursor && listed >= max) {
+            if (matches.length === 0) throw readBackLimitError('Slack', max);
+            break;
+          }
+        } while (cursor);
+        return matches;
       } catch (error) {
+        if (error instanceof ProviderError) throw error;
         throw slackError(error);
       }
     },

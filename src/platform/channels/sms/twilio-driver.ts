@@ -11,6 +11,7 @@ import {
   type ChannelDriver,
   ProviderError,
   parseRetryAfter,
+  readBackLimitError,
   type SendResult,
   unreachable,
 } from '../types.ts';
@@ -89,7 +90,7 @@ class RoutedRequestClient extends twilio.RequestClient {
 
 export function createTwilioDriver(
   config: TwilioSmsConfig,
-  options: { timeoutMs: number; statusCallbackUrl: string | null },
+  options: { timeoutMs: number; statusCallbackUrl: string | null; readBackMax?: number },
 ): ChannelDriver {
   const client = twilio(config.accountSid, config.authToken, {
     httpClient: new RoutedRequestClient(config.baseUrl, options.timeoutMs),
@@ -118,13 +119,16 @@ export function createTwilioDriver(
      * Twilio takes no idempotency key, but lists what was sent: a message to this number with this
      * body, created since the earlier attempt began, is the one we failed to record. The list comes
      * newest first; it is paged until a message older than the attempt, however many were sent to the
-     * number since (an AP line may get hundreds). Not filtered on DateSent: a message Twilio has only
-     * queued has no sent date yet.
+     * number since (an AP line may get hundreds), within a bound. Not filtered on DateSent: a message
+     * Twilio has only queued has no sent date yet, and such a filter would hide it.
      */
     async findSent(message: OutboxRow, sinceDate: Date) {
       // A minute of slack for clock skew between us and Twilio.
       const since = sinceDate.getTime() - 60_000;
+      const max = options.readBackMax ?? 10_000;
       const matches: SendResult[] = [];
+      let listed = 0;
+      let reachedSince = false;
       await new Promise<void>((resolve, reject) => {
         client.messages.each(
           {
@@ -133,12 +137,18 @@ export function createTwilioDriver(
             done: (error?: Error) => (error ? reject(error) : resolve()),
           },
           (sent, stop) => {
-            if ((sent.dateCreated?.getTime() ?? 0) < since) return stop();
+            if ((sent.dateCreated?.getTime() ?? 0) < since) {
+              reachedSince = true;
+              return stop();
+            }
+            if (++listed > max) return stop();
             if (sent.body === message.content.body && sent.direction !== 'inbound')
               matches.push({ providerId: sent.sid });
           },
         );
       });
+      // The whole window was seen (the list ended, or went past it), or we cannot say "not sent".
+      if (listed > max && !reachedSince && matches.length === 0) throw readBackLimitError('Twilio', max);
       return matches;
     },
   };
