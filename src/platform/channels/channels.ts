@@ -17,6 +17,7 @@ import {
   claimMany,
   type DeliverDeps,
   deliverMessage,
+  nextJobKey,
   type Precondition,
   recordMany,
   type SentRecord,
@@ -149,7 +150,9 @@ export function createChannels(deps: ChannelsDeps): Channels {
   const sweepLeases = async () => {
     try {
       const lapsed = await findLapsedLeases(db, SWEEP_LIMIT);
-      await requeue(lapsed);
+      // Keyed by the lapsed attempt (see nextJobKey): one recovery job per lapsed attempt.
+      for (const { id, attemptId } of lapsed)
+        await jobs.send('outbox.deliver', { id }, { singletonKey: nextJobKey({ id, attemptId }) });
       if (lapsed.length) {
         metrics.outboxRecovered.inc(lapsed.length);
         log.warn(

@@ -6,8 +6,10 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Config } from '../../../config.ts';
 import type { Database } from '../../db/database.ts';
 import { type Tx, withTransaction } from '../../db/transaction.ts';
+import { retryWhileDatabaseUnavailable } from '../../db/unavailable.ts';
 import { errorMessage } from '../../errors.ts';
 import type { JobContext, JobSystem } from '../../jobs/job-system.ts';
+import type { Logger } from '../../log.ts';
 import { scrubText } from '../../log.ts';
 import type { Metrics } from '../../metrics.ts';
 import type { SendPacer } from '../pacing.ts';
@@ -65,7 +67,12 @@ export async function deliverMessage(
   context: Pick<JobContext, 'log' | 'signal'>,
 ): Promise<DeliveryOutcome> {
   const now = deps.now?.() ?? new Date();
-  const claim = deps.claimer ? await deps.claimer(id) : ((await claimMany(deps, [id], now)).get(id) as Claim);
+  // Nothing has happened yet: while the database is away, wait for it rather than fail the job.
+  const claim = await retryWhileDatabaseUnavailable(
+    async () =>
+      deps.claimer ? await deps.claimer(id) : ((await claimMany(deps, [id], now)).get(id) as Claim),
+    { what: 'the claim of an outbox message', log: context.log, signal: context.signal },
+  );
   if (claim.kind !== 'claimed') return claim.kind;
   const hold = deps.leases.hold(claim.row.attemptId as string, claim.claimedAt);
   try {
@@ -106,7 +113,7 @@ async function attempt(
     }
     const found = await unclaimed(deps.db, row.id, driver.name, matches);
     if (found) {
-      await recordSent(deps, row, driver.name, found);
+      await recordSent(deps, row, driver.name, found, context.log);
       context.log.info(
         { outboxId: row.id, providerId: found.providerId },
         'an earlier attempt went out after all; not sending again',
@@ -133,7 +140,7 @@ async function attempt(
   try {
     const result = await driver.send(row);
     observe('ok');
-    await recordSent(deps, row, driver.name, result);
+    await recordSent(deps, row, driver.name, result, context.log);
     return result.status === 'delivered' ? 'delivered' : 'sent';
   } catch (error) {
     if (!(error instanceof ProviderError)) {
@@ -178,7 +185,8 @@ async function handBack(
       })
       .where(and(eq(outboxMessages.id, owned.id), eq(outboxMessages.attemptId, owned.attemptId)))
       .returning({ id: outboxMessages.id });
-    if (rows.length) await deps.jobs.send('outbox.deliver', { id: owned.id }, { tx, singletonKey: owned.id });
+    if (rows.length)
+      await deps.jobs.send('outbox.deliver', { id: owned.id }, { tx, singletonKey: nextJobKey(owned) });
     return rows.length > 0;
   });
   deps.metrics.outboxMessages.inc({ channel: owned.channel, outcome: 'handed_back' });
@@ -190,6 +198,14 @@ async function handBack(
   );
   return 'handed_back';
 }
+
+/**
+ * The job that follows an attempt is keyed by that attempt, not by the row alone: a job pg-boss
+ * still counts as active for the row's key (a killed worker's, until it expires) keeps every
+ * other job of that key from being fetched. One follow-up per attempt, however it ended.
+ */
+export const nextJobKey = (owned: { id: string; attemptId: string | null }) =>
+  `${owned.id}:${owned.attemptId ?? 'none'}`;
 
 /** The columns that end an attempt's ownership of its row. */
 const releasedLease = (owned: OwnedAttempt) => ({
@@ -405,14 +421,22 @@ export async function recordMany(deps: DeliverDeps, records: SentRecord[]): Prom
   }
 }
 
+/**
+ * Records a send. The provider has the message: if the database is away, keep trying (the job's
+ * expiry does not matter here) rather than leave it to a read-back, which not every channel has.
+ */
 async function recordSent(
   deps: DeliverDeps,
   row: OutboxRow,
   driver: string,
   result: SendResult,
+  log: Pick<Logger, 'warn'>,
 ): Promise<void> {
-  if (deps.recorder) return deps.recorder({ row, driver, result });
-  await recordMany(deps, [{ row, driver, result }]);
+  await retryWhileDatabaseUnavailable(
+    () =>
+      deps.recorder ? deps.recorder({ row, driver, result }) : recordMany(deps, [{ row, driver, result }]),
+    { what: 'the record of a sent message', log },
+  );
 }
 
 async function handleProviderError(
@@ -484,7 +508,7 @@ async function handleProviderError(
       await deps.jobs.send(
         'outbox.deliver',
         { id: row.id },
-        { tx, singletonKey: row.id, startAfter: sendAfter },
+        { tx, singletonKey: nextJobKey(owned), startAfter: sendAfter },
       );
     return rows.length > 0;
   });

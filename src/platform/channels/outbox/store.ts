@@ -101,12 +101,14 @@ export async function findOverdueQueued(db: Database, limit: number): Promise<st
 }
 
 /** Rows in `sending` whose attempt stopped renewing its lease: its worker died or lost the database. */
-export async function findLapsedLeases(db: Database, limit: number): Promise<string[]> {
-  const rows = await db.query<{ id: string }>(
-    `select id from outbox_messages
+export async function findLapsedLeases(
+  db: Database,
+  limit: number,
+): Promise<Array<{ id: string; attemptId: string | null }>> {
+  return db.query<{ id: string; attemptId: string | null }>(
+    `select id, attempt_id as "attemptId" from outbox_messages
       where status = 'sending' and coalesce(lease_expires_at, attempt_started_at) < now()
       order by lease_expires_at limit $1`,
     [limit],
   );
-  return rows.map((row) => row.id);
 }
