@@ -4,6 +4,7 @@
 import type { CalculatorSetting, CreditsConfig } from '../../config.ts';
 import { formatMoney } from '../../platform/money.ts';
 import { builtinCredit, type SummaryRow } from './calculators/builtin.ts';
+import { type CalculatorInput, lazyRows } from './calculators/calculator.ts';
 import { runNotebook } from './calculators/notebook.ts';
 import { CreditError } from './credit-error.ts';
 import { describeLink, extractLookerLinks, type LookerLink } from './links.ts';
@@ -77,9 +78,15 @@ export async function computeCredit(
       });
       continue;
     }
-    const rows = await query.rows();
+    const input: CalculatorInput = {
+      queryId: query.queryId,
+      sql: query.sql,
+      rows: lazyRows(() => query.rows()),
+      blockRates: settings.blockRates,
+    };
     if (calculator.kind === 'builtin') {
-      const result = builtinCredit(rows, settings.blockRates);
+      // The built-in calculator needs the rows; the notebook asks for them only if it reads them.
+      const result = builtinCredit(await input.rows(), input.blockRates);
       outcomes.push({
         ...base,
         calculator: 'builtin',
@@ -89,11 +96,7 @@ export async function computeCredit(
         durationMs: now() - linkStarted,
       });
     } else {
-      const result = await runNotebook(calculator.path, settings.notebook, {
-        sql: query.sql,
-        rows,
-        blockRates: settings.blockRates,
-      });
+      const result = await runNotebook(calculator.path, settings.notebook, input);
       outcomes.push({
         ...base,
         calculator: 'notebook',
