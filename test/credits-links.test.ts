@@ -39,12 +39,12 @@ const explore: fc.Arbitrary<Generated> = fc
         : order === 'first'
           ? `qid=${slug}&toggle=fil,vis`
           : `fields=${view}.count&origin=share-expanded&qid=${slug}`;
-    return { url: `https://${host}/explore/${model}/${view}?${query}`, expect: `slug:${slug}` };
+    return { url: `https://${host}/explore/${model}/${view}?${query}`, expect: `explore:${slug}` };
   });
 
 const short: fc.Arbitrary<Generated> = fc
   .record({ host, slug })
-  .map(({ host, slug }) => ({ url: `https://${host}/x/${slug}`, expect: `slug:${slug}` }));
+  .map(({ host, slug }) => ({ url: `https://${host}/x/${slug}`, expect: `short:${slug}` }));
 
 const unreadable: fc.Arbitrary<Generated> = fc
   .record({
@@ -173,7 +173,7 @@ const identity = (link: ScannedLink) =>
     ? `look:${link.lookId}`
     : link.kind === 'unreadable'
       ? `url:${link.url}`
-      : `slug:${link.slug}`;
+      : `${link.kind}:${link.slug}`;
 
 describe('Looker links in generated Slack messages', () => {
   it('finds every link to the Looker host, once, in order, whatever the formatting', () => {

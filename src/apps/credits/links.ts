@@ -60,11 +60,14 @@ export function extractLookerLinks(text: string, host: string): LookerLink[] {
   return scanLookerLinks(text, host).filter((link): link is LookerLink => link.kind !== 'unreadable');
 }
 
-/** What a link names: the same Look linked twice (or embedded) is one key. */
+/**
+ * A link's identity: the same Look linked twice (or embedded) is one link. Different kinds of
+ * link stay apart even when they name the same query: the request resolves them and says so.
+ */
 export function linkKey(link: ScannedLink): string {
   if (link.kind === 'look') return `look:${link.lookId}`;
   if (link.kind === 'unreadable') return `url:${link.url}`;
-  return `slug:${link.slug}`;
+  return `${link.kind}:${link.slug}`;
 }
 
 const SLUG = /^[A-Za-z0-9]+$/;
