@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { creditsApp } from '../src/apps/credits/app.ts';
 import { slackSignature } from '../src/platform/channels/webhooks/slack-signature.ts';
+import { route } from './fakes/http-fake.ts';
 import { type FakeLooker, startFakeLooker } from './fakes/looker.ts';
 import { createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from './helpers/databases.ts';
 import { type Providers, startProviders } from './helpers/providers.ts';
@@ -349,5 +350,20 @@ describe(`CreditBot links and messages (${kind})`, () => {
     const stored = await settled(ts, 'done');
     expect(stored).toMatchObject({ amountCents: 25001, round: 2 });
     expect(stored.summary.links.map((l: { sql: string }) => l.sql)).toEqual([sql('D'), sql('B')]);
+  });
+
+  it('computes again, for the new text only, a message edited while its credit is being computed', async () => {
+    const first = `credit https://${HOST}/looks/104`;
+    const seen = lookerCalls('/queries/9004/run/json');
+    looker.inject({ match: route('GET', '/api/4.0/queries/9004/run/json'), delayMs: 1500 });
+    const { ts } = await post(first);
+    await waitFor('the rows being fetched', () => lookerCalls('/queries/9004/run/json') > seen);
+    expect(await edit(ts, `credit https://${HOST}/looks/102`, first)).toBe('updated');
+    expect((await nthInThread(ts, 0)).text).toBe('Approved, $100.01, exceptions');
+    const stored = await settled(ts, 'done');
+    expect(stored).toMatchObject({ amountCents: 10001, text: `credit https://${HOST}/looks/102` });
+    // The answer for the earlier text is never posted.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(inThread(ts).map((m) => m.text)).toEqual(['Approved, $100.01, exceptions']);
   });
 });
