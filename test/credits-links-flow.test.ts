@@ -328,6 +328,7 @@ describe(`CreditBot links and messages (${kind})`, () => {
     );
     expect(reply.text).toBe('Approved, $150.00, exceptions');
     expect(inThread(ts)).toHaveLength(0);
+    expect(await settled(ts, 'done')).toMatchObject({ ts, threadTs: parent, amountCents: 15000 });
   });
 
   it('recomputes an answered message whose links change with CREDITS_ACCEPT_EDITS, keeping the SQL with CREDITS_KEEP_SQL', async () => {
