@@ -2,11 +2,14 @@
 // *bold*, ~strike~, <url> and <url|label>, punctuation, Slack's &amp; escaping) around generated
 // Looks, Explores and short links on the Looker host, dashboards and Explores without qid (which
 // must be named as unreadable, never dropped), and links to other hosts (which are no requests).
-// Plus Looker's row answers: looker_error is Looker's reason, not a row.
+// Plus Looker's row answers (looker_error is Looker's reason, not a row), and generated messages
+// whose links name a few queries many ways: each query is credited once, its rows fetched once.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { computeCredit } from '../src/apps/credits/compute.ts';
 import { describeLink, type ScannedLink, scanLookerLinks } from '../src/apps/credits/links.ts';
 import { lookerRows } from '../src/apps/credits/looker.ts';
+import type { QuerySource } from '../src/apps/credits/query-source.ts';
 
 const HOST = 'acme.cloud.looker.com';
 
@@ -239,5 +242,72 @@ describe("Looker's answers to run/json", () => {
     ).toThrow('Looker could not run query 7: SQL compilation error: invalid identifier COUNTERS.COST');
     expect(() => lookerRows('7', { looker_error: 'timeout' })).toThrow(/could not run query 7: timeout/);
     expect(() => lookerRows('7', { rows: [] })).toThrow(/did not return a list of rows/);
+  });
+});
+
+describe('one query, one credit (generated messages)', () => {
+  // An in-memory Looker: Looks, qid slugs and short links map onto a few queries, each with a
+  // fraud cost in the off mode (no block rate), so a query's credit is its cost.
+  const settings = {
+    lookerHost: HOST,
+    verifyPatterns: [/authy/i],
+    calculators: { verify: { kind: 'builtin' as const }, psms: { kind: 'none' as const } },
+    notebook: {
+      parameter: 'looker',
+      summaryHeading: 'Summary Info',
+      timeoutMs: 1000,
+      jupyter: 'x',
+      kernel: 'x',
+    },
+    blockRates: { off: 0 },
+  };
+  const queryCents = [12_345, 1, 99_999, 500_050];
+  const source = (rowFetches: number[]): QuerySource => ({
+    async queryIdOf(link) {
+      const n = Number(link.kind === 'look' ? link.lookId : link.slug.replace(/\D/g, '')) % queryCents.length;
+      return `q${n}`;
+    },
+    async query(queryId) {
+      const n = Number(queryId.slice(1));
+      return {
+        queryId,
+        sql: `select * from authy_traffic where q = ${n}`,
+        rows: async () => {
+          rowFetches[n] = (rowFetches[n] ?? 0) + 1;
+          return [{ mode: 'off', msg_count: 1, fraud_cost: (queryCents[n] as number) / 100 }];
+        },
+      };
+    },
+    async close() {},
+  });
+  const link = fc.oneof(
+    fc.nat(40).map((n) => `https://${HOST}/looks/${n}`),
+    fc.nat(40).map((n) => `https://${HOST}/explore/sms/traffic?qid=Q${n}`),
+    fc.nat(40).map((n) => `https://${HOST}/x/S${n}`),
+  );
+
+  it('credits each query once, names the other links, and asks for its rows once', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(link, { minLength: 1, maxLength: 10 }), async (urls) => {
+        const fetches: number[] = [];
+        const text = urls.map((u) => `<${u}|link>`).join(' and ');
+        const summary = await computeCredit(settings, source(fetches), text);
+        const scanned = scanLookerLinks(text, HOST);
+        const queries = new Set<number>();
+        for (const l of scanned)
+          queries.add(
+            Number(l.kind === 'look' ? l.lookId : l.kind === 'unreadable' ? -1 : l.slug.replace(/\D/g, '')) %
+              queryCents.length,
+          );
+        expect(summary.amountCents).toBe([...queries].reduce((sum, n) => sum + (queryCents[n] as number), 0));
+        expect(summary.links).toHaveLength(scanned.length);
+        expect(summary.links.filter((l) => l.status === 'credited')).toHaveLength(queries.size);
+        expect(summary.links.filter((l) => l.status === 'same_query')).toHaveLength(
+          scanned.length - queries.size,
+        );
+        for (const n of queries) expect(fetches[n]).toBe(1);
+      }),
+      { seed: 15, numRuns: 200 },
+    );
   });
 });
