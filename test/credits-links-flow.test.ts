@@ -320,6 +320,18 @@ describe(`CreditBot links and messages (${kind})`, () => {
     expect((await request(ts))?.amountCents).toBe(15000);
   });
 
+  it('computes a failed request again when an edit changes its links (the fix)', async () => {
+    const first = `credit https://${HOST}/looks/777`;
+    const { ts } = await post(first);
+    expect((await nthInThread(ts, 0)).text).toBe('This request needs a person: Looker has no Look 777 (404)');
+    await settled(ts, 'failed');
+    expect(await edit(ts, `credit https://${HOST}/looks/104`, first)).toBe('queued');
+    expect((await nthInThread(ts, 1)).text).toBe(
+      'Recomputed for the edited message: Approved, $150.00, exceptions',
+    );
+    expect(await settled(ts, 'done')).toMatchObject({ amountCents: 15000, round: 2 });
+  });
+
   it("answers a thread reply in its parent's thread", async () => {
     const parent = providers.slack.seedMessage(CHANNEL, { text: 'ACME credit thread' });
     const { ts } = await post(`here: https://${HOST}/looks/104`, { thread_ts: parent });

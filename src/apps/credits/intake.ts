@@ -131,10 +131,10 @@ const linkSet = (text: string, config: Pick<CreditsConfig, 'lookerHost'>) =>
   [...new Set(linksIn(text, config).map(linkKey))].sort().join(' ');
 
 /**
- * An edited message: never seen (or not yet taken) -> computed for its current text; answered
- * (or being computed) with other links than now -> recomputed with CREDITS_ACCEPT_EDITS, else a
- * thread note that the answer is for the earlier text. An edit that leaves the links as they
- * were (a typo, an unfurl) changes nothing.
+ * An edited message: never seen, not yet taken, or failed -> computed for its current text;
+ * answered (or being computed) with other links than now -> recomputed with CREDITS_ACCEPT_EDITS,
+ * else a thread note that the answer is for the earlier text. An edit that leaves the links as
+ * they were (a typo, an unfurl) changes nothing.
  */
 async function intakeEdit(
   deps: IntakeDeps,
@@ -153,10 +153,16 @@ async function intakeEdit(
     return { outcome: 'ignored', reason: 'an edit that leaves the links as they were' };
   if (hasLinks && existing.status === 'queued' && (await replaceQueuedText(tx, existing.id, request.text)))
     return { outcome: 'updated', id: existing.id };
-  if (hasLinks && deps.config.accept.edits) {
-    if (await replaceProcessingText(tx, existing.id, request.text))
+  // A failed request was never answered with a credit: its edit (often the fix) is computed.
+  if (hasLinks && (deps.config.accept.edits || existing.status === 'failed')) {
+    if (deps.config.accept.edits && (await replaceProcessingText(tx, existing.id, request.text)))
       return { outcome: 'updated', id: existing.id };
-    const requeued = await requeueEdited(tx, existing.id, request.text);
+    const requeued = await requeueEdited(
+      tx,
+      existing.id,
+      request.text,
+      deps.config.accept.edits ? ['done', 'failed'] : ['failed'],
+    );
     if (requeued) {
       if (requeued.channel !== CLI_CHANNEL)
         await deps.jobs.send('credits.process', { id: requeued.id }, { tx, singletonKey: requeued.id });

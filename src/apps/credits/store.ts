@@ -129,6 +129,7 @@ export async function requeueEdited(
   db: DbOrTx,
   id: string,
   text: string,
+  from: Array<'done' | 'failed'>,
 ): Promise<CreditRequestRow | undefined> {
   const [row] = await db
     .update(creditRequests)
@@ -143,7 +144,7 @@ export async function requeueEdited(
       finishedAt: null,
       updatedAt: sql`now()`,
     })
-    .where(and(eq(creditRequests.id, id), inArray(creditRequests.status, ['done', 'failed'])))
+    .where(and(eq(creditRequests.id, id), inArray(creditRequests.status, from)))
     .returning();
   return row;
 }
