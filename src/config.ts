@@ -244,6 +244,7 @@ export const envSchema = z.object({
   CREDITS_JUPYTER_COMMAND: z.string().min(1).default('jupyter'),
   CREDITS_NOTEBOOK_KERNEL: z.string().min(1).default('python3'),
   CREDITS_BLOCK_RATES: z.string().default('off=0,basic=0.416,standard=0.65,maximum=0.85'),
+  CREDITS_KEEP_SQL: optional(flag),
   CREDITS_REPLY_TEMPLATE: z.string().min(1).max(2000).default('Approved, {amount}, exceptions'),
   CREDITS_REACTION_PROCESSING: z
     .string()
@@ -438,6 +439,8 @@ export interface CreditsConfig {
   blockRates: Record<string, number>;
   replyTemplate: string;
   reactions: { processing: string; done: string; failed: string };
+  /** Keep each query's SQL in the stored summary (its sha256 is always kept). */
+  keepSql: boolean;
 }
 
 export type CalculatorSetting = { kind: 'builtin' } | { kind: 'notebook'; path: string } | { kind: 'none' };
@@ -840,6 +843,7 @@ function creditsConfig(
     },
     blockRates,
     replyTemplate: e.CREDITS_REPLY_TEMPLATE,
+    keepSql: e.CREDITS_KEEP_SQL ?? false,
     reactions: {
       processing: e.CREDITS_REACTION_PROCESSING,
       done: e.CREDITS_REACTION_DONE,

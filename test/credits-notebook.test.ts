@@ -88,7 +88,12 @@ describe('the sample notebook and the built-in calculator', () => {
       { 'v.fraud_guard_mode': 'basic', 'v.msg_count': 35644, 'v.fraud_cost': 7526.3 },
       { 'v.fraud_guard_mode': 'standard', 'v.msg_count': 12000, 'v.fraud_cost': '2400.005' },
     ];
-    const run = await runNotebook(SAMPLE, settings, { sql: "select 'Authy'", rows, blockRates: RATES });
+    const run = await runNotebook(SAMPLE, settings, {
+      sql: "select 'Authy'",
+      queryId: '1',
+      rows: async () => rows,
+      blockRates: RATES,
+    });
     const builtin = builtinCredit(rows, RATES);
     // off: 0.5 cent -> 1; basic: 4,395.3592 -> 4,395.36; standard: 840.00175 -> 840.00.
     expect(builtin.creditCents).toBe(1 + 439536 + 84000);
@@ -147,7 +152,7 @@ describe('the notebook calculator', () => {
       'print(x)',
     ]);
     await expect(
-      runNotebook(file, settings, { sql: 'select 1', rows: [], blockRates: RATES }),
+      runNotebook(file, settings, { sql: 'select 1', queryId: '1', rows: async () => [], blockRates: RATES }),
     ).rejects.toMatchObject({
       code: 'notebook_failed',
       message: 'notebook cell 3 failed: AssertionError: not a Verify query',
@@ -158,7 +163,11 @@ describe('the notebook calculator', () => {
     const file = write('slow.ipynb', ['import time\ntime.sleep(60)']);
     const started = Date.now();
     await expect(
-      runNotebook(file, { ...settings, timeoutMs: 2000 }, { sql: 'select 1', rows: [], blockRates: RATES }),
+      runNotebook(
+        file,
+        { ...settings, timeoutMs: 2000 },
+        { sql: 'select 1', queryId: '1', rows: async () => [], blockRates: RATES },
+      ),
     ).rejects.toMatchObject({ code: 'timeout' });
     expect(Date.now() - started).toBeLessThan(40_000);
   });
@@ -168,7 +177,7 @@ describe('the notebook calculator', () => {
       runNotebook(
         SAMPLE,
         { ...settings, jupyter: '/nonexistent/jupyter' },
-        { sql: '', rows: [], blockRates: RATES },
+        { sql: '', queryId: '1', rows: async () => [], blockRates: RATES },
       ),
     ).rejects.toMatchObject({
       code: 'notebook_failed',

@@ -71,15 +71,28 @@ describe('which messages are requests', () => {
     expect(requestOf(config, 'C1', { ts: '1.000002', text, thread_ts: '1.000001' })).toEqual({
       ignored: 'a thread reply',
     });
-    const edit = { subtype: 'message_changed', message: { ts: '1.000001', text } };
-    expect(requestOf(config, 'C1', edit)).toEqual({ ignored: 'an edit' });
+    // An edit is always read (a message that gains its link is a request for its current text).
+    const edit = {
+      subtype: 'message_changed',
+      event_ts: '1.000009',
+      message: { ts: '1.000001', text, edited: { user: 'U1', ts: '1.000008' } },
+    };
+    expect(requestOf(config, 'C1', edit)).toEqual({
+      channel: 'C1',
+      ts: '1.000001',
+      text,
+      edit: { editTs: '1.000008' },
+    });
     expect(requestOf(config, 'C1', { subtype: 'channel_join', ts: '1.000001', text })).toEqual({
       ignored: 'a channel_join message',
     });
     const open = { ...config, accept: { botMessages: true, threadReplies: true, edits: true } };
-    expect(requestOf(open, 'C1', edit)).toEqual({ channel: 'C1', ts: '1.000001', text });
-    expect(requestOf(open, 'C1', { ts: '1.000002', text, thread_ts: '1.000001' })).toMatchObject({
+    // A thread reply is answered in its parent's thread.
+    expect(requestOf(open, 'C1', { ts: '1.000002', text, thread_ts: '1.000001' })).toEqual({
+      channel: 'C1',
       ts: '1.000002',
+      threadTs: '1.000001',
+      text,
     });
     expect(requestOf(open, 'C1', { ts: '1.000003', text, bot_id: 'B1' })).toMatchObject({ ts: '1.000003' });
   });

@@ -4,6 +4,10 @@
 // GET /looks/:id -> the Look with query_id and query; GET /queries/slug/:slug -> the query;
 // GET /queries/:id/run/sql -> the SQL as text/plain; GET /queries/:id/run/json -> the rows.
 // Errors are Looker's { message, documentation_url } with 401/404; a failed login answers 404.
+// A query whose SQL fails in the database answers run/json with HTTP 200 and
+// [{"looker_error": "..."}], as Looker does. Two query id shapes, as Looker's API 4.0 gives them:
+// older instances a numeric `query_id` / `id`, newer ones the query's slug as its id
+// (https://cloud.google.com/looker/docs/api-update-query-slug): `idIsSlug` serves the second.
 import { randomBytes } from 'node:crypto';
 import { type FakeResponse, type HttpFake, startHttpFake } from './http-fake.ts';
 
@@ -14,6 +18,10 @@ export interface FakeLookerQuery {
   rows: Array<Record<string, unknown>>;
   model?: string;
   view?: string;
+  /** The API's id of the query is its slug (newer Lookers), not the numeric id. */
+  idIsSlug?: boolean;
+  /** run/json answers 200 with [{ looker_error }] (the SQL failed in the database). */
+  lookerError?: string;
 }
 
 export interface FakeLooker extends HttpFake {
@@ -37,6 +45,8 @@ export async function startFakeLooker(options: {
   const looks = new Map<string, string>();
   const tokens = new Set<string>();
   const state = { logins: 0 };
+  const apiId = (query: FakeLookerQuery) => (query.idIsSlug ? query.slug : query.id);
+  const byApiId = (id: string) => [...queries.values()].find((q) => apiId(q) === id);
 
   const base = await startHttpFake((req) => {
     const path = req.path.replace(/^\/api\/4\.0/, '');
@@ -76,9 +86,9 @@ export async function startFakeLooker(options: {
         body: {
           id: match[1],
           title: `Look ${match[1]}`,
-          query_id: query.id,
+          query_id: apiId(query),
           query: {
-            id: query.id,
+            id: apiId(query),
             slug: query.slug,
             model: query.model ?? 'Revenue',
             view: query.view ?? 'counters',
@@ -93,7 +103,7 @@ export async function startFakeLooker(options: {
       return {
         status: 200,
         body: {
-          id: query.id,
+          id: apiId(query),
           slug: query.slug,
           model: query.model ?? 'Revenue',
           view: query.view ?? 'counters',
@@ -102,10 +112,11 @@ export async function startFakeLooker(options: {
     }
     match = /^\/queries\/([^/]+)\/run\/(sql|json)$/.exec(path);
     if (req.method === 'GET' && match) {
-      const query = queries.get(match[1] as string);
+      const query = byApiId(match[1] as string);
       if (!query) return notFound();
       if (match[2] === 'sql')
         return { status: 200, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: query.sql };
+      if (query.lookerError) return { status: 200, body: [{ looker_error: query.lookerError }] };
       return { status: 200, body: query.rows };
     }
     return notFound();

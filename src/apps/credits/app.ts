@@ -41,7 +41,7 @@ export const creditsApp = defineApp({
       : () => sandboxLookerSource(db, runner);
     if (!looker)
       log.warn(`Looker uses the SANDBOX: links to https://${settings.lookerHost} read sample data`);
-    const intake: IntakeDeps = { db, jobs, config: settings, metrics };
+    const intake: IntakeDeps = { db, jobs, config: settings, metrics, channels };
     const processDeps: ProcessDeps = { db, channels, slack, config: settings, log, metrics, openSource };
     const service = createCreditService({ ...processDeps, intake, client: slack.client });
     state.set(context, { intake, service, runner, socket: null });

@@ -28,6 +28,12 @@ interface RequestView {
   } | null;
 }
 
+const NOT_CREDITED: Record<string, string> = {
+  skipped: 'skipped',
+  same_query: 'counted once',
+  unreadable: 'not read',
+};
+
 const cents = (value: number) =>
   `$${Math.floor(value / 100).toLocaleString('en-US')}.${String(value % 100).padStart(2, '0')}`;
 
@@ -92,7 +98,7 @@ function report(response: { status: number; body: unknown }, io: CliIo): number 
     io.out(
       link.status === 'credited'
         ? `  ${link.link}: ${cents(link.creditCents ?? 0)} (${link.product}, ${link.calculator})`
-        : `  ${link.link}: skipped, ${link.reason}`,
+        : `  ${link.link}: ${NOT_CREDITED[link.status] ?? link.status}, ${link.reason}`,
     );
   }
   return 0;

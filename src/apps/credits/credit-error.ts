@@ -5,11 +5,13 @@ export type CreditErrorCode =
   | 'looker_auth'
   | 'query_not_found'
   | 'looker_unavailable'
+  | 'looker_query_failed'
   | 'runner_failed'
   | 'bad_rows'
   | 'notebook_failed'
   | 'timeout'
-  | 'no_links';
+  | 'no_links'
+  | 'no_readable_links';
 
 export class CreditError extends Error {
   readonly code: CreditErrorCode;

@@ -81,18 +81,22 @@ export function lookerSource(
   };
 
   return {
-    async resolve(link: LookerLink) {
-      const queryId =
-        link.kind === 'look'
-          ? await call(`Look ${link.lookId}`, sdk.look(link.lookId, 'id,query_id,query')).then((look) => {
-              const id = look.query_id ?? look.query?.id;
-              if (!id) throw new CreditError('query_not_found', `Look ${link.lookId} has no query`);
-              return String(id);
-            })
-          : await call(`query ${link.slug}`, sdk.query_for_slug(link.slug, 'id,slug')).then((query) => {
-              if (!query.id) throw new CreditError('query_not_found', `query ${link.slug} has no id`);
-              return String(query.id);
-            });
+    async queryIdOf(link: LookerLink) {
+      if (link.kind === 'look') {
+        const look = await call(`Look ${link.lookId}`, sdk.look(link.lookId, 'id,query_id,query'));
+        // query_id is numeric on older Lookers and the query's slug on newer ones: either way the
+        // id that query_for_slug gives the same query, and that run_query takes.
+        const id = look.query_id ?? look.query?.id;
+        if (id === undefined || id === null || id === '')
+          throw new CreditError('query_not_found', `Look ${link.lookId} has no query`);
+        return String(id);
+      }
+      const query = await call(`query ${link.slug}`, sdk.query_for_slug(link.slug, 'id,slug'));
+      if (query.id === undefined || query.id === null || query.id === '')
+        throw new CreditError('query_not_found', `query ${link.slug} has no id`);
+      return String(query.id);
+    },
+    async query(queryId: string) {
       const sql = await call(
         `the SQL of query ${queryId}`,
         sdk.run_query({ query_id: queryId, result_format: 'sql' }),
@@ -106,10 +110,7 @@ export function lookerSource(
             `the rows of query ${queryId}`,
             sdk.run_query({ query_id: queryId, result_format: 'json', cache: true }),
           );
-          const rows = typeof json === 'string' ? JSON.parse(json) : json;
-          if (!Array.isArray(rows))
-            throw new CreditError('bad_rows', `query ${queryId} did not return a list of rows`);
-          return rows as QueryRow[];
+          return lookerRows(queryId, typeof json === 'string' ? parseJson(queryId, json) : json);
         },
       };
     },
@@ -117,6 +118,32 @@ export function lookerSource(
       await session.logout().catch(() => false);
     },
   };
+}
+
+function parseJson(queryId: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new CreditError(
+      'bad_rows',
+      `Looker's rows of query ${queryId} are not JSON: ${text.slice(0, 200)}`,
+    );
+  }
+}
+
+/**
+ * Looker answers a query that fails in the database (or does not compile) with HTTP 200 and
+ * `[{"looker_error": "..."}]`: that is Looker's reason, not a row.
+ */
+export function lookerRows(queryId: string, body: unknown): QueryRow[] {
+  const first = Array.isArray(body) ? body[0] : body;
+  if (first && typeof first === 'object' && 'looker_error' in first) {
+    const reason = String((first as { looker_error: unknown }).looker_error);
+    throw new CreditError('looker_query_failed', `Looker could not run query ${queryId}: ${reason}`);
+  }
+  if (!Array.isArray(body))
+    throw new CreditError('bad_rows', `query ${queryId} did not return a list of rows`);
+  return body as QueryRow[];
 }
 
 function classify(

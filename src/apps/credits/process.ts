@@ -10,12 +10,12 @@ import type { Database } from '../../platform/db/database.ts';
 import { withTransaction } from '../../platform/db/transaction.ts';
 import { errorMessage } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/log.ts';
-import { type CreditSummary, computeCredit, replyText } from './compute.ts';
+import { type CreditSummary, computeCredit, progressOf, replyText } from './compute.ts';
 import { isTransient } from './credit-error.ts';
 import type { CreditMetrics } from './metrics.ts';
 import type { QuerySource } from './query-source.ts';
 import type { CreditRequestRow } from './schema.ts';
-import { claimRequest, completeRequest, failRequest, noteError } from './store.ts';
+import { claimRequest, completeRequest, failRequest, noteError, requeueIfEdited } from './store.ts';
 
 /** Requests from `credits run <text>` have no Slack message to answer: the CLI prints the result. */
 export const CLI_CHANNEL = 'cli';
@@ -33,11 +33,26 @@ export interface ProcessDeps {
 
 export type ProcessOutcome = 'done' | 'failed' | 'not_claimed';
 
+/** Where a request is answered: a thread reply's parent thread, else the message's own thread. */
+export const answerThread = (row: Pick<CreditRequestRow, 'ts' | 'threadTs'>) => row.threadTs ?? row.ts;
+
 export async function processRequest(
   deps: ProcessDeps,
   id: string,
   options: { final: boolean },
 ): Promise<ProcessOutcome> {
+  // An edit that arrived while a pass was computing sends the request round again, at once.
+  for (;;) {
+    const outcome = await processPass(deps, id, options);
+    if (outcome !== 'edited') return outcome;
+  }
+}
+
+async function processPass(
+  deps: ProcessDeps,
+  id: string,
+  options: { final: boolean },
+): Promise<ProcessOutcome | 'edited'> {
   const { db, config, log } = deps;
   const row = await claimRequest(db.orm, id);
   if (!row) return 'not_claimed';
@@ -58,10 +73,13 @@ export async function processRequest(
     }
     // Asked before the transaction: no network call while it holds locks.
     const link = inSlack ? await permalink(deps, row) : '';
-    await withTransaction(db, async (tx) => {
-      const failed = await failRequest(tx, id, reason);
-      if (failed && inSlack) await tellPeople(deps, failed, { reason, link }, tx);
+    const edited = await withTransaction(db, async (tx) => {
+      const failed = await failRequest(tx, id, reason, progressOf(error), row.text);
+      if (!failed) return Boolean(await requeueIfEdited(tx, id, row.text));
+      if (inSlack) await tellPeople(deps, failed, { reason, link }, tx);
+      return false;
     });
+    if (edited) return 'edited';
     if (inSlack) await react(deps, row, config.reactions.failed);
     deps.metrics.requests.inc({ outcome: 'failed' });
     log.warn({ requestId: id, reason }, 'credit request failed');
@@ -70,20 +88,28 @@ export async function processRequest(
     await source.close().catch(() => {});
   }
 
-  await withTransaction(db, async (tx) => {
-    const completed = await completeRequest(tx, id, summary);
-    if (!completed || !inSlack) return;
+  const edited = await withTransaction(db, async (tx) => {
+    const completed = await completeRequest(tx, id, summary, row.text);
+    if (!completed) return Boolean(await requeueIfEdited(tx, id, row.text));
+    if (!inSlack) return false;
+    const reply = replyText(config.replyTemplate, summary);
     await deps.channels.enqueue(
       {
-        dedupeKey: `credits:${row.messageKey}:reply`,
+        // Round 1 keeps the key it always had; a recomputation (an edit, a retry) is a new message.
+        dedupeKey: `credits:${row.messageKey}:${row.round > 1 ? `round-${row.round}:` : ''}reply`,
         channel: 'slack',
         to: row.channel,
-        content: { text: replyText(config.replyTemplate, summary), threadTs: row.ts },
+        content: {
+          text: row.editedAt && row.round > 1 ? `Recomputed for the edited message: ${reply}` : reply,
+          threadTs: answerThread(row),
+        },
         meta: { creditRequestId: id },
       },
       tx,
     );
+    return false;
   });
+  if (edited) return 'edited';
   if (inSlack) await react(deps, row, config.reactions.done);
   deps.metrics.requests.inc({ outcome: 'done' });
   deps.metrics.duration.observe((performance.now() - started) / 1000);
@@ -136,7 +162,7 @@ async function tellPeople(
       dedupeKey: `${key}:thread-note`,
       channel: 'slack',
       to: row.channel,
-      content: { text: `This request needs a person: ${reason}`, threadTs: row.ts },
+      content: { text: `This request needs a person: ${reason}`, threadTs: answerThread(row) },
       meta: { creditRequestId: row.id },
     },
     tx,
@@ -153,5 +179,6 @@ async function permalink(deps: ProcessDeps, row: CreditRequestRow): Promise<stri
       deps.log.warn({ err: error, requestId: row.id }, 'could not get the permalink');
     }
   }
-  return `https://slack.com/archives/${row.channel}/p${row.ts.replace('.', '')}`;
+  const thread = row.threadTs ? `?thread_ts=${row.threadTs}&cid=${row.channel}` : '';
+  return `https://slack.com/archives/${row.channel}/p${row.ts.replace('.', '')}${thread}`;
 }

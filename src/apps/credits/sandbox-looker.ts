@@ -76,13 +76,18 @@ export async function seedSampleTraffic(db: Database): Promise<void> {
 
 export function sandboxLookerSource(db: Database, runner?: QueryRunner): QuerySource {
   return {
-    async resolve(link: LookerLink) {
+    async queryIdOf(link: LookerLink) {
       const queryId = link.kind === 'look' ? SANDBOX_LOOKS[link.lookId] : SANDBOX_SLUGS[link.slug];
-      const query = queryId ? SANDBOX_QUERIES[queryId] : undefined;
-      if (!queryId || !query) {
+      if (!queryId) {
         const what = link.kind === 'look' ? `Look ${link.lookId}` : `query ${link.slug}`;
         throw new CreditError('query_not_found', `the sandbox Looker has no ${what} (404)`);
       }
+      return queryId;
+    },
+    async query(queryId: string) {
+      const query = SANDBOX_QUERIES[queryId];
+      if (!query)
+        throw new CreditError('query_not_found', `the sandbox Looker has no query ${queryId} (404)`);
       return {
         queryId,
         sql: query.sql,

@@ -27,6 +27,8 @@ export const creditRequests = pgTable(
     messageKey: varchar('message_key', { length: 100 }).notNull(),
     channel: varchar('channel', { length: 100 }).notNull(),
     ts: varchar('ts', { length: 32 }).notNull(),
+    /** A thread reply's parent: answers go to this thread (null: the message's own thread). */
+    threadTs: varchar('thread_ts', { length: 32 }),
     text: text('text').notNull(),
     intake: text('intake').notNull().$type<CreditIntake>(),
     status: text('status').notNull().$type<CreditRequestStatus>().default('queued'),
@@ -35,9 +37,14 @@ export const creditRequests = pgTable(
     round: integer('round').notNull().default(1),
     /** Combined credit in integer cents, once computed. */
     amountCents: bigint('amount_cents', { mode: 'number' }),
-    /** The compact summary (links, product, calculator, summary table, amount, duration). */
+    /**
+     * The compact summary (links, product, calculator, summary table, amount, duration); for a
+     * failed request, each link it got through and the one that failed (CreditProgress).
+     */
     summary: jsonb('summary'),
     error: text('error'),
+    /** Set when the message was edited after it was answered and is computed again for its new text. */
+    editedAt: timestamp('edited_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp('finished_at', { withTimezone: true }),

@@ -124,7 +124,13 @@ export function createCreditService(
         ]);
       const queued = await queueRequest(
         deps.intake,
-        { channel: where.channel, ts: where.ts, text, intake: 'cli' },
+        {
+          channel: where.channel,
+          ts: where.ts,
+          ...(where.threadTs && where.threadTs !== where.ts ? { threadTs: where.threadTs } : {}),
+          text,
+          intake: 'cli',
+        },
         undefined,
         { job: false },
       );

@@ -1,7 +1,7 @@
 // Data access for credit requests and polling cursors. Functions take a db or a transaction.
-import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, ne, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../platform/db/transaction.ts';
-import type { CreditSummary } from './compute.ts';
+import type { CreditProgress, CreditSummary } from './compute.ts';
 import { type CreditIntake, type CreditRequestRow, creditPollCursors, creditRequests } from './schema.ts';
 
 export const messageKey = (channel: string, ts: string) => `${channel}:${ts}`;
@@ -9,7 +9,7 @@ export const messageKey = (channel: string, ts: string) => `${channel}:${ts}`;
 /** Records a request; undefined when this message is already one (another intake mode, a retry, a replay). */
 export async function insertRequest(
   db: DbOrTx,
-  input: { channel: string; ts: string; text: string; intake: CreditIntake },
+  input: { channel: string; ts: string; threadTs?: string | null; text: string; intake: CreditIntake },
 ): Promise<CreditRequestRow | undefined> {
   const [row] = await db
     .insert(creditRequests)
@@ -42,8 +42,16 @@ export async function claimRequest(db: DbOrTx, id: string): Promise<CreditReques
   return row;
 }
 
-/** Marks a processing request done; false when it was not processing (someone else finished it). */
-export async function completeRequest(db: DbOrTx, id: string, summary: CreditSummary): Promise<boolean> {
+/**
+ * Marks a processing request done; false when it was not processing (someone else finished it)
+ * or its text is no longer the text computed (an edit arrived meanwhile: see requeueIfEdited).
+ */
+export async function completeRequest(
+  db: DbOrTx,
+  id: string,
+  summary: CreditSummary,
+  computedText: string,
+): Promise<boolean> {
   const rows = await db
     .update(creditRequests)
     .set({
@@ -54,20 +62,113 @@ export async function completeRequest(db: DbOrTx, id: string, summary: CreditSum
       updatedAt: sql`now()`,
       finishedAt: sql`now()`,
     })
+    .where(
+      and(
+        eq(creditRequests.id, id),
+        eq(creditRequests.status, 'processing'),
+        eq(creditRequests.text, computedText),
+      ),
+    )
+    .returning({ id: creditRequests.id });
+  return rows.length > 0;
+}
+
+/** Marks a processing request failed, keeping what was done for each link it got through. */
+export async function failRequest(
+  db: DbOrTx,
+  id: string,
+  error: string,
+  progress?: CreditProgress,
+  computedText?: string,
+): Promise<CreditRequestRow | undefined> {
+  const [row] = await db
+    .update(creditRequests)
+    .set({
+      status: 'failed',
+      error,
+      ...(progress ? { summary: progress } : {}),
+      updatedAt: sql`now()`,
+      finishedAt: sql`now()`,
+    })
+    .where(
+      and(
+        eq(creditRequests.id, id),
+        eq(creditRequests.status, 'processing'),
+        computedText === undefined ? undefined : eq(creditRequests.text, computedText),
+      ),
+    )
+    .returning();
+  return row;
+}
+
+/** An edit before the request was taken: it is computed for the edited text. */
+export async function replaceQueuedText(db: DbOrTx, id: string, text: string): Promise<boolean> {
+  const rows = await db
+    .update(creditRequests)
+    .set({ text, updatedAt: sql`now()` })
+    .where(and(eq(creditRequests.id, id), eq(creditRequests.status, 'queued')))
+    .returning({ id: creditRequests.id });
+  return rows.length > 0;
+}
+
+/**
+ * An edit while the request is being computed (with CREDITS_ACCEPT_EDITS): the new text is
+ * stored, the computation under way cannot complete for the old one, and it starts again.
+ */
+export async function replaceProcessingText(db: DbOrTx, id: string, text: string): Promise<boolean> {
+  const rows = await db
+    .update(creditRequests)
+    .set({ text, updatedAt: sql`now()` })
     .where(and(eq(creditRequests.id, id), eq(creditRequests.status, 'processing')))
     .returning({ id: creditRequests.id });
   return rows.length > 0;
 }
 
-export async function failRequest(
+/** An answered (or failed) request whose message was edited, computed again for the new text. */
+export async function requeueEdited(
   db: DbOrTx,
   id: string,
-  error: string,
+  text: string,
+  from: Array<'done' | 'failed'>,
 ): Promise<CreditRequestRow | undefined> {
   const [row] = await db
     .update(creditRequests)
-    .set({ status: 'failed', error, updatedAt: sql`now()`, finishedAt: sql`now()` })
-    .where(and(eq(creditRequests.id, id), eq(creditRequests.status, 'processing')))
+    .set({
+      status: 'queued',
+      text,
+      round: sql`${creditRequests.round} + 1`,
+      editedAt: sql`now()`,
+      amountCents: null,
+      summary: null,
+      error: null,
+      finishedAt: null,
+      updatedAt: sql`now()`,
+    })
+    .where(and(eq(creditRequests.id, id), inArray(creditRequests.status, from)))
+    .returning();
+  return row;
+}
+
+/** The computation of `computedText` ended but the message now says something else: again. */
+export async function requeueIfEdited(
+  db: DbOrTx,
+  id: string,
+  computedText: string,
+): Promise<CreditRequestRow | undefined> {
+  const [row] = await db
+    .update(creditRequests)
+    .set({
+      status: 'queued',
+      round: sql`${creditRequests.round} + 1`,
+      updatedAt: sql`now()`,
+    })
+    .where(
+      and(
+        eq(creditRequests.id, id),
+        eq(creditRequests.status, 'processing'),
+        ne(creditRequests.text, computedText),
+      ),
+    )
     .returning();
   return row;
 }

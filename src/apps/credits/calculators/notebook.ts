@@ -10,6 +10,7 @@ import path from 'node:path';
 import { CreditError } from '../credit-error.ts';
 import type { QueryRow } from '../query-source.ts';
 import { type CreditResult, type SummaryRow, toMicros } from './builtin.ts';
+import type { CalculatorInput } from './calculator.ts';
 
 export interface NotebookSettings {
   parameter: string;
@@ -87,7 +88,7 @@ export function injectParameters(
 export async function runNotebook(
   notebookPath: string,
   settings: NotebookSettings,
-  values: { sql: string; rows: QueryRow[]; blockRates: Record<string, number> },
+  input: CalculatorInput,
 ): Promise<NotebookRun> {
   let notebook: Notebook;
   try {
@@ -101,10 +102,12 @@ export async function runNotebook(
   }
   const dir = await mkdtemp(path.join(tmpdir(), 'switchboard-notebook-'));
   try {
-    const input = path.join(dir, 'input.ipynb');
-    await writeFile(input, JSON.stringify(injectParameters(notebook, settings.parameter, values)));
+    const notebookFile = path.join(dir, 'input.ipynb');
+    // Until the notebook says whether it reads rows, they are still fetched (lazily, here).
+    const values = { sql: input.sql, rows: await input.rows(), blockRates: input.blockRates };
+    await writeFile(notebookFile, JSON.stringify(injectParameters(notebook, settings.parameter, values)));
     const started = Date.now();
-    const result = await execute(settings, dir, input, 'output.ipynb');
+    const result = await execute(settings, dir, notebookFile, 'output.ipynb');
     const kernelMs = Date.now() - started;
     let executed: Notebook;
     try {
