@@ -65,6 +65,8 @@ export class JobSystem<D extends JobDefinitions> {
   readonly boss: PgBoss;
   readonly #options: JobSystemOptions<D>;
   readonly #handlers = new Map<string, JobHandler<unknown>>();
+  /** Handlers running now: on shutdown, those pg-boss gave up on still get to tidy up. */
+  readonly #running = new Set<Promise<unknown>>();
   #state: JobSystemState = 'stopped';
 
   constructor(options: JobSystemOptions<D>) {
@@ -209,6 +211,26 @@ export class JobSystem<D extends JobDefinitions> {
         timeout: timeoutMs,
         close: this.#options.db.kind === 'postgres',
       });
+      // pg-boss has failed the jobs still running and aborted their signals; the handlers now
+      // hand their work back (an outbox attempt returns its row to the queue). Let them, briefly,
+      // before the database closes under them.
+      if (this.#running.size) {
+        const log = this.#options.log;
+        log.info({ handlers: this.#running.size }, 'waiting for stopped jobs to hand their work back');
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          Promise.allSettled(this.#running),
+          new Promise((resolve) => {
+            timer = setTimeout(resolve, HAND_BACK_MS);
+          }),
+        ]);
+        clearTimeout(timer);
+        if (this.#running.size)
+          log.warn(
+            { handlers: this.#running.size },
+            'jobs still running at shutdown; they run again elsewhere',
+          );
+      }
     } finally {
       this.#state = 'stopped';
     }
@@ -281,8 +303,9 @@ export class JobSystem<D extends JobDefinitions> {
               );
               return { id: job.id, status: 'deadletter', output: { error: 'invalid payload' } };
             }
+            let running: Promise<unknown> | undefined;
             try {
-              const output = await handler(parsed.data, {
+              running = handler(parsed.data, {
                 jobId: job.id,
                 queue: name,
                 attempt: job.retryCount,
@@ -291,6 +314,8 @@ export class JobSystem<D extends JobDefinitions> {
                   return jobLog();
                 },
               });
+              this.#running.add(running);
+              const output = await running;
               record('completed');
               return { id: job.id, status: 'completed', output: isObject(output) ? output : {} };
             } catch (error) {
@@ -306,12 +331,17 @@ export class JobSystem<D extends JobDefinitions> {
                 // Stored in the jobs table, so scrubbed like a log line.
                 output: { error: scrubText(errorMessage(error)) },
               };
+            } finally {
+              if (running) this.#running.delete(running);
             }
           }),
         ),
     );
   }
 }
+
+/** How long stopped handlers get, after the grace period, to hand their work back. */
+const HAND_BACK_MS = 5000;
 
 /** pg-boss statements inside a drizzle transaction. The generic Orm's result type is opaque to
  * pg-boss; both drivers return `{ rows }`. */
