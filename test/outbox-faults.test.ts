@@ -236,25 +236,25 @@ describe.runIf(databaseKinds.includes('postgres'))(
     }, 180_000);
 
     it('SIGTERM with a pacing backlog longer than the grace period hands every waiting SMS back, and says so', async () => {
-    await setUp();
-    const n = 40;
-    const env = { SMS_SEGMENTS_PER_SECOND: '4', SHUTDOWN_TIMEOUT_SECONDS: '2', LOG_LEVEL: 'info' };
-    const first = await startWorker(env);
-    await enqueue(sms('drain', n));
-    await waitFor('sending to be under way', () => twilioCounts('drain').size >= 4, 30_000);
-    first.child.kill('SIGTERM');
-    const { code } = await first.exited;
-    expect(code).toBe(0);
-    const after = await statusCounts('drain');
-    expect(after.sending ?? 0, JSON.stringify(after)).toBe(0);
-    expect(after.queued ?? 0).toBeGreaterThan(0);
-    expect(first.output()).toMatch(/message handed back to the queue/);
-    await startWorker({ SMS_SEGMENTS_PER_SECOND: '100' });
-    await waitFor('every SMS to be recorded sent', allSent('drain', n), 60_000, 200);
-    expectEachOnce(twilioCounts('drain'), n);
-  }, 120_000);
+      await setUp();
+      const n = 40;
+      const env = { SMS_SEGMENTS_PER_SECOND: '4', SHUTDOWN_TIMEOUT_SECONDS: '2', LOG_LEVEL: 'info' };
+      const first = await startWorker(env);
+      await enqueue(sms('drain', n));
+      await waitFor('sending to be under way', () => twilioCounts('drain').size >= 4, 30_000);
+      first.child.kill('SIGTERM');
+      const { code } = await first.exited;
+      expect(code).toBe(0);
+      const after = await statusCounts('drain');
+      expect(after.sending ?? 0, JSON.stringify(after)).toBe(0);
+      expect(after.queued ?? 0).toBeGreaterThan(0);
+      expect(first.output()).toMatch(/message handed back to the queue/);
+      await startWorker({ SMS_SEGMENTS_PER_SECOND: '100' });
+      await waitFor('every SMS to be recorded sent', allSent('drain', n), 60_000, 200);
+      expectEachOnce(twilioCounts('drain'), n);
+    }, 120_000);
 
-  it('the database dropping and black-holing under load: the worker lives, says so on /health/ready, resumes, sends each SMS once', async () => {
+    it('the database dropping and black-holing under load: the worker lives, says so on /health/ready, resumes, sends each SMS once', async () => {
       await setUp();
       const url = new URL(databaseUrl());
       proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));

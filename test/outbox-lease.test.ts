@@ -21,8 +21,10 @@ describe('lease keeper', () => {
     } as Pick<Database, 'query'>;
     let clock = 1_000_000;
     const keeper = createLeaseKeeper({ db, leaseMs: 600, log: captureLogs('warn').log, now: () => clock });
-    const hold = keeper.hold('a1', clock);
+    const hold = keeper.hold('a1', clock) as NonNullable<ReturnType<typeof keeper.hold>>;
     expect(hold.valid()).toBe(true);
+    // Two jobs for one row in one batch get the same claim: only the first may run it.
+    expect(keeper.hold('a1', clock)).toBeNull();
     await waitFor('a renewal', () => renewed.length > 1);
     expect(hold.valid()).toBe(true);
 
@@ -34,10 +36,12 @@ describe('lease keeper', () => {
 
     // Another attempt took the row: the renewal returns nothing for it.
     answer = 'drop';
-    const other = keeper.hold('a2', clock);
+    const other = keeper.hold('a2', clock) as NonNullable<ReturnType<typeof keeper.hold>>;
     await waitFor('the taken lease to be given up', () => other.signal.aborted);
     expect(String(other.signal.reason)).toMatch(/claimed by another attempt|settled/);
     expect(keeper.size).toBe(0);
+    // Nor may it run again once dropped or lost.
+    expect(keeper.hold('a2', clock)).toBeNull();
   });
 });
 

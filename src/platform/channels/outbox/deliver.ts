@@ -75,6 +75,8 @@ export async function deliverMessage(
   );
   if (claim.kind !== 'claimed') return claim.kind;
   const hold = deps.leases.hold(claim.row.attemptId as string, claim.claimedAt);
+  // Another job for the same row in the same batch got this claim first.
+  if (!hold) return 'in_progress';
   try {
     return await attempt(deps, claim, hold, context);
   } finally {

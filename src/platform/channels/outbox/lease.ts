@@ -21,8 +21,12 @@ export interface LeaseHold {
 }
 
 export interface LeaseKeeper {
-  /** Starts keeping the lease of an attempt that has just claimed `rowId` at `claimedAt` (local ms). */
-  hold(attemptId: string, claimedAt: number): LeaseHold;
+  /**
+   * Starts keeping the lease of an attempt that has just claimed its row at `claimedAt` (local ms).
+   * Null when this process already runs that attempt: two jobs for one row fetched in one batch
+   * share one claim, and only the first may act on it.
+   */
+  hold(attemptId: string, claimedAt: number): LeaseHold | null;
   /** Attempts this process holds now (for tests and metrics). */
   readonly size: number;
 }
@@ -41,6 +45,19 @@ export function createLeaseKeeper(deps: {
   const now = deps.now ?? Date.now;
   const margin = Math.max(500, Math.floor(deps.leaseMs / 6));
   const held = new Map<string, Held>();
+  // Attempts handed to a delivery already (also those whose lease was since lost), remembered for a
+  // minute or two: far longer than a fetched batch lives, in two generations instead of a timer each.
+  let taken = new Set<string>();
+  let takenBefore = new Set<string>();
+  let rotatedAt = now();
+  const alreadyTaken = (attemptId: string) => {
+    if (now() - rotatedAt > 60_000) {
+      takenBefore = taken;
+      taken = new Set();
+      rotatedAt = now();
+    }
+    return taken.has(attemptId) || takenBefore.has(attemptId);
+  };
   let timer: NodeJS.Timeout | null = null;
   let renewing = false;
 
@@ -95,6 +112,8 @@ export function createLeaseKeeper(deps: {
       return held.size;
     },
     hold(attemptId, claimedAt) {
+      if (held.has(attemptId) || alreadyTaken(attemptId)) return null;
+      taken.add(attemptId);
       const entry: Held = { deadline: claimedAt + deps.leaseMs - margin, controller: new AbortController() };
       held.set(attemptId, entry);
       start();
