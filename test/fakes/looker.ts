@@ -5,7 +5,7 @@
 // GET /queries/:id/run/sql -> the SQL as text/plain; GET /queries/:id/run/json -> the rows.
 // Errors are Looker's { message, documentation_url } with 401/404; a failed login answers 404.
 import { randomBytes } from 'node:crypto';
-import { type FakeResponse, type HttpFake, startHttpFake } from './http-fake.ts';
+import { type FakeResponse, type HttpFake, quoteRequest, startHttpFake } from './http-fake.ts';
 
 export interface FakeLookerQuery {
   id: string;
@@ -22,6 +22,8 @@ export interface FakeLooker extends HttpFake {
   /** Adds a query; with lookId, a Look that uses it. */
   addQuery(query: FakeLookerQuery, lookId?: string): void;
   logins: number;
+  /** Next matching requests fail with a 400 whose message quotes the request (the login form too). */
+  failQuotingRequest(options?: { times?: number }): void;
 }
 
 const notFound = (): FakeResponse => ({
@@ -119,6 +121,16 @@ export async function startFakeLooker(options: {
       if (lookId) looks.set(lookId, query.id);
     },
     logins: 0,
+    failQuotingRequest(opts: { times?: number } = {}) {
+      base.inject({
+        times: opts.times,
+        status: 400,
+        body: (req) => ({
+          message: quoteRequest(req),
+          documentation_url: 'https://cloud.google.com/looker/docs/r/api/support',
+        }),
+      });
+    },
   });
   Object.defineProperty(fake, 'logins', { get: () => state.logins });
   return fake;
