@@ -122,6 +122,8 @@ const NOT_CARDS = new RegExp(
     String.raw`\b(?:[a-z]{1,4}_?)?(?=[0-9a-f]*[a-f])[0-9a-f]{20,}\b`,
     // ISO 8601 / PostgreSQL timestamps and dates, in the years 1900-2099
     String.raw`(?<!\d)(?:19|20)\d\d-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?:[T ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:[.,]\d{1,9})?)?(?:Z|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)?)?(?!\d)`,
+    // E.164 phone numbers: "+", at most 15 digits, not running on into more digit groups
+    String.raw`(?<![\d+])\+[1-9](?:[ .()-]{0,2}\d){5,14}(?![ .()-]{0,2}\d)`,
     // clock times with seconds
     String.raw`(?<!\d)(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:[.,]\d{1,9})?(?!\d)`,
   ].join('|'),
