@@ -15,13 +15,33 @@ export {
 } from './card-numbers.ts';
 export { SECRET_MASK, scrubSecrets } from './secrets.ts';
 
-import { redactCardNumbers } from './card-numbers.ts';
+import { containsCardNumber, redactCardNumbers } from './card-numbers.ts';
 
 const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^:/@\s]+:)[^@\s/]+@/gi;
 
-/** Secrets, the password part of URLs (postgres://user:pw@host) and card numbers removed. */
+const PERCENT_ENCODED = /%[0-9a-f]{2}/i;
+
+/**
+ * Secrets, the password part of URLs (postgres://user:pw@host) and card numbers removed. Text with
+ * percent-encoding (a URL, a query) is also read decoded: "%20" before a card's digits would glue
+ * "20" to them and hide the card; when decoding reveals one, the decoded text is kept, redacted.
+ */
 export function scrubText(text: string): string {
-  return redactCardNumbers(scrubSecrets(text).replace(URL_PASSWORD, '$1[REDACTED]@'));
+  const clean = redactCardNumbers(scrubSecrets(text).replace(URL_PASSWORD, '$1[REDACTED]@'));
+  if (!PERCENT_ENCODED.test(clean)) return clean;
+  const decoded = percentDecoded(clean);
+  return decoded !== clean && containsCardNumber(decoded) ? redactCardNumbers(decoded) : clean;
+}
+
+/** Percent-decoding that never throws (a lone "%" or "%zz" stays as it is); "+" reads as a space. */
+export function percentDecoded(text: string): string {
+  return text.replace(/\+/g, ' ').replace(/(?:%[0-9a-f]{2})+/gi, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run;
+    }
+  });
 }
 
 /** Longest error text kept in a row. */

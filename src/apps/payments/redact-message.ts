@@ -26,9 +26,11 @@ export interface RedactedMessage {
 
 /** Nothing but 1-3 groups of 4-6 digits, joined by anything that is not a letter or a currency sign. */
 const FRAGMENT = /^[^\p{L}\p{Sc}\d]*\d{4,6}(?:[^\p{L}\p{Sc}\d]{1,10}\d{4,6}){0,2}[^\p{L}\p{Sc}\d]*$/u;
+/** After a piece, the last one may be shorter ("4242 4242 4242" then "424"). */
+const CONTINUATION = /^[^\p{L}\p{Sc}\d]*\d{1,6}(?:[^\p{L}\p{Sc}\d]{1,10}\d{1,6}){0,2}[^\p{L}\p{Sc}\d]*$/u;
 
-export function isCardFragment(normalised: string): boolean {
-  return FRAGMENT.test(normalised);
+export function isCardFragment(normalised: string, previousFragments = 0): boolean {
+  return (previousFragments > 0 ? CONTINUATION : FRAGMENT).test(normalised);
 }
 
 /**
@@ -37,7 +39,7 @@ export function isCardFragment(normalised: string): boolean {
  */
 export function redactMessage(raw: string, field: Field, previousFragments = 0): RedactedMessage {
   const normalised = normaliseDigits(raw);
-  const fragment = isCardFragment(normalised);
+  const fragment = isCardFragment(normalised, previousFragments);
   if (fragment && previousFragments > 0)
     return { text: CARD_MASK, redacted: { card: true, cvv: false }, fragment };
   const withoutCards = redactCardNumbers(normalised);

@@ -8,6 +8,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { containsCardNumber } from '../card-numbers.ts';
 import { AppError } from '../errors.ts';
+import { percentDecoded } from '../redact.ts';
 
 export interface CardNumberRouteConfig {
   cardNumbers?: { redactedFields: string[] };
@@ -15,14 +16,6 @@ export interface CardNumberRouteConfig {
 
 const MAX_DEPTH = 32;
 const REFUSED = 'Card numbers are not accepted here: enter the card only in the secure card form';
-
-function decodedUrl(url: string): string {
-  try {
-    return decodeURIComponent(url.replace(/\+/g, ' '));
-  } catch {
-    return url;
-  }
-}
 
 /** The dotted path of the first string (or object key) holding a card number, or null. */
 export function fieldWithCardNumber(
@@ -57,7 +50,7 @@ function refuse(field: string): AppError {
 
 export function installCardNumberPolicy(app: FastifyInstance): void {
   app.addHook('onRequest', async (request) => {
-    if (containsCardNumber(decodedUrl(request.url))) throw refuse('url');
+    if (containsCardNumber(percentDecoded(request.url))) throw refuse('url');
   });
   app.addHook('preValidation', async (request: FastifyRequest) => {
     if (request.routeOptions.url?.startsWith('/webhooks/')) return;
