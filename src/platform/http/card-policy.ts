@@ -27,6 +27,7 @@ export function fieldWithCardNumber(
   if (skip.has(path)) return null;
   if (typeof value === 'string') return containsCardNumber(value) ? path : null;
   if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return null;
+  if (Buffer.isBuffer(value)) return containsCardNumber(value.toString('utf8')) ? path : null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const found = fieldWithCardNumber(value[i], `${path}.${i}`, skip, depth + 1);
