@@ -40,11 +40,14 @@ export function registerSecrets(values: Iterable<string | null | undefined>): vo
   if (changed) ordered = [...registered].sort((a, b) => b.length - a.length);
 }
 
-/** A user and secret that travel together as HTTP Basic credentials (Twilio's AccountSid:AuthToken). */
-export function registerBasicCredentials(user: string, secret: string): void {
-  if (!secret || secret.length < MIN_SECRET_LENGTH) return;
-  const pair = `${user}:${secret}`;
-  registerSecrets([secret, Buffer.from(pair).toString('base64')]);
+/**
+ * The forms a user and secret take together: HTTP Basic `base64(user:secret)` (Twilio's
+ * AccountSid:AuthToken, a URL's user and password) and SMTP AUTH PLAIN `base64(\0user\0secret)`.
+ */
+export function credentialForms(user: string, secret: string): string[] {
+  if (!secret || secret.length < MIN_SECRET_LENGTH) return [];
+  const base64 = (text: string) => Buffer.from(text).toString('base64');
+  return [secret, base64(`${user}:${secret}`), base64(`\0${user}\0${secret}`)];
 }
 
 function encodings(value: string): string[] {
@@ -63,15 +66,13 @@ function urlCredentials(url: string | null | undefined): string[] {
   try {
     const parsed = new URL(url);
     const password = decodeURIComponent(parsed.password);
-    if (!password) return [];
-    registerBasicCredentials(decodeURIComponent(parsed.username), password);
-    return [password];
+    return password ? [password, ...credentialForms(decodeURIComponent(parsed.username), password)] : [];
   } catch {
     return [];
   }
 }
 
-/** Every secret a loaded config holds, as the list the scrubber is built from. */
+/** Every secret a loaded config holds, and the credential forms they travel in: what the scrubber is built from. */
 export function configSecrets(config: Config): string[] {
   const values: Array<string | null | undefined> = [config.adminToken];
   if (config.database.kind === 'postgres') values.push(...urlCredentials(config.database.url));
@@ -79,8 +80,7 @@ export function configSecrets(config: Config): string[] {
   values.push(...urlCredentials(config.invoices.source?.url));
   const { sms, email, slack } = config.channels;
   if (sms.driver === 'twilio') {
-    values.push(sms.authToken);
-    registerBasicCredentials(sms.accountSid, sms.authToken);
+    values.push(sms.authToken, ...credentialForms(sms.accountSid, sms.authToken));
   }
   if (email.driver === 'sendgrid') values.push(email.apiKey);
   if (email.driver === 'smtp') values.push(...urlCredentials(email.url));
@@ -94,13 +94,15 @@ export function configSecrets(config: Config): string[] {
   const credits = config.credits;
   values.push(credits.signingSecret, credits.socketToken);
   if (credits.looker) {
-    values.push(credits.looker.clientId, credits.looker.clientSecret);
-    registerBasicCredentials(credits.looker.clientId, credits.looker.clientSecret);
+    const { clientId, clientSecret } = credits.looker;
+    values.push(clientId, clientSecret, ...credentialForms(clientId, clientSecret));
   }
   if (credits.runner.kind === 'postgres') values.push(...urlCredentials(credits.runner.url));
   if (credits.runner.kind === 'trino') values.push(...urlCredentials(credits.runner.url));
   const stripe = config.payments.stripe;
   values.push(stripe.secretKey, stripe.webhookSecret, ...config.payments.apiKeys);
+  // Stripe also takes its key as a Basic user name with no password.
+  if (stripe.secretKey) values.push(Buffer.from(`${stripe.secretKey}:`).toString('base64'));
   return values.filter((value): value is string => typeof value === 'string' && value.length > 0);
 }
 
