@@ -56,6 +56,9 @@ describe('card numbers that must be found', () => {
     expect(redactCardNumbers('sessionId=4242_4242_4242_4242')).toBe(`sessionId=${CARD_MASK}`);
     // "+" starts a phone number only for what fits in E.164 (15 digits)
     expect(redactCardNumbers('4242+4242+4242+4242')).toBe(CARD_MASK);
+    expect(redactCardNumbers(`4242${' '.repeat(40)}4242\n\n\n\n\n\n\n\n\n\n\n\n4242 \t \t 4242`)).toBe(
+      CARD_MASK,
+    );
     expect(redactCardNumbers('+4242 4242 4242 4242')).toBe(`+${CARD_MASK}`);
     expect(redactCardNumbers('call +6643415474 or +33408276, +49 151 12345678')).toBe(
       'call +6643415474 or +33408276, +49 151 12345678',

@@ -15,7 +15,7 @@ export const CARD_MASK = '[REDACTED CARD]';
 
 const MIN_DIGITS = 13;
 const MAX_DIGITS = 19;
-/** Code points that may join two digit groups: "  ", " - ", an emoji with its modifiers. */
+/** Code points that may join two digit groups (" - ", an emoji with its modifiers); white space counts once. */
 const MAX_GAP = 10;
 /** E.164 numbers have at most 15 digits and are written with a leading "+"; cards never are. */
 const E164_MAX_DIGITS = 15;
@@ -73,6 +73,7 @@ export function isCardNumber(digits: string): boolean {
 
 const DECIMAL = /^\p{Nd}$/u;
 const LETTER = /^\p{L}$/u;
+const WHITE = /^\s$/u;
 const digitCache = new Map<number, number>();
 
 /**
@@ -191,7 +192,8 @@ function digitGroups(text: string): Group[] {
       broken = false;
     } else {
       current = null;
-      gap += 1;
+      // A run of white space counts once: padding a gap with spaces must not split a card.
+      if (!(WHITE.test(char) && WHITE.test(previousChar))) gap += 1;
       if (excluded?.[i] || LETTER.test(char) || gap > MAX_GAP) broken = true;
     }
     previousChar = char;
