@@ -99,7 +99,8 @@ function requestSerializer(request: RequestLike): unknown {
 const serializers = {
   req: requestSerializer,
   res: (reply: { statusCode?: number }) => ({ statusCode: reply.statusCode }),
-  err: (error: unknown) => scrubLogValue(pino.stdSerializers.err(error as Error)),
+  // The log formatter has usually made the error a scrubbed plain copy already; keep its type then.
+  err: (error: unknown) => scrubLogValue(error instanceof Error ? pino.stdSerializers.err(error) : error),
   // Child loggers' bindings skip the log formatter; Fastify binds the request id under this key.
   reqId: (id: unknown) => (typeof id === 'string' ? scrubText(id) : id),
 };
@@ -115,6 +116,10 @@ export function loggerOptions(config: Pick<Config, 'log'>): LoggerOptions {
     hooks: {
       logMethod(args, method) {
         const scrubbed = args.map((arg) => (typeof arg === 'string' ? scrubText(arg) : arg)) as typeof args;
+        // log.error(err) alone: pino would take err.message as the message, unscrubbed.
+        const [first, second] = scrubbed;
+        if (first instanceof Error && typeof second !== 'string')
+          scrubbed.splice(1, 0, scrubText(first.message) as never);
         method.apply(this, scrubbed);
       },
     },
