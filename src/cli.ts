@@ -20,6 +20,7 @@ import { errorMessage } from './platform/errors.ts';
 import { JobSystem } from './platform/jobs/job-system.ts';
 import { createLogger, type Logger, scrubText } from './platform/log.ts';
 import { createMetrics } from './platform/metrics.ts';
+import { registerConfigSecrets } from './platform/secrets.ts';
 import { SERVICE_VERSION } from './platform/version.ts';
 
 const USAGE = `Usage: switchboard <command>
@@ -76,6 +77,7 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     throw error;
   }
+  registerConfigSecrets(config);
   const log = createLogger(config);
 
   try {

@@ -20,6 +20,7 @@ import { JobSystem } from './platform/jobs/job-system.ts';
 import type { JobDefinitions } from './platform/jobs/registry.ts';
 import type { Logger } from './platform/log.ts';
 import { createMetrics, type Metrics } from './platform/metrics.ts';
+import { registerConfigSecrets } from './platform/secrets.ts';
 import { SERVICE_NAME, SERVICE_VERSION } from './platform/version.ts';
 
 /** `start`: API and workers; `http`: API only; `worker`: workers, with only health and metrics served. */
@@ -54,6 +55,8 @@ export interface Service {
 
 export async function startService(options: ServiceOptions): Promise<Service> {
   const { config, log, mode } = options;
+  // Before anything can fail with a provider's error text: the scrubber knows every configured secret.
+  registerConfigSecrets(config);
   const apps = options.apps ?? builtInApps;
   const metrics = options.metrics ?? createMetrics();
   const startedAt = Date.now();

@@ -60,6 +60,32 @@ describe('logger', () => {
     expect(line.msg).toContain(CARD_MASK);
   });
 
+  it('scrubs an error logged alone, whose message becomes the line message', () => {
+    const { log, text } = captureLogs();
+    log.error(new TypeError('declined 4000 0000 0000 0002'));
+    const line = JSON.parse(text());
+    expect(text()).not.toContain('4000 0000 0000 0002');
+    expect(line.msg).toBe(`declined ${CARD_MASK}`);
+    expect(line.err.type).toBe('TypeError');
+  });
+
+  it('scrubs the request URL, headers and request id on request lines', () => {
+    const { log, text } = captureLogs();
+    const request = {
+      raw: {},
+      method: 'GET',
+      url: '/invoices/4242424242424242?q=%204012888888881881',
+      headers: { 'user-agent': 'ua 5555-5555-5555-4444', cookie: 'c=1' },
+    };
+    log.child({ reqId: '378282246310005' }).info({ req: request }, 'incoming request');
+    const out = text();
+    for (const card of ['4242424242424242', '4012888888881881', '5555-5555-5555-4444', '378282246310005'])
+      expect(out).not.toContain(card);
+    const line = JSON.parse(out);
+    expect(line.req.url).toBe(`/invoices/${CARD_MASK}?q= ${CARD_MASK}`);
+    expect(line.req.headers).toEqual({ 'user-agent': `ua ${CARD_MASK}` });
+  });
+
   it('scrubs card numbers from logged errors', () => {
     const { log, text } = captureLogs();
     log.error({ err: new Error('declined 4000000000000002') }, 'charge failed');

@@ -9,7 +9,9 @@ import {
 } from '../src/apps/payments/dialog/dialog.ts';
 import { parseAmount, parseIntent, parseName } from '../src/apps/payments/dialog/parse.ts';
 import { type DialogState, initialState } from '../src/apps/payments/dialog/state.ts';
+import { interpretWithin } from '../src/apps/payments/interpreter.ts';
 import { redactMessage } from '../src/apps/payments/redact-message.ts';
+import { captureLogs } from './helpers/logs.ts';
 
 const options: DialogOptions = { defaultCurrency: 'USD', maxRetries: 2, handoffMessage: 'HANDOFF' };
 const card = {
@@ -156,6 +158,26 @@ describe('dialog', () => {
     expect(redactMessage('$123', 'amount').text).toBe('$123');
   });
 
+  it('reads digits of any script, and masks card numbers written in them', () => {
+    expect(conversation('Jane Doe', '٥٠ USD').state).toMatchObject({ amountMinor: 5000, currency: 'USD' });
+    const wide = redactMessage('４２４２ ４２４２ ４２４２ ４２４２', 'name');
+    expect(wide).toMatchObject({ text: '[REDACTED CARD]', redacted: { card: true } });
+  });
+
+  it('treats a card typed one group per message as card data: masked from the second piece, never the amount', () => {
+    const first = redactMessage('4242', 'amount');
+    expect(first).toMatchObject({ text: '4242', fragment: true });
+    expect(redactMessage('4242', 'card', 1)).toEqual({
+      text: '[REDACTED CARD]',
+      redacted: { card: true, cvv: false },
+      fragment: true,
+    });
+    // The last piece may be shorter; an ordinary message ends the run.
+    expect(redactMessage('424', 'amount', 3).text).toBe('[REDACTED CARD]');
+    expect(redactMessage('$4242', 'amount', 1)).toMatchObject({ text: '$4242', fragment: false });
+    expect(redactMessage('1,500', 'amount').fragment).toBe(false);
+  });
+
   it('goes back to the card step on a decline, and completes only when settled', () => {
     let outcome = conversation('Jane Doe', '$20');
     outcome = say(outcome.state, 'ok', { card });
@@ -171,5 +193,26 @@ describe('dialog', () => {
     expect(charged.state.status).toBe('confirming');
     expect(say(charged.state, 'yes').action).toBeNull();
     expect(settle(charged.state, 'succeeded').status).toBe('completed');
+  });
+});
+
+describe('interpreter answers', () => {
+  it('never takes a name with digits of any script or a mask from a model', async () => {
+    const { log } = captureLogs();
+    for (const name of ['４２４２ ４２４２', '٤٢٤٢', 'Jane 4242', '[REDACTED CARD]', 'REDACTED CARD]'])
+      expect(
+        await interpretWithin({ name: 'm', interpret: async () => ({ name }) }, 'x', 'name', 1000, log),
+      ).toBeNull();
+    expect(
+      await interpretWithin(
+        { name: 'm', interpret: async () => ({ name: 'Zoë Ōta' }) },
+        'x',
+        'name',
+        1000,
+        log,
+      ),
+    ).toEqual({
+      name: 'Zoë Ōta',
+    });
   });
 });

@@ -53,7 +53,7 @@ export async function runDoctor(deps: DoctorDependencies): Promise<DoctorFinding
       findings.push({
         component: 'redis',
         ok: false,
-        detail: `cannot reach REDIS_URL: ${errorMessage(error)}`,
+        detail: `cannot reach REDIS_URL: ${scrubText(errorMessage(error))}`,
       });
     }
   }
@@ -148,14 +148,14 @@ async function askRunningServer(
       {
         component: 'database',
         ok: false,
-        detail: `embedded database in use by pid ${owner.pid}, but its API at ${owner.httpUrl} did not answer: ${errorMessage(error)}`,
+        detail: `embedded database in use by pid ${owner.pid}, but its API at ${owner.httpUrl} did not answer: ${scrubText(errorMessage(error))}`,
       },
     ];
   }
 }
 
 function describeDatabaseError(config: Config, error: unknown): string {
-  const message = errorMessage(error);
+  const message = scrubText(errorMessage(error));
   if (config.database.kind === 'pglite')
     return `cannot open the embedded database in ${config.database.dataDir}: ${message}`;
   const code = (error as { code?: string }).code;

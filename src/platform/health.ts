@@ -1,6 +1,6 @@
 // Component checks shared by /health/ready, /health/status and `switchboard doctor`. Each check
 // has a deadline, so a hung database answers "down" instead of hanging the probe.
-import { errorMessage } from './errors.ts';
+import { errorText } from './redact.ts';
 
 export interface ComponentCheck {
   name: string;
@@ -35,7 +35,7 @@ async function runCheck(component: ComponentCheck, timeoutMs: number): Promise<C
       ...(typeof detail === 'string' ? { detail } : {}),
     };
   } catch (error) {
-    return { name: component.name, status: 'down', latencyMs: elapsed(started), error: errorMessage(error) };
+    return { name: component.name, status: 'down', latencyMs: elapsed(started), error: errorText(error) };
   } finally {
     clearTimeout(timer);
   }

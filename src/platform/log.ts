@@ -1,11 +1,15 @@
 // pino JSON lines to stdout, pretty in a terminal. Secrets are removed twice: by key (headers,
-// tokens, passwords) through pino's path redaction, and by shape (card-like numbers) in any string
-// a log line carries, because a card number can arrive inside a free-text chat message.
+// tokens, passwords) through pino's path redaction, and by value in any string a log line carries
+// (scrubText: card numbers in any shape, configured secrets, URL passwords), because a card number
+// can arrive inside a free-text chat message or a URL, and a provider can quote our key back. The
+// scrubbing covers the merged object, the message, the child bindings (a request id) and what the
+// serializers make of Fastify's request and reply (the URL of "incoming request").
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
 import type { Config } from '../config.ts';
-import { redactCardNumbers } from './redact.ts';
+import { scrubText } from './redact.ts';
 
 export type { Logger };
+export { scrubText };
 
 const SECRET_KEYS = [
   'password',
@@ -61,10 +65,45 @@ export function scrubLogValue(value: unknown, depth = 0): unknown {
   return copy;
 }
 
-/** Card numbers and the password part of URLs (postgres://user:pw@host) never reach a log line. */
-export function scrubText(text: string): string {
-  return redactCardNumbers(text).replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]+:)[^@\s/]+@/gi, '$1[REDACTED]@');
+/** Headers worth a log line; the rest (cookies, signatures, tokens) are left out, not just masked. */
+const LOGGED_HEADERS = ['user-agent', 'content-type', 'content-length', 'x-request-id', 'referer'];
+
+interface RequestLike {
+  method?: string;
+  url?: string;
+  host?: string;
+  ip?: string;
+  headers?: Record<string, unknown>;
+  socket?: { remotePort?: number };
 }
+
+/** Fastify's request, as "incoming request" lines show it, with its URL and headers scrubbed. */
+function requestSerializer(request: RequestLike): unknown {
+  // A plain object logged under `req` by our own code is scrubbed as it is.
+  if (!request || typeof request !== 'object' || !('raw' in request)) return scrubLogValue(request);
+  const headers: Record<string, unknown> = {};
+  for (const name of LOGGED_HEADERS) {
+    const value = request.headers?.[name];
+    if (value !== undefined) headers[name] = value;
+  }
+  return scrubLogValue({
+    method: request.method,
+    url: request.url,
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+    headers,
+  }) as Record<string, unknown>;
+}
+
+const serializers = {
+  req: requestSerializer,
+  res: (reply: { statusCode?: number }) => ({ statusCode: reply.statusCode }),
+  // The log formatter has usually made the error a scrubbed plain copy already; keep its type then.
+  err: (error: unknown) => scrubLogValue(error instanceof Error ? pino.stdSerializers.err(error) : error),
+  // Child loggers' bindings skip the log formatter; Fastify binds the request id under this key.
+  reqId: (id: unknown) => (typeof id === 'string' ? scrubText(id) : id),
+};
 
 export function loggerOptions(config: Pick<Config, 'log'>): LoggerOptions {
   const pretty =
@@ -72,10 +111,15 @@ export function loggerOptions(config: Pick<Config, 'log'>): LoggerOptions {
   return {
     level: config.log.level,
     redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+    serializers,
     formatters: { log: (object) => scrubLogValue(object) as Record<string, unknown> },
     hooks: {
       logMethod(args, method) {
         const scrubbed = args.map((arg) => (typeof arg === 'string' ? scrubText(arg) : arg)) as typeof args;
+        // log.error(err) alone: pino would take err.message as the message, unscrubbed.
+        const [first, second] = scrubbed;
+        if (first instanceof Error && typeof second !== 'string')
+          scrubbed.splice(1, 0, scrubText(first.message) as never);
         method.apply(this, scrubbed);
       },
     },

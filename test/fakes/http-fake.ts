@@ -35,7 +35,8 @@ export interface Fault {
   /** Answer with this status (plus headers and body) instead of the provider's answer. */
   status?: number;
   headers?: Record<string, string>;
-  body?: string | object;
+  /** The answer's body, or a function of the request (an error body that quotes the request). */
+  body?: string | object | ((req: RecordedRequest) => string | object);
   /** Wait this long first. Alone (no status/reset/hang) it makes the provider answer slowly. */
   delayMs?: number;
   /** Destroy the socket without answering (client sees ECONNRESET / "socket hang up"). */
@@ -116,7 +117,8 @@ export async function startHttpFake(handler: FakeHandler): Promise<HttpFake> {
       return;
     }
     if (fault.status !== undefined) {
-      return send(res, { status: fault.status, headers: fault.headers, body: fault.body });
+      const body = typeof fault.body === 'function' ? fault.body(req) : fault.body;
+      return send(res, { status: fault.status, headers: fault.headers, body });
     }
     return send(res, await handler(req)); // a delay-only fault: a slow but normal answer
   };
@@ -166,6 +168,19 @@ export async function startHttpFake(handler: FakeHandler): Promise<HttpFake> {
     },
   };
   return fake;
+}
+
+/**
+ * The request as a careless provider quotes it back in an error body: the Authorization header
+ * (and its Basic credentials decoded), the query and the raw body. For tests that check our
+ * credentials never land in logs, rows or responses from there.
+ */
+export function quoteRequest(req: RecordedRequest): string {
+  const authorization = String(req.headers.authorization ?? '');
+  const basic = /^Basic\s+(\S+)/i.exec(authorization)?.[1];
+  const decoded = basic ? ` (decoded: ${Buffer.from(basic, 'base64').toString('utf8')})` : '';
+  const query = req.query.toString();
+  return `Could not process ${req.method} ${req.path}${query ? `?${query}` : ''} with Authorization: ${authorization}${decoded}; body: ${req.rawBody}`;
 }
 
 /** Matches requests by method and path (a string for an exact path, or a RegExp). */

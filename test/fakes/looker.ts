@@ -9,7 +9,7 @@
 // older instances a numeric `query_id` / `id`, newer ones the query's slug as its id
 // (https://cloud.google.com/looker/docs/api-update-query-slug): `idIsSlug` serves the second.
 import { randomBytes } from 'node:crypto';
-import { type FakeResponse, type HttpFake, startHttpFake } from './http-fake.ts';
+import { type FakeResponse, type HttpFake, quoteRequest, startHttpFake } from './http-fake.ts';
 
 export interface FakeLookerQuery {
   id: string;
@@ -30,6 +30,8 @@ export interface FakeLooker extends HttpFake {
   /** Adds a query; with lookId, a Look that uses it. */
   addQuery(query: FakeLookerQuery, lookId?: string): void;
   logins: number;
+  /** Next matching requests fail with a 400 whose message quotes the request (the login form too). */
+  failQuotingRequest(options?: { times?: number }): void;
 }
 
 const notFound = (): FakeResponse => ({
@@ -130,6 +132,16 @@ export async function startFakeLooker(options: {
       if (lookId) looks.set(lookId, query.id);
     },
     logins: 0,
+    failQuotingRequest(opts: { times?: number } = {}) {
+      base.inject({
+        times: opts.times,
+        status: 400,
+        body: (req) => ({
+          message: quoteRequest(req),
+          documentation_url: 'https://cloud.google.com/looker/docs/r/api/support',
+        }),
+      });
+    },
   });
   Object.defineProperty(fake, 'logins', { get: () => state.logins });
   return fake;

@@ -11,7 +11,13 @@
 //   mail.setClient(client);
 //   mail.setTimeout(ms);                       // = client.setDefaultRequest('timeout', ms), typed
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { type FakeResponse, type HttpFake, type RecordedRequest, startHttpFake } from './http-fake.ts';
+import {
+  type FakeResponse,
+  type HttpFake,
+  quoteRequest,
+  type RecordedRequest,
+  startHttpFake,
+} from './http-fake.ts';
 
 export interface SendGridErrorItem {
   message: string;
@@ -36,6 +42,8 @@ export interface FakeSendGrid extends HttpFake {
   sentMessages: SendGridSentMessage[];
   /** Next matching sends answer 429 with X-RateLimit-Limit/Remaining/Reset (and Retry-After if set). */
   rateLimit(options?: { resetInSec?: number; retryAfterSec?: number; times?: number }): void;
+  /** Next matching requests fail with a 400 whose error message quotes the request (the API key too). */
+  failQuotingRequest(options?: { times?: number }): void;
 }
 
 export interface SendGridOptions {
@@ -241,6 +249,13 @@ export async function startFakeSendGrid(options: SendGridOptions): Promise<FakeS
         status: 429,
         headers,
         body: { errors: [{ field: null, message: 'too many requests' }] },
+      });
+    },
+    failQuotingRequest(opts: { times?: number } = {}) {
+      base.inject({
+        times: opts.times,
+        status: 400,
+        body: (req) => ({ errors: [{ field: null, message: quoteRequest(req) }] }),
       });
     },
   };

@@ -24,7 +24,13 @@
 // retryConfig also governs other failures: HTTP errors (WebAPIHTTPError, e.g. a 500) and network
 // errors or timeouts (WebAPIRequestError) are retried under it, so production code that does its
 // own retries wants retryConfig: { retries: 0 } as well.
-import { type FakeResponse, type HttpFake, type RecordedRequest, startHttpFake } from './http-fake.ts';
+import {
+  type FakeResponse,
+  type HttpFake,
+  quoteRequest,
+  type RecordedRequest,
+  startHttpFake,
+} from './http-fake.ts';
 
 export interface SlackMessage {
   type: 'message';
@@ -73,6 +79,8 @@ export interface FakeSlack extends HttpFake {
   history(channel: string): SlackMessage[];
   /** Next matching calls (of `method`, or any) answer HTTP 429 with Retry-After. */
   rateLimit(options?: { method?: string; retryAfterSec?: number; times?: number }): void;
+  /** Next matching calls fail (ok: false) with response_metadata quoting the request (the token too). */
+  failQuotingRequest(options?: { method?: string; times?: number }): void;
   /** Lets apps.connections.open answer this app token with a Socket Mode URL. */
   enableSocketMode(appToken: string, url: string): void;
   /** Next matching calls answer HTTP 200 { ok: false, error }. */
@@ -380,6 +388,18 @@ export async function startFakeSlack(options: {
     },
     enableSocketMode(appToken: string, url: string) {
       socketMode = { appToken, url };
+    },
+    failQuotingRequest(opts: { method?: string; times?: number } = {}) {
+      base.inject({
+        match: methodMatch(opts.method),
+        times: opts.times,
+        status: 200,
+        body: (req) => ({
+          ok: false,
+          error: 'invalid_arguments',
+          response_metadata: { messages: [`[ERROR] ${quoteRequest(req)}`] },
+        }),
+      });
     },
     failWith(error: string, opts: { method?: string; times?: number } = {}) {
       base.inject({

@@ -8,7 +8,13 @@
 // Stripe.js would), and webhook events signed with the SDK's own test header helper.
 import { randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
-import { type FakeResponse, type HttpFake, type RecordedRequest, startHttpFake } from './http-fake.ts';
+import {
+  type FakeResponse,
+  type HttpFake,
+  quoteRequest,
+  type RecordedRequest,
+  startHttpFake,
+} from './http-fake.ts';
 
 /** How a card behaves when charged, like Stripe's test cards (4242..., 4000 0000 0000 9995, 4000 0027 6000 3184). */
 export type CardBehaviour =
@@ -48,6 +54,8 @@ export interface FakeStripe {
   checkoutSessions: Map<string, Record<string, unknown>>;
   /** Environment pointing Switchboard at this fake. */
   env: Record<string, string>;
+  /** Next matching requests fail with a 400 invalid_request_error quoting the request (the key too). */
+  failQuotingRequest(options?: { times?: number }): void;
   /** What Stripe.js's createConfirmationToken would make after the customer typed a card. */
   createConfirmationToken(card?: Partial<FakeCard>): string;
   /** The customer finished the hosted Checkout page with this card. */
@@ -381,6 +389,13 @@ export async function startFakeStripe(
       STRIPE_WEBHOOK_SECRET: webhookSecret,
       STRIPE_API_BASE_URL: http.url,
       STRIPE_JS_URL: `${http.url}/v3`,
+    },
+    failQuotingRequest(opts = {}) {
+      http.inject({
+        times: opts.times,
+        status: 400,
+        body: (req) => ({ error: { type: 'invalid_request_error', message: quoteRequest(req) } }),
+      });
     },
     createConfirmationToken(card) {
       const token = id('ctoken');

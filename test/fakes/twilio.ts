@@ -13,7 +13,13 @@
 //   const client = twilio(accountSid, authToken, { httpClient: new FakeTwilioHttpClient({ timeout }) });
 import { randomBytes } from 'node:crypto';
 import twilio from 'twilio';
-import { type FakeResponse, type HttpFake, type RecordedRequest, startHttpFake } from './http-fake.ts';
+import {
+  type FakeResponse,
+  type HttpFake,
+  quoteRequest,
+  type RecordedRequest,
+  startHttpFake,
+} from './http-fake.ts';
 
 export const TWILIO_API_BASE = 'https://api.twilio.com';
 
@@ -79,6 +85,8 @@ export interface FakeTwilio extends HttpFake {
   rejectNumber(to: string, code: 21211 | 21614 | 21610 | number, message?: string): void;
   /** Next matching sends answer 429 (Twilio code 20429), with Retry-After when retryAfterSec is set. */
   rateLimit(options?: { retryAfterSec?: number; times?: number }): void;
+  /** Next matching requests fail with a 400 whose message quotes the request (credentials included). */
+  failQuotingRequest(options?: { times?: number }): void;
   /** Moves a stored message on (as Twilio's delivery pipeline would). */
   setStatus(sid: string, status: TwilioMessageStatus, errorCode?: number): void;
   /**
@@ -375,6 +383,13 @@ export async function startFakeTwilio(options: {
         status: 429,
         headers: opts.retryAfterSec === undefined ? {} : { 'Retry-After': String(opts.retryAfterSec) },
         body: answer.body,
+      });
+    },
+    failQuotingRequest(opts: { times?: number } = {}) {
+      base.inject({
+        times: opts.times,
+        status: 400,
+        body: (req) => twilioError(400, 21604, quoteRequest(req)).body as object,
       });
     },
     setStatus(sid: string, status: TwilioMessageStatus, errorCode?: number) {

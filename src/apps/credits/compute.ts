@@ -6,9 +6,11 @@
 // a product without a calculator is skipped, and a link that names no query is named as
 // unreadable, each with the reason. A link that fails stops the request: the error carries what
 // was done so far (`progressOf`), for the stored summary of a failed request.
+
 import { createHash } from 'node:crypto';
 import type { CalculatorSetting, CreditsConfig } from '../../config.ts';
 import { formatMoney } from '../../platform/money.ts';
+import { errorText } from '../../platform/redact.ts';
 import { builtinCredit, type SummaryRow } from './calculators/builtin.ts';
 import {
   type CalculatorInput,
@@ -167,7 +169,8 @@ export async function computeCredit(
     }
   } catch (error) {
     const failed = current as LinkOutcome | null;
-    const reason = (error as Error).message;
+    // Stored with the request and shown by the API: scrubbed of secrets a provider may echo.
+    const reason = errorText(error);
     const progress: CreditProgress = {
       extractedAt: new Date(started).toISOString(),
       links: failed ? [...outcomes, { ...failed, status: 'failed', reason }] : outcomes,

@@ -8,8 +8,8 @@ import type { Channels } from '../../platform/channels/channels.ts';
 import type { SlackAccess } from '../../platform/channels/slack/slack-client.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { withTransaction } from '../../platform/db/transaction.ts';
-import { errorMessage } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/log.ts';
+import { errorText } from '../../platform/redact.ts';
 import { type CreditSummary, computeCredit, progressOf, replyText } from './compute.ts';
 import { isTransient } from './credit-error.ts';
 import type { CreditMetrics } from './metrics.ts';
@@ -65,7 +65,7 @@ async function processPass(
   try {
     summary = await computeCredit(config, source, row.text);
   } catch (error) {
-    const reason = errorMessage(error);
+    const reason = errorText(error);
     if (isTransient(error) && !options.final) {
       await noteError(db.orm, id, reason);
       log.warn({ requestId: id, reason }, 'credit request failed; it will be retried');

@@ -5,8 +5,8 @@ import type { Config } from '../../config.ts';
 import type { Channels } from '../../platform/channels/channels.ts';
 import type { EnqueueInput } from '../../platform/channels/outbox/enqueue.ts';
 import type { Database } from '../../platform/db/database.ts';
-import { errorMessage } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/log.ts';
+import { errorText } from '../../platform/redact.ts';
 import type { InvoiceMetrics } from './metrics.ts';
 import { parseRecipients, type Recipient } from './recipients.ts';
 import type { InvoiceScanRow } from './schema.ts';
@@ -70,7 +70,7 @@ export async function scanInvoices(
       after = page.lastId;
     }
   } catch (caught) {
-    error = errorMessage(caught);
+    error = errorText(caught);
     deps.log.error({ err: caught, scanId }, 'invoice scan failed');
   }
   const durationMs = Math.round(performance.now() - started);

@@ -6,6 +6,7 @@ import type { PaymentsConfig } from '../../config.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/log.ts';
+import { containsCardNumber, errorText } from '../../platform/redact.ts';
 import {
   advance,
   afterCharge,
@@ -71,6 +72,20 @@ const MAX_RACES = 5;
 export const createSessionLocks = () => new SessionLocks();
 
 export function handleChat(deps: ChatDeps, request: ChatRequest): Promise<ChatResponse> {
+  // An id holding a card number is refused, never stored as a key or quoted back (PCI DSS FAQ 1157).
+  for (const [field, id] of [
+    ['sessionId', request.sessionId],
+    ['invoiceId', request.invoiceId],
+  ] as const) {
+    if (id && containsCardNumber(id))
+      throw new AppError(
+        'invalid_input',
+        `The ${field} looks like a card number; card numbers are not accepted`,
+        {
+          details: [{ field: `body.${field}`, message: 'looks like a card number' }],
+        },
+      );
+  }
   const started = performance.now();
   return deps.locks.run(request.sessionId, async () => {
     for (let race = 0; race < MAX_RACES; race++) {
@@ -112,8 +127,12 @@ async function takeTurn(
       `Your previous conversation expired after ${Math.round(config.sessionTtlMs / 60_000)} minutes without a message, so we are starting over.`,
     );
   }
-  const redacted = redactMessage(request.message, state.currentField);
+  const redacted = redactMessage(request.message, state.currentField, state.cardFragments ?? 0);
   const turn: Turn = { text: redacted.text, redacted: redacted.redacted };
+  // A second card piece in a row: the amount the first piece set was card digits too.
+  if (redacted.fragment && redacted.redacted.card && state.amountFromFragment && !state.invoiceId)
+    state = { ...state, amountMinor: undefined, currency: undefined };
+  const amountBefore = state.amountMinor;
 
   const invoiceId = request.invoiceId ?? parseInvoiceId(redacted.text);
   if (invoiceId && invoiceId !== state.invoiceId) turn.invoice = await lookupInvoice(db, invoiceId);
@@ -145,7 +164,8 @@ async function takeTurn(
     maxRetries: config.maxRetries,
     handoffMessage: config.handoffMessage,
   };
-  if (!turn.card && !turn.invoice && rulesFoundNothing(state, turn.text, options)) {
+  // A bare digit group may be a piece of a card: never offered to a model.
+  if (!turn.card && !turn.invoice && !redacted.fragment && rulesFoundNothing(state, turn.text, options)) {
     turn.interpreted = await interpretWithin(
       deps.interpreter,
       turn.text,
@@ -156,6 +176,13 @@ async function takeTurn(
   }
 
   let outcome: Outcome = advance(state, turn, options);
+  const { cardFragments: _count, amountFromFragment: _fromPiece, ...rest } = outcome.state;
+  outcome.state = rest;
+  if (redacted.fragment) {
+    outcome.state.cardFragments = (state.cardFragments ?? 0) + 1;
+    if (outcome.state.amountMinor !== undefined && outcome.state.amountMinor !== amountBefore)
+      outcome.state.amountFromFragment = true;
+  }
   let payment: PaymentAction | undefined;
   const replies = [...notes, outcome.reply];
   for (let step = 0; step < 2 && outcome.action; step++) {
@@ -203,7 +230,7 @@ async function takeTurn(
         currency: outcome.state.currency ?? config.defaultCurrency,
         invoiceId: outcome.state.invoiceId ?? null,
         status: result.kind,
-        error: result.kind === 'declined' ? result.message : (charged.failure ?? null),
+        error: storedFailure(result.kind === 'declined' ? result.message : charged.failure),
       });
       if (charged.clientAction) payment = charged.clientAction;
       outcome = afterCharge(outcome.state, result);
@@ -227,6 +254,9 @@ async function takeTurn(
     ...(payment ? { payment } : {}),
   };
 }
+
+/** Stripe's words about a failed charge, as kept in payment_attempts: scrubbed of card data and keys. */
+const storedFailure = (message: string | undefined) => (message ? errorText(message) : null);
 
 async function authenticationOutcome(
   stripe: StripeClient,

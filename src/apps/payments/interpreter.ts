@@ -60,7 +60,8 @@ function sanitize(answer: Extracted | null): Extracted | null {
     typeof answer.name === 'string' &&
     answer.name.trim() &&
     answer.name.length <= 100 &&
-    !/\d/.test(answer.name)
+    // No digits of any script (a card number is not a name) and none of our masks.
+    !/[\p{Nd}\p{No}[\]]/u.test(answer.name)
   )
     clean.name = answer.name.trim();
   const amount = answer.amount;

@@ -55,6 +55,8 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
     {
       bodyLimit: payments.bodyLimitBytes,
       config: {
+        // The message is redacted by the chat turn (and the customer warned); ids are refused.
+        cardNumbers: { redactedFields: ['body.message'] },
         rateLimit: {
           max: payments.ratePerKeyPerMinute,
           timeWindow: 60_000,

@@ -14,8 +14,10 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import type { Config } from '../../config.ts';
+import { containsCardNumber } from '../card-numbers.ts';
 import type { Logger } from '../log.ts';
 import { SERVICE_NAME, SERVICE_VERSION } from '../version.ts';
+import { installCardNumberPolicy } from './card-policy.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { type OpsDependencies, registerOpsRoutes } from './ops-routes.ts';
 import { installRequestMetrics } from './request-metrics.ts';
@@ -41,16 +43,20 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     bodyLimit: options.config.bodyLimitBytes,
     trustProxy: options.config.trustProxy,
     requestIdHeader: false,
-    // A caller's request id (a proxy's, a client's) is kept when it is sane, so logs line up.
+    // A caller's request id (a proxy's, a client's) is kept when it is sane, so logs line up; one
+    // holding a card number is replaced, never logged or echoed back.
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+      return typeof given === 'string' && REQUEST_ID.test(given) && !containsCardNumber(given)
+        ? given
+        : randomUUID();
     },
     ajv: { customOptions: { removeAdditional: false } },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
+  installCardNumberPolicy(app);
   installRequestMetrics(app, options.ops.metrics);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

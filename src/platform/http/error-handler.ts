@@ -3,6 +3,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, ERROR_STATUS, type ErrorCode, type ErrorDetail } from '../errors.ts';
+import { scrubText } from '../redact.ts';
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; requestId: string; details?: ErrorDetail[] };
@@ -25,9 +26,12 @@ export function toErrorBody(
   error: FastifyError | Error,
   requestId: string,
 ): { status: number; body: ErrorBody; fault: boolean } {
+  // A provider's message can quote our credentials, a client's can hold a card number.
   const make = (code: ErrorCode, message: string, details?: ErrorDetail[]) => ({
     status: ERROR_STATUS[code],
-    body: { error: { code, message, requestId, ...(details?.length ? { details } : {}) } },
+    body: {
+      error: { code, message: scrubText(message), requestId, ...(details?.length ? { details } : {}) },
+    },
     fault: ERROR_STATUS[code] >= 500,
   });
 

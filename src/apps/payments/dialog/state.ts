@@ -39,6 +39,10 @@ export interface DialogState {
   paymentIntentId?: string;
   /** Stripe's answer to the last charge (`succeeded`, `requires_action`, `processing`). */
   chargeStatus?: string;
+  /** Messages in a row that were only a 4-6 digit group (a card typed in pieces); a count, never digits. */
+  cardFragments?: number;
+  /** The amount was read from such a piece, so it is dropped if the next message is another piece. */
+  amountFromFragment?: boolean;
 }
 
 export const initialState = (): DialogState => ({

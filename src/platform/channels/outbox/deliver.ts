@@ -10,8 +10,8 @@ import { retryWhileDatabaseUnavailable } from '../../db/unavailable.ts';
 import { errorMessage } from '../../errors.ts';
 import type { JobContext, JobSystem } from '../../jobs/job-system.ts';
 import type { Logger } from '../../log.ts';
-import { scrubText } from '../../log.ts';
 import type { Metrics } from '../../metrics.ts';
+import { errorText } from '../../redact.ts';
 import type { SendPacer } from '../pacing.ts';
 import { type OutboxRow, outboxMessages } from '../schema.ts';
 import { nextSendTime } from '../sms/quiet-hours.ts';
@@ -450,7 +450,7 @@ async function handleProviderError(
   context: Pick<JobContext, 'log'>,
   options: { readBack: boolean },
 ): Promise<DeliveryOutcome> {
-  const message = scrubText(errorMessage(error)).slice(0, 1000);
+  const message = errorText(error);
   // A read-back that failed sent nothing: it does not use up one of the message's send attempts.
   const attempts = options.readBack ? row.attempts - 1 : row.attempts;
   const giveUp = !options.readBack && (error.permanent || attempts >= deps.config.outbox.maxAttempts);

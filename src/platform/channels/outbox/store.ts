@@ -3,6 +3,7 @@
 import { and, desc, eq, like, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../../db/database.ts';
 import type { DbOrTx } from '../../db/transaction.ts';
+import { errorText } from '../../redact.ts';
 import { type OutboxRow, type OutboxStatus, outboxMessages } from '../schema.ts';
 import type { Channel } from '../types.ts';
 
@@ -75,7 +76,10 @@ export async function applyProviderStatus(
       updatedAt: sql`now()`,
       ...(update.status === 'delivered' ? { deliveredAt: sql`now()` } : {}),
       ...(update.errorCode !== undefined ? { errorCode: update.errorCode } : {}),
-      ...(update.error !== undefined ? { lastError: update.error } : {}),
+      // A provider's own words (a bounce reason) may quote what it was sent: scrubbed like our errors.
+      ...(update.error !== undefined
+        ? { lastError: update.error === null ? null : errorText(update.error) }
+        : {}),
     })
     .where(
       and(

@@ -5,6 +5,7 @@ import { WebClient } from '@slack/web-api';
 import type { Config } from '../../../config.ts';
 import type { Database } from '../../db/database.ts';
 import { sandboxMessages } from '../schema.ts';
+import { scrubbingSlackLogger } from './sdk-logger.ts';
 import { slackError } from './slack-driver.ts';
 
 export interface SlackAccess {
@@ -22,6 +23,7 @@ export function createSlackWebClient(config: Config): WebClient | null {
     timeout: config.channels.providerTimeoutMs,
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
+    logger: scrubbingSlackLogger(),
   });
 }
 

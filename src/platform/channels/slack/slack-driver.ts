@@ -11,6 +11,7 @@ import {
   type SlackContent,
   unreachable,
 } from '../types.ts';
+import { scrubbingSlackLogger } from './sdk-logger.ts';
 
 type SlackConfig = Extract<Config['channels']['slack'], { driver: 'slack' }>;
 
@@ -72,6 +73,7 @@ export function createSlackDriver(
     timeout: options.timeoutMs,
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
+    logger: scrubbingSlackLogger(),
   });
   // Who we post as, to recognise our own messages when reading history back.
   let botUserId: Promise<string | undefined> | undefined;
