@@ -6,12 +6,13 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { SANDBOX_CREDITS_CHANNEL } from '../../config.ts';
 import { firstSighting } from '../../platform/channels/webhook-events.ts';
+import { checkSigned, parseSignedJson } from '../../platform/channels/webhooks/signed-payload.ts';
 import { checkSlackSignature } from '../../platform/channels/webhooks/slack-signature.ts';
 import { withTransaction } from '../../platform/db/transaction.ts';
 import { AppError, invalidInput, notFound } from '../../platform/errors.ts';
 import type { Guard } from '../../platform/http/admin-auth.ts';
 import type { Metrics } from '../../platform/metrics.ts';
-import { type IntakeDeps, intakeMessage, type SlackMessage } from './intake.ts';
+import { type IntakeDeps, intakeMessage } from './intake.ts';
 import { sandboxLinks } from './sandbox-looker.ts';
 import type { CreditRequestRow } from './schema.ts';
 import type { CreditService } from './service.ts';
@@ -44,6 +45,45 @@ export const presentRequest = (row: CreditRequestRow) => ({
   createdAt: row.createdAt,
   finishedAt: row.finishedAt,
 });
+
+// The Events API payloads we act on (https://api.slack.com/apis/events-api#callback-field): a
+// signed body of another shape is a 400, not a crash in the intake.
+const slackText = (max: number) => z.string().max(max);
+const slackMessage = z
+  .object({
+    type: slackText(100),
+    channel: slackText(100).optional(),
+    ts: slackText(40).optional(),
+    text: slackText(40_000).optional(),
+    user: slackText(100).optional(),
+    bot_id: slackText(100).optional(),
+    subtype: slackText(100).optional(),
+    thread_ts: slackText(40).optional(),
+    message: z
+      .object({
+        channel: slackText(100).optional(),
+        ts: slackText(40).optional(),
+        text: slackText(40_000).optional(),
+        user: slackText(100).optional(),
+        bot_id: slackText(100).optional(),
+        subtype: slackText(100).optional(),
+        thread_ts: slackText(40).optional(),
+      })
+      .loose()
+      .optional(),
+  })
+  .loose();
+const slackEventsPayload = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('url_verification'), challenge: slackText(1000) }).loose(),
+  z
+    .object({
+      type: z.literal('event_callback'),
+      event_id: slackText(100).min(1),
+      // Other event types have other shapes (a channel may be an object); only messages are read.
+      event: z.object({ type: slackText(100) }).loose(),
+    })
+    .loose(),
+]);
 
 export function registerCreditRoutes(app: FastifyInstance, deps: CreditRouteDeps): void {
   const { intake, service, guard } = deps;
@@ -81,29 +121,21 @@ export function registerCreditRoutes(app: FastifyInstance, deps: CreditRouteDeps
           reject(
             new AppError('forbidden', 'X-Slack-Request-Timestamp is more than 5 minutes away: a replay'),
           );
-        let payload: {
-          type?: string;
-          challenge?: string;
-          event_id?: string;
-          event?: SlackMessage & { type?: string };
-        };
-        try {
-          payload = JSON.parse(raw);
-        } catch {
-          return reject(new AppError('malformed_json', 'The body is not JSON'));
-        }
+        const payload = parseSignedJson(raw, slackEventsPayload, 'Slack payload');
         if (payload.type === 'url_verification') return { challenge: payload.challenge };
-        if (payload.type !== 'event_callback' || !payload.event_id || !payload.event)
-          return reject(new AppError('invalid_input', 'Expected an event_callback with event_id and event'));
         const event = payload.event;
         const eventId = payload.event_id;
+        const message =
+          event.type === 'message'
+            ? checkSigned(event, slackMessage, 'Slack message event', 'body.event')
+            : null;
         // Acknowledged at once: the request is queued, not processed, before Slack's 3 s deadline.
         const result = await withTransaction(intake.db, async (tx) => {
           // Slack retries an event it thinks we missed with the same event_id: answered once.
           if (!(await firstSighting(tx, 'slack-events', eventId))) return { outcome: 'duplicate' as const };
-          if (event.type !== 'message' || !event.channel)
-            return { outcome: 'ignored' as const, reason: `a ${event.type} event` };
-          return intakeMessage(intake, event.channel, event, 'events', tx);
+          if (!message) return { outcome: 'ignored' as const, reason: `a ${event.type} event` };
+          if (!message.channel) return { outcome: 'ignored' as const, reason: 'a message without a channel' };
+          return intakeMessage(intake, message.channel, message, 'events', tx);
         });
         events.inc({ provider: 'slack', kind: 'events', outcome: 'processed' });
         request.log.debug({ eventId, outcome: result.outcome }, 'Slack event');

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
-import rateLimit from '@fastify/rate-limit';
+import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -16,8 +16,12 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../../config.ts';
 import type { Logger } from '../log.ts';
 import { SERVICE_NAME, SERVICE_VERSION } from '../version.ts';
-import { installErrorHandling } from './error-handler.ts';
+import { fastifyTrustProxy } from './addresses.ts';
+import { createCredentialFailures, installCredentialFailures } from './credential-failures.ts';
+import { clientErrorHandler, installErrorHandling, sendError } from './error-handler.ts';
+import { installInputPolicy } from './input-policy.ts';
 import { type OpsDependencies, registerOpsRoutes } from './ops-routes.ts';
+import { fallbackStoreClass } from './rate-limit-store.ts';
 import { installRequestMetrics } from './request-metrics.ts';
 
 export type HttpApp = FastifyInstance;
@@ -39,7 +43,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   const app = Fastify({
     loggerInstance: options.log as FastifyBaseLogger,
     bodyLimit: options.config.bodyLimitBytes,
-    trustProxy: options.config.trustProxy,
+    trustProxy: fastifyTrustProxy(options.config.trustProxy),
     requestIdHeader: false,
     // A caller's request id (a proxy's, a client's) is kept when it is sane, so logs line up.
     genReqId: (request) => {
@@ -47,10 +51,22 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     ajv: { customOptions: { removeAdditional: false } },
+    // Errors Fastify and Node's parser answer before any route runs get the one envelope too:
+    // bad percent-encoding, over-long path parameters, oversized headers, malformed requests.
+    frameworkErrors: (error, request, reply) => sendError(error, request, reply),
+    clientErrorHandler,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
+  installInputPolicy(app);
+  installCredentialFailures(
+    app,
+    createCredentialFailures({
+      perMinute: options.config.authFailuresPerMinute,
+      redis: options.redis ?? null,
+    }),
+  );
   installRequestMetrics(app, options.ops.metrics);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -60,7 +76,16 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   await app.register(formbody);
   await app.register(rateLimit, {
     global: false,
-    ...(options.redis ? { redis: options.redis, nameSpace: 'switchboard-rl:' } : {}),
+    ...(options.redis
+      ? {
+          store: fallbackStoreClass({
+            redis: options.redis,
+            log: options.log,
+            registry: options.ops.metrics.registry,
+            nameSpace: 'switchboard-rl:',
+          }) as unknown as FastifyRateLimitStoreCtor,
+        }
+      : {}),
   });
   await app.register(swagger, {
     openapi: {
