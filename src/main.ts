@@ -126,9 +126,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         },
       },
       // Not critical: rate limits fall back to memory while it is down (rate-limit-store.ts).
-      ...(redis
-        ? [{ name: 'redis', critical: false, check: async () => `ping ${await redis.ping()}` }]
-        : []),
+      ...(redis ? [{ name: 'redis', critical: false, check: async () => `ping ${await redis.ping()}` }] : []),
       ...apps.flatMap((app) => app.checks?.(context) ?? []),
     ];
     const info = (): ServiceInfo => ({
