@@ -28,7 +28,7 @@ export const NASTY_STRINGS = [
   "'; drop table invoices; --",
   '<script>alert(1)</script>',
   '{{invoice_id}}',
-  '${process.env}',
+  '$' + '{process.env}',
   '\u202eevil',
   '４２４２',
   'STOP',

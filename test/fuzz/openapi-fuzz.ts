@@ -134,8 +134,10 @@ function positions(
   out: Array<Array<string | number>> = [],
 ) {
   if (value && typeof value === 'object') {
-    if (Array.isArray(value)) value.forEach((item, index) => positions(item, [...path, index], out));
-    else for (const [key, item] of Object.entries(value)) positions(item, [...path, key], out);
+    const entries: Array<[string | number, unknown]> = Array.isArray(value)
+      ? value.map((item, index) => [index, item])
+      : Object.entries(value);
+    for (const [key, item] of entries) positions(item, [...path, key], out);
     out.push([...path, '\u0001new']);
   }
   out.push(path);
