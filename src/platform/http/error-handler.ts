@@ -109,6 +109,8 @@ export function sendError(error: FastifyError | Error, request: FastifyRequest, 
   const { status, body, fault } = toErrorBody(error, request.id);
   if (fault) request.log.error({ err: error }, 'request failed');
   else request.log.info({ code: body.error.code, reason: error.message }, 'request rejected');
+  // Framework errors (bad URLs) are answered outside any route, where the onSend hook does not run.
+  reply.header('x-request-id', request.id);
   if (error instanceof AppError && error.retryAfterSeconds !== undefined)
     reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
   // Rate-limit headers (retry-after) set by the plugin stay on the reply.
