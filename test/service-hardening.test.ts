@@ -4,10 +4,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { creditsApp } from '../src/apps/credits/app.ts';
 import { dailyApp } from '../src/apps/daily/app.ts';
+import { invoicesApp } from '../src/apps/invoices/app.ts';
 import { createPaymentsApp } from '../src/apps/payments/app.ts';
-import { databaseKinds } from './helpers/databases.ts';
+import { createTestDatabase, databaseKinds } from './helpers/databases.ts';
 import { freePort } from './helpers/processes.ts';
 import { startTestService, type TestService } from './helpers/service.ts';
+import { startTcpProxy } from './helpers/tcp-proxy.ts';
 
 const API_KEY = 'sbk_hardening_key_0123456789abcdef';
 
@@ -124,4 +126,40 @@ describe.each(databaseKinds)('hostile requests to the service on %s', (kind) => 
     });
     expect(forged.body).not.toContain(session);
   });
+});
+
+describe.each(databaseKinds)('the database going away on %s', (kind) => {
+  it('makes API requests 503 unavailable, not 500', async () => {
+    const cleanup: Array<() => Promise<unknown>> = [];
+    try {
+      let running: TestService;
+      let stop: () => Promise<unknown>;
+      if (kind === 'pglite') {
+        running = await startTestService(kind, { apps: [invoicesApp] });
+        stop = async () => running.service.db.pglite?.close();
+      } else {
+        // PostgreSQL behind a proxy that can be cut, as the health tests do.
+        const target = await createTestDatabase('postgres');
+        cleanup.push(() => target.drop());
+        if (target.config.kind !== 'postgres') throw new Error('expected postgres');
+        const url = new URL(target.config.url);
+        const proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
+        cleanup.push(() => proxy.close().catch(() => undefined));
+        url.host = `127.0.0.1:${proxy.port}`;
+        running = await startTestService('postgres', {
+          apps: [invoicesApp],
+          target: { ...target, config: { ...target.config, url: url.toString() } },
+        });
+        stop = () => proxy.cut();
+      }
+      cleanup.unshift(() => running.dispose().catch(() => undefined));
+      expect((await running.service.app.inject('/invoices')).statusCode).toBe(200);
+      await stop();
+      const response = await running.service.app.inject('/invoices');
+      expect(response.statusCode).toBe(503);
+      expect(response.json().error.code).toBe('unavailable');
+    } finally {
+      for (const step of cleanup) await step();
+    }
+  }, 60_000);
 });

@@ -77,8 +77,9 @@ export async function seedSampleTraffic(db: Database): Promise<void> {
 export function sandboxLookerSource(db: Database, runner?: QueryRunner): QuerySource {
   return {
     async resolve(link: LookerLink) {
-      const queryId = link.kind === 'look' ? SANDBOX_LOOKS[link.lookId] : SANDBOX_SLUGS[link.slug];
-      const query = queryId ? SANDBOX_QUERIES[queryId] : undefined;
+      // Own keys only: a link to /x/constructor must not find Object.prototype's members.
+      const queryId = link.kind === 'look' ? own(SANDBOX_LOOKS, link.lookId) : own(SANDBOX_SLUGS, link.slug);
+      const query = queryId ? own(SANDBOX_QUERIES, queryId) : undefined;
       if (!queryId || !query) {
         const what = link.kind === 'look' ? `Look ${link.lookId}` : `query ${link.slug}`;
         throw new CreditError('query_not_found', `the sandbox Looker has no ${what} (404)`);
@@ -92,3 +93,6 @@ export function sandboxLookerSource(db: Database, runner?: QueryRunner): QuerySo
     async close() {},
   };
 }
+
+const own = <T>(table: Record<string, T>, key: string): T | undefined =>
+  Object.hasOwn(table, key) ? table[key] : undefined;

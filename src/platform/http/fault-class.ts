@@ -33,9 +33,8 @@ const COMPONENT_MESSAGES = [
   'Client has encountered a connection error',
 ];
 
-/** Provider SDK errors by name: the AI SDK's, Stripe's connection and server errors, ours. */
-const PROVIDER_NAMES =
-  /^(AiUnavailableError|AI_APICallError|AI_RetryError|Stripe(Connection|API|RateLimit)Error)$/;
+/** Provider SDK errors by name: the AI SDK's, Stripe's (every refusal or outage), ours. */
+const PROVIDER_NAMES = /^(AiUnavailableError|AI_APICallError|AI_RetryError|Stripe\w*Error)$/;
 
 export function classifyFault(error: unknown): FaultClass | null {
   let current: unknown = error;
