@@ -77,6 +77,10 @@ async function build(
       }));
       root.get('/admin', { preHandler: adminGuard('the-admin-token') }, async () => ({ ok: true }));
       root.get('/whoami', async (request) => ({ ip: request.ip }));
+      root.get('/slow', async () => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return { ok: true };
+      });
     },
   });
 }
@@ -219,6 +223,30 @@ describe('framework-level errors in the envelope', () => {
       expect(response.statusCode).toBeLessThan(500);
       isEnvelope(response.json());
     }
+  });
+});
+
+describe('shutting down', () => {
+  it('a request arriving while the server drains gets 503 unavailable in the envelope', async () => {
+    const app = await build();
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const port = (app.server.address() as net.AddressInfo).port;
+    const socket = net.connect(port, '127.0.0.1');
+    let data = '';
+    socket.on('data', (chunk) => {
+      data += chunk;
+    });
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    socket.write('GET /slow HTTP/1.1\r\nHost: a\r\n\r\n');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const closing = app.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.write('GET /whoami HTTP/1.1\r\nHost: a\r\n\r\n');
+    await Promise.all([closing, closed]);
+    const bodies = data.split('\r\n\r\n');
+    expect(data).toMatch(/^HTTP\/1.1 200/);
+    expect(data).toContain('HTTP/1.1 503');
+    expect(bodies.some((part) => part.startsWith('{"error":{"code":"unavailable"'))).toBe(true);
   });
 });
 

@@ -14,6 +14,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import type { Config } from '../../config.ts';
+import { AppError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { SERVICE_NAME, SERVICE_VERSION } from '../version.ts';
 import { fastifyTrustProxy } from './addresses.ts';
@@ -55,6 +56,19 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     // bad percent-encoding, over-long path parameters, oversized headers, malformed requests.
     frameworkErrors: (error, request, reply) => sendError(error, request, reply),
     clientErrorHandler,
+    // Fastify's own 503 while closing has no envelope: requests arriving during the drain get ours.
+    return503OnClosing: false,
+  });
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    reply.header('connection', 'close');
+    throw new AppError('unavailable', 'This replica is shutting down; retry the request', {
+      retryAfterSeconds: 1,
+    });
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
