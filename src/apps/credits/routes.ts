@@ -16,6 +16,7 @@ import { type IntakeDeps, intakeMessage } from './intake.ts';
 import { sandboxLinks } from './sandbox-looker.ts';
 import type { CreditRequestRow } from './schema.ts';
 import type { CreditService } from './service.ts';
+import { slackEventsPayload, slackMessage } from './slack-payload.ts';
 import { getRequest, listRequests } from './store.ts';
 
 export interface CreditRouteDeps {
@@ -45,45 +46,6 @@ export const presentRequest = (row: CreditRequestRow) => ({
   createdAt: row.createdAt,
   finishedAt: row.finishedAt,
 });
-
-// The Events API payloads we act on (https://api.slack.com/apis/events-api#callback-field): a
-// signed body of another shape is a 400, not a crash in the intake.
-const slackText = (max: number) => z.string().max(max);
-const slackMessage = z
-  .object({
-    type: slackText(100),
-    channel: slackText(100).optional(),
-    ts: slackText(40).optional(),
-    text: slackText(40_000).optional(),
-    user: slackText(100).optional(),
-    bot_id: slackText(100).optional(),
-    subtype: slackText(100).optional(),
-    thread_ts: slackText(40).optional(),
-    message: z
-      .object({
-        channel: slackText(100).optional(),
-        ts: slackText(40).optional(),
-        text: slackText(40_000).optional(),
-        user: slackText(100).optional(),
-        bot_id: slackText(100).optional(),
-        subtype: slackText(100).optional(),
-        thread_ts: slackText(40).optional(),
-      })
-      .loose()
-      .optional(),
-  })
-  .loose();
-const slackEventsPayload = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('url_verification'), challenge: slackText(1000) }).loose(),
-  z
-    .object({
-      type: z.literal('event_callback'),
-      event_id: slackText(100).min(1),
-      // Other event types have other shapes (a channel may be an object); only messages are read.
-      event: z.object({ type: slackText(100) }).loose(),
-    })
-    .loose(),
-]);
 
 export function registerCreditRoutes(app: FastifyInstance, deps: CreditRouteDeps): void {
   const { intake, service, guard } = deps;
