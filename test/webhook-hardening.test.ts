@@ -437,6 +437,14 @@ describe.each(databaseKinds)('hostile webhooks on %s', (kind) => {
         ],
         ['{"id":"evt_5\\u0000","type":"x","data":{"object":{"id":"pi"}}}', 'body.id'],
         ['{"id":5,"type":"payment_intent.succeeded","data":{"object":{"id":"pi_1"}}}', 'body.id'],
+        [
+          '{"id":"evt_6","type":"x","data":{"object":{"id":"pi"}},"__proto__":{"type":"payment_intent.succeeded"}}',
+          'body',
+        ],
+        [
+          '{"id":"evt_7","type":"x","data":{"object":{"id":"pi","constructor":{"prototype":{"a":1}}}}}',
+          'body',
+        ],
       ];
       for (const [body, field] of cases) {
         const response = await postStripe(body);

@@ -17,11 +17,25 @@ function schemaError(error: z.ZodError, what: string, path = 'body'): AppError {
 /** The signed raw JSON body, parsed and validated. */
 export function parseSignedJson<T extends z.ZodType>(raw: string, schema: T, what: string): z.infer<T> {
   let parsed: unknown;
+  let poisoned = false;
   try {
-    parsed = JSON.parse(raw);
+    // The same rule as Fastify's JSON parser (onProtoPoisoning): no `__proto__` keys, and no
+    // `constructor.prototype`, which object spreads and merges could turn into prototypes.
+    parsed = JSON.parse(raw, (key, value) => {
+      if (
+        key === '__proto__' ||
+        (key === 'constructor' && value && typeof value === 'object' && 'prototype' in value)
+      )
+        poisoned = true;
+      return value;
+    });
   } catch {
     throw new AppError('malformed_json', 'The request body is not valid JSON');
   }
+  if (poisoned)
+    throw invalidInput(
+      'The request body contains a forbidden prototype key (__proto__ or constructor.prototype)',
+    );
   assertStorable(parsed, 'body');
   const result = schema.safeParse(parsed);
   if (!result.success) throw schemaError(result.error, what);
