@@ -14,10 +14,10 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import type { Config } from '../../config.ts';
-import { AppError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { SERVICE_NAME, SERVICE_VERSION } from '../version.ts';
 import { fastifyTrustProxy } from './addresses.ts';
+import { installClosingAnswer } from './closing.ts';
 import { createCredentialFailures, installCredentialFailures } from './credential-failures.ts';
 import { clientErrorHandler, installErrorHandling, sendError } from './error-handler.ts';
 import { installInputPolicy } from './input-policy.ts';
@@ -56,20 +56,10 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     // bad percent-encoding, over-long path parameters, oversized headers, malformed requests.
     frameworkErrors: (error, request, reply) => sendError(error, request, reply),
     clientErrorHandler,
-    // Fastify's own 503 while closing has no envelope: requests arriving during the drain get ours.
+    // Fastify's own 503 while closing has no envelope: installClosingAnswer answers with ours.
     return503OnClosing: false,
   });
-  let closing = false;
-  app.addHook('preClose', async () => {
-    closing = true;
-  });
-  app.addHook('onRequest', async (_request, reply) => {
-    if (!closing) return;
-    reply.header('connection', 'close');
-    throw new AppError('unavailable', 'This replica is shutting down; retry the request', {
-      retryAfterSeconds: 1,
-    });
-  });
+  installClosingAnswer(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
