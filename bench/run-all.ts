@@ -12,6 +12,7 @@ const BENCHMARKS = [
   'daily.ts',
   'credits.ts',
   'chat.ts',
+  'fuzz.ts',
 ];
 
 let failed = 0;

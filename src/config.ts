@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { isValidZone, parseWindow, type SendingWindow } from './platform/channels/sms/quiet-hours.ts';
+import { isLoopbackHost, type TrustProxy, trustProxySchema } from './platform/http/addresses.ts';
 import { isCurrency } from './platform/money.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -73,7 +74,13 @@ export const envSchema = z.object({
     .default('auto')
     .describe('auto: pretty in a terminal, JSON otherwise'),
   HTTP_BODY_LIMIT_BYTES: positiveInt.max(50 * 1024 * 1024).default(1024 * 1024),
-  TRUST_PROXY: optional(flag).describe('trust X-Forwarded-* headers from a reverse proxy'),
+  TRUST_PROXY: optional(trustProxySchema).describe(
+    'proxies trusted for X-Forwarded-*: false, a hop count (true: 1), or their addresses/CIDRs',
+  ),
+  AUTH_FAILURE_RATE_LIMIT: positiveInt
+    .max(10_000)
+    .default(10)
+    .describe('failed credentials (API keys, admin token) per minute per address before 429'),
   SHUTDOWN_TIMEOUT_SECONDS: seconds
     .max(3600)
     .default(30)
@@ -288,7 +295,13 @@ export type Env = z.input<typeof envSchema>;
 export type ParsedEnv = z.output<typeof envSchema>;
 
 export interface Config {
-  http: { port: number; host: string; bodyLimitBytes: number; trustProxy: boolean };
+  http: {
+    port: number;
+    host: string;
+    bodyLimitBytes: number;
+    trustProxy: TrustProxy;
+    authFailuresPerMinute: number;
+  };
   database:
     | { kind: 'pglite'; dataDir: string }
     | { kind: 'postgres'; url: string; poolMax: number; connectRetryMs: number };
@@ -516,7 +529,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: { c
   if (!isValidZone(e.QUIET_HOURS_DEFAULT_TIME_ZONE)) {
     problem('QUIET_HOURS_DEFAULT_TIME_ZONE', 'expected an IANA time zone such as America/New_York');
   }
-  if (!isLoopback(e.HOST) && !e.ADMIN_API_TOKEN) {
+  if (!isLoopbackHost(e.HOST) && !e.ADMIN_API_TOKEN) {
     problem(
       'ADMIN_API_TOKEN',
       `required when HOST (${e.HOST}) is reachable from other machines: it protects /outbox and /sandbox`,
@@ -562,6 +575,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: { c
       host: e.HOST,
       bodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES,
       trustProxy: e.TRUST_PROXY ?? false,
+      authFailuresPerMinute: e.AUTH_FAILURE_RATE_LIMIT,
     },
     database: e.DATABASE_URL
       ? {
@@ -886,9 +900,6 @@ function paymentsConfig(e: ParsedEnv, problem: (variable: string, message: strin
     messageMaxChars: e.CHAT_MESSAGE_MAX_CHARS,
   };
 }
-
-const isLoopback = (host: string) =>
-  ['127.0.0.1', 'localhost', '::1'].includes(host) || host.startsWith('127.');
 
 /**
  * Credentials set means the real provider, never the sandbox: a half-configured provider is an

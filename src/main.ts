@@ -134,7 +134,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           return mode === 'http' ? 'sending only' : 'workers running';
         },
       },
-      ...(redis ? [{ name: 'redis', check: async () => `ping ${await redis.ping()}` }] : []),
+      // Not critical: rate limits fall back to memory while it is down (rate-limit-store.ts).
+      ...(redis ? [{ name: 'redis', critical: false, check: async () => `ping ${await redis.ping()}` }] : []),
       ...apps.flatMap((app) => app.checks?.(context) ?? []),
     ];
     const info = (): ServiceInfo => ({

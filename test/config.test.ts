@@ -12,6 +12,7 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       bodyLimitBytes: 1048576,
       trustProxy: false,
+      authFailuresPerMinute: 10,
     });
     expect(config.database).toEqual({ kind: 'pglite', dataDir: '/srv/app/data' });
     expect(config.redis).toBeNull();

@@ -259,6 +259,20 @@ describe.each(databaseKinds)('CreditBot on %s', (kind) => {
     expect(repliesTo(ts)).toHaveLength(1);
   });
 
+  it('acknowledges and drops a Socket Mode event of the wrong shape, so it is not redelivered forever', async () => {
+    await socket.waitForConnection();
+    const ts = '1700000001.000001';
+    for (const [envelope, event] of [
+      [`bad-${kind}-1`, { type: 'message', channel: CHANNEL, text: 5, ts }],
+      [`bad-${kind}-2`, { type: 'message', channel: { id: CHANNEL }, text: 'x', ts }],
+      [`bad-${kind}-3`, { type: 'message', channel: CHANNEL, text: `https://${HOST}/looks/11\u0000`, ts }],
+    ] as const) {
+      socket.pushEvent(envelope, { type: 'event_callback', event_id: `Ev${envelope}`, event });
+      await waitFor('the acknowledgement', () => socket.acks.includes(envelope));
+    }
+    expect(await requestFor(ts)).toBeUndefined();
+  });
+
   it('ignores bot messages, thread replies and messages without a Looker link', async () => {
     // Events only (not in the channel's history, which later polls read).
     const bot = await postEvent(`https://${HOST}/looks/11`, {

@@ -102,12 +102,14 @@ describe.each(databaseKinds)('health on %s', (kind) => {
     expect((await service.app.inject('/info')).json().drivers.rateLimits).toBe('redis');
   });
 
-  it('answers 503 naming Redis when it cannot be reached', async () => {
-    // Nothing listens on port 1.
+  it('stays ready but degraded, naming Redis, when it cannot be reached', async () => {
+    // Nothing listens on port 1. Rate limits then count in memory (test/redis-outage.test.ts).
     const { service } = await start(kind, { REDIS_URL: 'redis://127.0.0.1:1' });
     const ready = await service.app.inject('/health/ready');
-    expect(ready.statusCode).toBe(503);
-    expect(ready.json().failing).toEqual(['redis']);
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toMatchObject({ status: 'degraded', failing: [], degraded: ['redis'] });
+    const redis = ready.json().components.find((c: { name: string }) => c.name === 'redis');
+    expect(redis).toMatchObject({ status: 'down', critical: false });
   });
 });
 

@@ -6,11 +6,18 @@ export interface ComponentCheck {
   name: string;
   /** Resolves (optionally with a detail such as the driver in use) when healthy; throws when not. */
   check: () => Promise<string | undefined>;
+  /**
+   * False for a component the service works without, in a degraded way (Redis: rate limits fall back
+   * to each process's memory). Its outage shows in /health/ready as `degraded`, not as not ready.
+   */
+  critical?: boolean;
 }
 
 export interface ComponentStatus {
   name: string;
   status: 'up' | 'down';
+  /** Present (false) on components the service can run without. */
+  critical?: false;
   latencyMs: number;
   detail?: string;
   error?: string;
@@ -31,11 +38,18 @@ async function runCheck(component: ComponentCheck, timeoutMs: number): Promise<C
     return {
       name: component.name,
       status: 'up',
+      ...(component.critical === false ? { critical: false as const } : {}),
       latencyMs: elapsed(started),
       ...(typeof detail === 'string' ? { detail } : {}),
     };
   } catch (error) {
-    return { name: component.name, status: 'down', latencyMs: elapsed(started), error: errorText(error) };
+    return {
+      name: component.name,
+      status: 'down',
+      ...(component.critical === false ? { critical: false as const } : {}),
+      latencyMs: elapsed(started),
+      error: errorText(error),
+    };
   } finally {
     clearTimeout(timer);
   }

@@ -6,15 +6,17 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { SANDBOX_CREDITS_CHANNEL } from '../../config.ts';
 import { firstSighting } from '../../platform/channels/webhook-events.ts';
+import { checkSigned, parseSignedJson } from '../../platform/channels/webhooks/signed-payload.ts';
 import { checkSlackSignature } from '../../platform/channels/webhooks/slack-signature.ts';
 import { withTransaction } from '../../platform/db/transaction.ts';
 import { AppError, invalidInput, notFound } from '../../platform/errors.ts';
 import type { Guard } from '../../platform/http/admin-auth.ts';
 import type { Metrics } from '../../platform/metrics.ts';
-import { type IntakeDeps, intakeMessage, type SlackMessage } from './intake.ts';
+import { type IntakeDeps, intakeMessage } from './intake.ts';
 import { sandboxLinks } from './sandbox-looker.ts';
 import type { CreditRequestRow } from './schema.ts';
 import type { CreditService } from './service.ts';
+import { slackEventsPayload, slackMessage } from './slack-payload.ts';
 import { getRequest, listRequests } from './store.ts';
 
 export interface CreditRouteDeps {
@@ -83,29 +85,21 @@ export function registerCreditRoutes(app: FastifyInstance, deps: CreditRouteDeps
           reject(
             new AppError('forbidden', 'X-Slack-Request-Timestamp is more than 5 minutes away: a replay'),
           );
-        let payload: {
-          type?: string;
-          challenge?: string;
-          event_id?: string;
-          event?: SlackMessage & { type?: string };
-        };
-        try {
-          payload = JSON.parse(raw);
-        } catch {
-          return reject(new AppError('malformed_json', 'The body is not JSON'));
-        }
+        const payload = parseSignedJson(raw, slackEventsPayload, 'Slack payload');
         if (payload.type === 'url_verification') return { challenge: payload.challenge };
-        if (payload.type !== 'event_callback' || !payload.event_id || !payload.event)
-          return reject(new AppError('invalid_input', 'Expected an event_callback with event_id and event'));
         const event = payload.event;
         const eventId = payload.event_id;
+        const message =
+          event.type === 'message'
+            ? checkSigned(event, slackMessage, 'Slack message event', 'body.event')
+            : null;
         // Acknowledged at once: the request is queued, not processed, before Slack's 3 s deadline.
         const result = await withTransaction(intake.db, async (tx) => {
           // Slack retries an event it thinks we missed with the same event_id: answered once.
           if (!(await firstSighting(tx, 'slack-events', eventId))) return { outcome: 'duplicate' as const };
-          if (event.type !== 'message' || !event.channel)
-            return { outcome: 'ignored' as const, reason: `a ${event.type} event` };
-          return intakeMessage(intake, event.channel, event, 'events', tx);
+          if (!message) return { outcome: 'ignored' as const, reason: `a ${event.type} event` };
+          if (!message.channel) return { outcome: 'ignored' as const, reason: 'a message without a channel' };
+          return intakeMessage(intake, message.channel, message, 'events', tx);
         });
         events.inc({ provider: 'slack', kind: 'events', outcome: 'processed' });
         request.log.debug({ eventId, outcome: result.outcome }, 'Slack event');

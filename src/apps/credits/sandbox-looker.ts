@@ -77,7 +77,8 @@ export async function seedSampleTraffic(db: Database): Promise<void> {
 export function sandboxLookerSource(db: Database, runner?: QueryRunner): QuerySource {
   return {
     async queryIdOf(link: LookerLink) {
-      const queryId = link.kind === 'look' ? SANDBOX_LOOKS[link.lookId] : SANDBOX_SLUGS[link.slug];
+      // Own keys only: a link to /x/constructor must not find Object.prototype's members.
+      const queryId = link.kind === 'look' ? own(SANDBOX_LOOKS, link.lookId) : own(SANDBOX_SLUGS, link.slug);
       if (!queryId) {
         const what = link.kind === 'look' ? `Look ${link.lookId}` : `query ${link.slug}`;
         throw new CreditError('query_not_found', `the sandbox Looker has no ${what} (404)`);
@@ -85,7 +86,7 @@ export function sandboxLookerSource(db: Database, runner?: QueryRunner): QuerySo
       return queryId;
     },
     async query(queryId: string) {
-      const query = SANDBOX_QUERIES[queryId];
+      const query = own(SANDBOX_QUERIES, queryId);
       if (!query)
         throw new CreditError('query_not_found', `the sandbox Looker has no query ${queryId} (404)`);
       return {
@@ -97,3 +98,6 @@ export function sandboxLookerSource(db: Database, runner?: QueryRunner): QuerySo
     async close() {},
   };
 }
+
+const own = <T>(table: Record<string, T>, key: string): T | undefined =>
+  Object.hasOwn(table, key) ? table[key] : undefined;

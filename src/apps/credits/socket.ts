@@ -5,8 +5,10 @@
 import { SocketModeClient, type SocketModeOptions } from '@slack/socket-mode';
 import { firstSighting } from '../../platform/channels/webhook-events.ts';
 import { withTransaction } from '../../platform/db/transaction.ts';
+import { findUnstorableText } from '../../platform/http/input-policy.ts';
 import type { Logger } from '../../platform/log.ts';
 import { type IntakeDeps, intakeMessage, type SlackMessage } from './intake.ts';
+import { slackMessage } from './slack-payload.ts';
 
 export interface SocketIntake {
   stop(): Promise<void>;
@@ -36,12 +38,24 @@ export function startSocketIntake(options: {
       event: SlackMessage;
     }) => {
       try {
-        const channel = event.channel;
+        // A malformed event would fail the same way on every redelivery: acknowledged and dropped.
+        const parsed = slackMessage.safeParse(event);
+        const unstorable = findUnstorableText(event, 'event');
+        if (!parsed.success || unstorable) {
+          options.log.warn(
+            { eventId: body.event_id, problem: unstorable?.message ?? parsed.error?.issues[0]?.message },
+            'Socket Mode event of an unexpected shape dropped',
+          );
+          await ack();
+          return;
+        }
+        const message = parsed.data;
+        const channel = message.channel;
         if (channel) {
           const result = await withTransaction(options.intake.db, async (tx) => {
             if (body.event_id && !(await firstSighting(tx, 'slack-events', body.event_id)))
               return { outcome: 'duplicate' };
-            return intakeMessage(options.intake, channel, event, 'socket', tx);
+            return intakeMessage(options.intake, channel, message, 'socket', tx);
           });
           options.log.debug({ eventId: body.event_id, outcome: result.outcome }, 'Socket Mode event');
         }

@@ -29,7 +29,7 @@ export function parseSubscriberCsv(
   for (const { record, line } of records) {
     const raw: Record<string, string> = {};
     for (const [column, value] of Object.entries(record)) {
-      const key = COLUMNS[column];
+      const key = Object.hasOwn(COLUMNS, column) ? COLUMNS[column] : undefined;
       if (key && value !== '') raw[key] = value;
     }
     const parsed = newSubscriber.safeParse(raw);

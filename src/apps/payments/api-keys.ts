@@ -5,6 +5,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Database } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/errors.ts';
+import { credentialGuard } from '../../platform/http/credential-failures.ts';
 import { countActiveKeys, findActiveKey } from './store.ts';
 
 export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
@@ -31,7 +32,9 @@ export function chatAuth(db: Database, envKeys: string[], openAllowed: boolean) 
       storedKeys = { count: await countActiveKeys(db.orm), at: Date.now() };
     return storedKeys.count > 0;
   };
-  return async (request: FastifyRequest): Promise<Caller> => {
+  // Wrong keys count against the caller's address (credential-failures.ts), so guessing is limited.
+  return (request: FastifyRequest): Promise<Caller> => credentialGuard(request, () => verify(request));
+  async function verify(request: FastifyRequest): Promise<Caller> {
     const header = request.headers.authorization ?? '';
     const given = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
     if (!given) {
@@ -50,5 +53,5 @@ export function chatAuth(db: Database, envKeys: string[], openAllowed: boolean) 
     const stored = await findActiveKey(db.orm, hash);
     if (stored) return { id: `key:${hash.slice(0, 16)}` };
     throw new AppError('unauthorized', 'Unknown or revoked API key');
-  };
+  }
 }

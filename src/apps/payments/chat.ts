@@ -119,7 +119,9 @@ async function takeTurn(
   const { db, config, stripe, log } = deps;
   const stored = await loadSession(db, request.sessionId);
   if (stored && stored.messagesThisMinute >= config.ratePerSessionPerMinute)
-    throw new AppError('rate_limited', 'Too many messages in this session; wait a moment');
+    throw new AppError('rate_limited', 'Too many messages in this session; wait a moment', {
+      retryAfterSeconds: Math.max(1, stored.windowSecondsLeft),
+    });
   let state: DialogState = stored && !stored.expired ? stored.state : initialState();
   const notes: string[] = [];
   if (stored?.expired) {

@@ -4,16 +4,18 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type Stripe from 'stripe';
 import { z } from 'zod';
 import type { Config } from '../../config.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/errors.ts';
+import { isLoopbackHost } from '../../platform/http/addresses.ts';
+import { credentialGuard } from '../../platform/http/credential-failures.ts';
 import { chatAuth, hashKey } from './api-keys.ts';
 import { type ChatDeps, handleChat } from './chat.ts';
 import { FIELDS } from './dialog/state.ts';
-import { checkSessionToken, signSession } from './page-token.ts';
+import { canResume, checkSessionToken, resumeCookie, signSession } from './page-token.ts';
 import { payPageHtml, payPageScript } from './pay-page.ts';
+import { verifyStripeEvent } from './stripe-event.ts';
 import { handleStripeEvent } from './webhook.ts';
 
 export interface PaymentRouteDeps {
@@ -34,8 +36,7 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
   const typed = app.withTypeProvider<ZodTypeProvider>();
   const { config, db } = deps;
   const payments = config.payments;
-  const openAllowed =
-    ['127.0.0.1', 'localhost', '::1'].includes(config.http.host) || config.http.host.startsWith('127.');
+  const openAllowed = isLoopbackHost(config.http.host);
   const authenticate = chatAuth(db, payments.apiKeys, openAllowed);
 
   const chatBody = z
@@ -97,8 +98,13 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
       const pageToken = request.headers['x-pay-page-token'];
       if (typeof pageToken === 'string' && pageToken && !request.headers.authorization) {
         // A page token speaks only for the page's own sessions (web-<uuid>), never an API caller's.
-        if (!isPageSession(body.sessionId) || !checkSessionToken(deps.pageSecret, body.sessionId, pageToken))
-          throw new AppError('unauthorized', 'The page token does not belong to this session');
+        await credentialGuard(request, async () => {
+          if (
+            !isPageSession(body.sessionId) ||
+            !checkSessionToken(deps.pageSecret, body.sessionId, pageToken)
+          )
+            throw new AppError('unauthorized', 'The page token does not belong to this session');
+        });
       } else {
         await authenticate(request);
       }
@@ -125,9 +131,15 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
       },
     },
     async (request, reply) => {
-      // Back from Checkout the page resumes its own session; any other id starts a new one.
+      // Back from Checkout the page resumes its own session, when this browser's cookie proves it
+      // made it; any other id, or an id without the proof, starts a new one.
       const given = request.query.session;
-      const id = given && isPageSession(given) ? given : `web-${randomUUID()}`;
+      const resumed =
+        given && isPageSession(given) && canResume(deps.pageSecret, given, request.headers.cookie)
+          ? given
+          : null;
+      const id = resumed ?? `web-${randomUUID()}`;
+      if (!resumed) reply.header('set-cookie', resumeCookie(deps.pageSecret, id, isHttps(config, request)));
       const stripeOrigin = new URL(payments.stripe.jsUrl).origin;
       reply
         .header(
@@ -171,17 +183,14 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
         const signature = request.headers['stripe-signature'];
         if (typeof signature !== 'string' || !signature)
           throw new AppError('unauthorized', 'Stripe-Signature is missing');
-        let event: Stripe.Event;
-        try {
-          // Checks the HMAC and that the signed timestamp is within 5 minutes (old replays fail here).
-          event = stripe.webhooks.constructEvent(
-            typeof request.body === 'string' ? request.body : '',
-            signature,
-            secret,
-          );
-        } catch {
-          throw new AppError('forbidden', 'The Stripe signature does not match, or its timestamp is too old');
-        }
+        // Checks the HMAC, that the signed timestamp is within 5 minutes either way (old replays fail
+        // here), and the body's shape.
+        const event = verifyStripeEvent(
+          stripe,
+          typeof request.body === 'string' ? request.body : '',
+          signature,
+          secret,
+        );
         // A repeated event id is acknowledged without effect: Stripe re-signs each delivery, so a
         // retry of an event whose answer got lost is fresh and valid, and a 4xx would make Stripe
         // retry it for days. Old captured requests are refused above by the timestamp check.
@@ -196,6 +205,15 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
 const isPageSession = (id: string) =>
   /^web-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id);
 
+const isHttps = (config: Config, request: { protocol: string }) =>
+  (config.webhooks.publicUrl ?? `${request.protocol}:`).startsWith('https:');
+
 function publicBase(config: Config, request: { protocol: string; host: string }): string {
-  return config.webhooks.publicUrl ?? `${request.protocol}://${request.host}`;
+  if (config.webhooks.publicUrl) return config.webhooks.publicUrl;
+  const base = `${request.protocol}://${request.host}`;
+  if (!URL.canParse(base))
+    throw new AppError('invalid_input', 'The Host header is not a valid host name', {
+      details: [{ field: 'headers.host', message: 'is not a valid host[:port]' }],
+    });
+  return base;
 }

@@ -13,6 +13,8 @@ export interface StoredSession {
   expired: boolean;
   /** Messages this session has had in its current rate-limit minute (0 when that minute is over). */
   messagesThisMinute: number;
+  /** Seconds until that minute is over (for Retry-After). */
+  windowSecondsLeft: number;
 }
 
 // A chat turn reads and writes its session once each, on every message: these two statements are the
@@ -21,7 +23,8 @@ export interface StoredSession {
 const WINDOW_OPEN = `window_started_at > now() - interval '1 minute'`;
 
 const LOAD_SESSION = `select state, version, expires_at <= now() as expired,
-  case when ${WINDOW_OPEN} then window_messages else 0 end as messages_this_minute
+  case when ${WINDOW_OPEN} then window_messages else 0 end as messages_this_minute,
+  greatest(0, ceil(extract(epoch from window_started_at + interval '1 minute' - now())))::int as window_seconds_left
   from chat_sessions where id = $1`;
 
 const INSERT_SESSION = `insert into chat_sessions (id, version, state, status, payment_intent_id,
@@ -44,6 +47,7 @@ export async function loadSession(db: SessionSql, id: string): Promise<StoredSes
     version: number;
     expired: boolean;
     messages_this_minute: number;
+    window_seconds_left: number;
   }>(LOAD_SESSION, [id], 'paybot_load_session');
   if (!row) return null;
   return {
@@ -51,6 +55,7 @@ export async function loadSession(db: SessionSql, id: string): Promise<StoredSes
     version: row.version,
     expired: row.expired,
     messagesThisMinute: row.messages_this_minute,
+    windowSecondsLeft: row.window_seconds_left,
   };
 }
 

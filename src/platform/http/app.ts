@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
-import rateLimit from '@fastify/rate-limit';
+import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -17,9 +17,14 @@ import type { Config } from '../../config.ts';
 import { containsCardNumber } from '../card-numbers.ts';
 import type { Logger } from '../log.ts';
 import { SERVICE_NAME, SERVICE_VERSION } from '../version.ts';
+import { fastifyTrustProxy } from './addresses.ts';
 import { installCardNumberPolicy } from './card-policy.ts';
-import { installErrorHandling } from './error-handler.ts';
+import { installClosingAnswer } from './closing.ts';
+import { createCredentialFailures, installCredentialFailures } from './credential-failures.ts';
+import { clientErrorHandler, installErrorHandling, sendError } from './error-handler.ts';
+import { installInputPolicy } from './input-policy.ts';
 import { type OpsDependencies, registerOpsRoutes } from './ops-routes.ts';
+import { fallbackStoreClass } from './rate-limit-store.ts';
 import { installRequestMetrics } from './request-metrics.ts';
 
 export type HttpApp = FastifyInstance;
@@ -41,7 +46,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   const app = Fastify({
     loggerInstance: options.log as FastifyBaseLogger,
     bodyLimit: options.config.bodyLimitBytes,
-    trustProxy: options.config.trustProxy,
+    trustProxy: fastifyTrustProxy(options.config.trustProxy),
     requestIdHeader: false,
     // A caller's request id (a proxy's, a client's) is kept when it is sane, so logs line up; one
     // holding a card number is replaced, never logged or echoed back.
@@ -52,10 +57,25 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
         : randomUUID();
     },
     ajv: { customOptions: { removeAdditional: false } },
+    // Errors Fastify and Node's parser answer before any route runs get the one envelope too:
+    // bad percent-encoding, over-long path parameters, oversized headers, malformed requests.
+    frameworkErrors: (error, request, reply) => sendError(error, request, reply),
+    clientErrorHandler,
+    // Fastify's own 503 while closing has no envelope: installClosingAnswer answers with ours.
+    return503OnClosing: false,
   });
+  installClosingAnswer(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
+  installInputPolicy(app);
+  installCredentialFailures(
+    app,
+    createCredentialFailures({
+      perMinute: options.config.authFailuresPerMinute,
+      redis: options.redis ?? null,
+    }),
+  );
   installCardNumberPolicy(app);
   installRequestMetrics(app, options.ops.metrics);
   app.addHook('onSend', async (request, reply) => {
@@ -66,7 +86,16 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   await app.register(formbody);
   await app.register(rateLimit, {
     global: false,
-    ...(options.redis ? { redis: options.redis, nameSpace: 'switchboard-rl:' } : {}),
+    ...(options.redis
+      ? {
+          store: fallbackStoreClass({
+            redis: options.redis,
+            log: options.log,
+            registry: options.ops.metrics.registry,
+            nameSpace: 'switchboard-rl:',
+          }) as unknown as FastifyRateLimitStoreCtor,
+        }
+      : {}),
   });
   await app.register(swagger, {
     openapi: {

@@ -1,26 +1,51 @@
 // Every error leaves the service as `{ error: { code, message, requestId, details? } }` with a
 // stable code. Only 5xx are logged as faults, and their internals never reach the client.
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, ERROR_STATUS, type ErrorCode, type ErrorDetail } from '../errors.ts';
 import { scrubText } from '../redact.ts';
+import { classifyFault } from './fault-class.ts';
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; requestId: string; details?: ErrorDetail[] };
 }
 
 /** Fastify's own error codes that are the client's fault, with the code we answer. */
-const FASTIFY_CODES: Record<string, ErrorCode> = {
-  FST_ERR_CTP_INVALID_JSON_BODY: 'malformed_json',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'malformed_json',
-  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_input',
-  FST_ERR_CTP_INVALID_TYPE: 'unsupported_media_type',
-  FST_ERR_VALIDATION: 'invalid_input',
-  FST_ERR_BAD_URL: 'invalid_input',
-  FST_ERR_ASYNC_CONSTRAINT: 'invalid_input',
-};
+const FASTIFY_CODES = new Map<string, ErrorCode>([
+  ['FST_ERR_CTP_INVALID_JSON_BODY', 'malformed_json'],
+  ['FST_ERR_CTP_EMPTY_JSON_BODY', 'malformed_json'],
+  ['FST_ERR_CTP_BODY_TOO_LARGE', 'payload_too_large'],
+  ['FST_ERR_CTP_INVALID_MEDIA_TYPE', 'unsupported_media_type'],
+  ['FST_ERR_CTP_INVALID_CONTENT_LENGTH', 'invalid_input'],
+  ['FST_ERR_CTP_INVALID_TYPE', 'unsupported_media_type'],
+  ['FST_ERR_VALIDATION', 'invalid_input'],
+  ['FST_ERR_BAD_URL', 'invalid_input'],
+  ['FST_ERR_MAX_PARAM_LENGTH', 'uri_too_long'],
+  ['FST_ERR_ASYNC_CONSTRAINT', 'invalid_input'],
+]);
+
+/** Other 4xx statuses Fastify or a plugin may set, with the code we answer (anything else: 400). */
+const CLIENT_STATUS_CODES = new Map<number, ErrorCode>([
+  [401, 'unauthorized'],
+  [403, 'forbidden'],
+  [404, 'not_found'],
+  [405, 'method_not_allowed'],
+  [408, 'request_timeout'],
+  [409, 'conflict'],
+  [413, 'payload_too_large'],
+  [414, 'uri_too_long'],
+  [415, 'unsupported_media_type'],
+  [429, 'rate_limited'],
+  [431, 'headers_too_large'],
+]);
+
+const FAULT_MESSAGES = {
+  provider: 'An upstream provider is unavailable; try again later',
+  component: 'A component this service depends on is unavailable; try again later',
+} as const;
 
 export function toErrorBody(
   error: FastifyError | Error,
@@ -49,17 +74,21 @@ export function toErrorBody(
   }
 
   const fastifyCode = (error as FastifyError).code;
-  const mapped = fastifyCode ? FASTIFY_CODES[fastifyCode] : undefined;
+  const mapped = typeof fastifyCode === 'string' ? FASTIFY_CODES.get(fastifyCode) : undefined;
   if (mapped === 'malformed_json') return make(mapped, 'The request body is not valid JSON');
   if (mapped === 'payload_too_large')
     return make(mapped, 'The request body is larger than this server accepts');
-  if (mapped === 'unsupported_media_type') return make(mapped, error.message);
+  if (mapped === 'uri_too_long') return make(mapped, 'A path segment is longer than this server accepts');
   if (mapped) return make(mapped, error.message);
 
   const status = (error as FastifyError).statusCode;
   if (status === 429) return make('rate_limited', 'Too many requests; retry later');
-  if (status === 405) return make('method_not_allowed', error.message);
-  if (status && status >= 400 && status < 500) return make('invalid_input', error.message);
+  if (typeof status === 'number' && status >= 400 && status < 500)
+    return make(CLIENT_STATUS_CODES.get(status) ?? 'invalid_input', error.message);
+  // Not a bug of ours when a provider or a component is down: 502 / 503, so callers retry.
+  const fault = classifyFault(error);
+  if (fault)
+    return make(fault === 'provider' ? 'provider_unavailable' : 'unavailable', FAULT_MESSAGES[fault]);
   return make('internal', 'Internal server error');
 }
 
@@ -79,15 +108,61 @@ function unionBranch(keyword: string, params: Record<string, unknown> | undefine
   return closest.length ? closest : [{ path: [] }];
 }
 
-export function installErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const { status, body, fault } = toErrorBody(error, request.id);
-    if (fault) request.log.error({ err: error }, 'request failed');
-    else request.log.info({ code: body.error.code, reason: error.message }, 'request rejected');
-    // Rate-limit headers (retry-after) set by the plugin stay on the reply.
-    return reply.status(status).send(body);
-  });
+/** Sends `error` as the envelope; also Fastify's `frameworkErrors` (bad URLs, over-long parameters). */
+export function sendError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
+  const { status, body, fault } = toErrorBody(error, request.id);
+  if (fault) request.log.error({ err: error }, 'request failed');
+  else request.log.info({ code: body.error.code, reason: error.message }, 'request rejected');
+  // Framework errors (bad URLs) are answered outside any route, where the onSend hook does not run.
+  reply.header('x-request-id', request.id);
+  if (error instanceof AppError && error.retryAfterSeconds !== undefined)
+    reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
+  // Rate-limit headers (retry-after) set by the plugin stay on the reply.
+  return reply.status(status).send(body);
+}
 
+const CLIENT_ERRORS: Record<string, { status: number; code: ErrorCode; message: string }> = {
+  HPE_HEADER_OVERFLOW: {
+    status: 431,
+    code: 'headers_too_large',
+    message: 'The request line and headers are larger than this server accepts',
+  },
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408,
+    code: 'request_timeout',
+    message: 'The request was not received in time',
+  },
+};
+
+/**
+ * Fastify's `clientErrorHandler`: requests Node's HTTP parser refuses before Fastify sees them
+ * (headers over the limit, malformed request lines) still get the envelope, then the connection
+ * is closed as Node does.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const known =
+    error.code && Object.hasOwn(CLIENT_ERRORS, error.code) ? CLIENT_ERRORS[error.code] : undefined;
+  const { status, code, message } = known ?? {
+    status: 400,
+    code: 'invalid_input' as const,
+    message: 'The request is not valid HTTP',
+  };
+  const requestId = randomUUID();
+  const body = JSON.stringify({ error: { code, message, requestId } } satisfies ErrorBody);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}
+
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
+    sendError(error, request, reply),
+  );
   app.setNotFoundHandler((request, reply) => {
     const body: ErrorBody = {
       error: {

@@ -32,13 +32,21 @@ export function registerOpsRoutes(app: FastifyInstance, deps: OpsDependencies): 
 
   app.get(
     '/health/ready',
-    { schema: { tags, summary: 'Ready for traffic: 503 names the failing components' } },
+    {
+      schema: {
+        tags,
+        summary: 'Ready for traffic: 503 names the failing components, `degraded` the optional ones down',
+      },
+    },
     async (_request, reply) => {
       const components = await runChecks(deps.checks, timeout);
-      const failing = components.filter((c) => c.status === 'down').map((c) => c.name);
-      return reply
-        .status(failing.length ? 503 : 200)
-        .send({ status: failing.length ? 'unavailable' : 'ready', failing, components });
+      const down = components.filter((c) => c.status === 'down');
+      const failing = down.filter((c) => c.critical !== false).map((c) => c.name);
+      // A non-critical component down (Redis) keeps the replica in service, degraded: taking every
+      // replica out because their shared Redis is down would turn a degradation into an outage.
+      const degraded = down.filter((c) => c.critical === false).map((c) => c.name);
+      const status = failing.length ? 'unavailable' : degraded.length ? 'degraded' : 'ready';
+      return reply.status(failing.length ? 503 : 200).send({ status, failing, degraded, components });
     },
   );
 

@@ -9,8 +9,10 @@ import type { Metrics } from '../../metrics.ts';
 import type { Channels } from '../channels.ts';
 import { normalizePhone } from '../sms/phone.ts';
 import { firstSighting } from '../webhook-events.ts';
+import { sendGridEventsSchema, twilioInboundSchema, twilioStatusSchema } from './payload-schemas.ts';
 import { createSendGridVerifier } from './sendgrid-signature.ts';
-import { applySendGridEvents, applyTwilioStatus, type SendGridEvent } from './status-updates.ts';
+import { parseSignedForm, parseSignedJson } from './signed-payload.ts';
+import { applySendGridEvents, applyTwilioStatus } from './status-updates.ts';
 import { checkTwilioSignature } from './twilio-signature.ts';
 
 export interface WebhookDeps {
@@ -46,12 +48,6 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookDeps): 
     if (check === 'invalid')
       reject('twilio', kind, new AppError('forbidden', 'X-Twilio-Signature does not match'));
   };
-  /** Twilio's retries carry the same idempotency token; a request seen before is a replay. */
-  const twilioEventId = (request: { headers: Record<string, unknown> }, fallback: string) => {
-    const token = request.headers['i-twilio-idempotency-token'];
-    return typeof token === 'string' && token ? token : fallback;
-  };
-
   app.post(
     '/webhooks/twilio/sms',
     {
@@ -60,22 +56,14 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookDeps): 
     },
     async (request, reply: FastifyReply) => {
       verifyTwilio(request, 'inbound');
-      const body = (request.body ?? {}) as Record<string, string>;
-      const sid = body.MessageSid ?? body.SmsSid;
-      if (!sid || !body.From || body.Body === undefined) {
-        reject('twilio', 'inbound', new AppError('invalid_input', 'MessageSid, From and Body are required'));
-      }
-      const from = normalizePhone(body.From as string);
+      const form = parseSignedForm(request.body, twilioInboundSchema, 'inbound SMS');
+      const from = normalizePhone(form.From);
       // Recorded as received in the same transaction that handles it: a failure leaves it unrecorded,
-      // so Twilio's retry is processed, while a replay of a handled message changes nothing.
+      // so Twilio's retry is processed, while a replay of a handled message changes nothing. The key
+      // is the signed MessageSid, never an unsigned header a replayer could change or drop.
       const action = await deps.receiveSms(
-        {
-          from: from.ok ? from.e164 : (body.From as string),
-          to: body.To ?? '',
-          body: body.Body as string,
-          providerId: sid as string,
-        },
-        (tx) => firstSighting(tx, 'twilio-sms', twilioEventId(request, sid as string)),
+        { from: from.ok ? from.e164 : form.From, to: form.To ?? '', body: form.Body, providerId: form.sid },
+        (tx) => firstSighting(tx, 'twilio-sms', form.sid),
       );
       if (action === 'duplicate') {
         reject(
@@ -85,7 +73,7 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookDeps): 
         );
       }
       metrics.webhookEvents.inc({ provider: 'twilio', kind: 'inbound', outcome: 'processed' });
-      request.log.info({ providerId: sid, action }, 'inbound SMS');
+      request.log.info({ providerId: form.sid, action }, 'inbound SMS');
       return reply.type('text/xml').send(EMPTY_TWIML);
     },
   );
@@ -98,12 +86,9 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookDeps): 
     },
     async (request, reply) => {
       verifyTwilio(request, 'status');
-      const body = (request.body ?? {}) as Record<string, string>;
-      const result = await applyTwilioStatus(
-        deps,
-        twilioEventId(request, `${body.MessageSid}:${body.MessageStatus}`),
-        body,
-      );
+      const form = parseSignedForm(request.body, twilioStatusSchema, 'status callback');
+      // One callback per message and status: the key comes from the signed form only.
+      const result = await applyTwilioStatus(deps, `${form.MessageSid}:${form.MessageStatus}`, form);
       if (result === 'duplicate')
         reject(
           'twilio',
@@ -156,14 +141,8 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookDeps): 
             'events',
             new AppError('forbidden', 'Replayed request: the signed timestamp is too old'),
           );
-        let events: unknown;
-        try {
-          events = JSON.parse(raw);
-        } catch {
-          throw new AppError('malformed_json', 'The request body is not valid JSON');
-        }
-        if (!Array.isArray(events)) throw new AppError('invalid_input', 'Expected a JSON array of events');
-        const counts = await applySendGridEvents(deps, events as SendGridEvent[]);
+        const events = parseSignedJson(raw, sendGridEventsSchema, 'event batch');
+        const counts = await applySendGridEvents(deps, events);
         metrics.webhookEvents.inc({ provider: 'sendgrid', kind: 'events', outcome: 'processed' });
         return counts;
       },

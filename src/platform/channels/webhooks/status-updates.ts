@@ -7,13 +7,15 @@ import { applyProviderStatus } from '../outbox/store.ts';
 import { suppress } from '../suppression.ts';
 import { firstSighting } from '../webhook-events.ts';
 
-const TWILIO_STATUS: Record<string, 'sent' | 'delivered' | 'undelivered' | 'failed' | undefined> = {
-  sent: 'sent',
-  delivered: 'delivered',
-  read: 'delivered',
-  undelivered: 'undelivered',
-  failed: 'failed',
-};
+// Maps, not object literals: a provider status is outside text, and `constructor` or `__proto__`
+// must not find Object.prototype's members.
+const TWILIO_STATUS = new Map<string, 'sent' | 'delivered' | 'undelivered' | 'failed'>([
+  ['sent', 'sent'],
+  ['delivered', 'delivered'],
+  ['read', 'delivered'],
+  ['undelivered', 'undelivered'],
+  ['failed', 'failed'],
+]);
 
 export interface TwilioStatusReport {
   MessageSid?: string;
@@ -29,7 +31,7 @@ export async function applyTwilioStatus(
   eventId: string,
   report: TwilioStatusReport,
 ): Promise<StatusResult> {
-  const status = report.MessageStatus ? TWILIO_STATUS[report.MessageStatus] : undefined;
+  const status = report.MessageStatus ? TWILIO_STATUS.get(report.MessageStatus) : undefined;
   return withTransaction(deps.db, async (tx) => {
     if (!(await firstSighting(tx, 'twilio-status', eventId))) return 'duplicate';
     if (!report.MessageSid || !status) return 'unchanged';
@@ -52,20 +54,20 @@ export async function applyTwilioStatus(
 
 export interface SendGridEvent {
   event?: string;
-  sg_event_id?: string;
-  sg_message_id?: string;
-  reason?: string;
-  response?: string;
-  status?: string;
+  sg_event_id?: string | null | undefined;
+  sg_message_id?: string | null | undefined;
+  reason?: string | null | undefined;
+  response?: string | null | undefined;
+  status?: string | null | undefined;
 }
 
-const SENDGRID_STATUS: Record<string, 'sent' | 'delivered' | 'undelivered' | undefined> = {
-  processed: 'sent',
-  delivered: 'delivered',
-  bounce: 'undelivered',
-  dropped: 'undelivered',
+const SENDGRID_STATUS = new Map<string, 'sent' | 'delivered' | 'undelivered'>([
+  ['processed', 'sent'],
+  ['delivered', 'delivered'],
+  ['bounce', 'undelivered'],
+  ['dropped', 'undelivered'],
   // deferred: SendGrid keeps trying; the row stays `sent` until delivered or bounced.
-};
+]);
 
 export async function applySendGridEvents(
   deps: { db: Database; metrics: Metrics },
@@ -75,7 +77,7 @@ export async function applySendGridEvents(
   for (const event of events) {
     const result = await withTransaction(deps.db, async (tx): Promise<StatusResult> => {
       if (event.sg_event_id && !(await firstSighting(tx, 'sendgrid', event.sg_event_id))) return 'duplicate';
-      const status = event.event ? SENDGRID_STATUS[event.event] : undefined;
+      const status = event.event ? SENDGRID_STATUS.get(event.event) : undefined;
       // sg_message_id is the X-Message-Id we stored, plus a suffix after the first dot.
       const providerId = event.sg_message_id?.split('.')[0];
       if (!status || !providerId) return 'unchanged';

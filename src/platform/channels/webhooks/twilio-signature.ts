@@ -3,10 +3,21 @@
 // see is not the one Twilio called, so PUBLIC_URL names it.
 import type { FastifyRequest } from 'fastify';
 import twilio from 'twilio';
+import { invalidInput } from '../../errors.ts';
 
-export function publicRequestUrl(request: FastifyRequest, publicUrl: string | null): string {
-  if (publicUrl) return `${publicUrl}${request.url}`;
-  return `${request.protocol}://${request.host}${request.url}`;
+/** The URL the caller used; a Host header that makes no URL (`Host: [`) is the caller's error. */
+export function publicRequestUrl(
+  request: Pick<FastifyRequest, 'protocol' | 'host' | 'url'>,
+  publicUrl: string | null,
+): string {
+  const url = publicUrl
+    ? `${publicUrl}${request.url}`
+    : `${request.protocol}://${request.host}${request.url}`;
+  if (!URL.canParse(url))
+    throw invalidInput('The Host header is not a valid host name', [
+      { field: 'headers.host', message: 'is not a valid host[:port]' },
+    ]);
+  return url;
 }
 
 export type SignatureCheck = 'valid' | 'missing' | 'invalid';
@@ -18,8 +29,14 @@ export function checkTwilioSignature(
 ): SignatureCheck {
   const signature = request.headers['x-twilio-signature'];
   if (typeof signature !== 'string' || !signature) return 'missing';
-  const params = (request.body ?? {}) as Record<string, string>;
-  return twilio.validateRequest(authToken, signature, publicRequestUrl(request, publicUrl), params)
-    ? 'valid'
-    : 'invalid';
+  const url = publicRequestUrl(request, publicUrl);
+  const body = request.body;
+  const params =
+    body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, string>) : {};
+  try {
+    return twilio.validateRequest(authToken, signature, url, params) ? 'valid' : 'invalid';
+  } catch {
+    // The SDK throws on shapes it does not expect (a repeated key is an array): not a valid signature.
+    return 'invalid';
+  }
 }

@@ -1,0 +1,20 @@
+// While the server drains on shutdown, requests still arriving on open keep-alive connections are
+// answered 503 `unavailable` in the envelope (with Connection: close and Retry-After), so a client or
+// load balancer retries them on another replica. Fastify's own answer for this has no envelope, so
+// the app turns it off (`return503OnClosing: false`) and installs this instead.
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../errors.ts';
+
+export function installClosingAnswer(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    reply.header('connection', 'close');
+    throw new AppError('unavailable', 'This replica is shutting down; retry the request', {
+      retryAfterSeconds: 1,
+    });
+  });
+}
