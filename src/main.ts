@@ -82,6 +82,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       log,
       metrics,
       workers: mode !== 'http',
+      queues: config.jobs.queues,
     });
     const channels = createChannels({
       config,

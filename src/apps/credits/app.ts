@@ -4,10 +4,12 @@
 import { defineApp } from '../../platform/app-module.ts';
 import { createSlackAccess } from '../../platform/channels/slack/slack-client.ts';
 import { adminGuard } from '../../platform/http/admin-auth.ts';
+import { sweepScratch } from './calculators/notebook-runner.ts';
 import type { IntakeDeps } from './intake.ts';
 import { creditJobs, PROCESS_RETRY_LIMIT, pollRecurrence } from './jobs.ts';
 import { lookerSource } from './looker.ts';
 import { createCreditMetrics } from './metrics.ts';
+import { queuedNotebooks, runNotebookJob } from './notebook-queue.ts';
 import { initCursors } from './poll.ts';
 import { type ProcessDeps, processRequest } from './process.ts';
 import type { QueryRunner } from './query-source.ts';
@@ -42,7 +44,17 @@ export const creditsApp = defineApp({
     if (!looker)
       log.warn(`Looker uses the SANDBOX: links to https://${settings.lookerHost} read sample data`);
     const intake: IntakeDeps = { db, jobs, config: settings, metrics };
-    const processDeps: ProcessDeps = { db, channels, slack, config: settings, log, metrics, openSource };
+    const notebookDeps = { db, jobs, settings: settings.notebook };
+    const processDeps: ProcessDeps = {
+      db,
+      channels,
+      slack,
+      config: settings,
+      log,
+      metrics,
+      openSource,
+      notebooks: (row) => queuedNotebooks(notebookDeps, row),
+    };
     const service = createCreditService({ ...processDeps, intake, client: slack.client });
     state.set(context, { intake, service, runner, socket: null });
 
@@ -50,11 +62,20 @@ export const creditsApp = defineApp({
       outcome: await processRequest(processDeps, id, { final: job.attempt >= PROCESS_RETRY_LIMIT }),
     }));
     jobs.work('credits.poll', async () => ({ channels: await service.pollOnce() }));
+    jobs.work('credits.notebook', (payload, job) => runNotebookJob(notebookDeps, payload, job), {
+      concurrency: settings.notebook.concurrency,
+    });
   },
   started: async (context) => {
     const { config, db, jobs } = context;
     const settings = config.credits;
     const found = stateOf(context);
+    // What a killed worker's runs left: the SQL and rows of requests, and kernel connection files.
+    if (jobs.runsQueue('credits.notebook')) {
+      const swept = await sweepScratch();
+      if (swept.length)
+        context.log.info({ folders: swept.length }, 'removed notebook scratch folders left behind');
+    }
     if (!settings.looker) await seedSampleTraffic(db);
     await initCursors(found.intake);
     if (settings.pollIntervalMinutes > 0) {

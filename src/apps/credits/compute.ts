@@ -4,9 +4,10 @@
 import type { CalculatorSetting, CreditsConfig } from '../../config.ts';
 import { formatMoney } from '../../platform/money.ts';
 import { builtinCredit, type SummaryRow } from './calculators/builtin.ts';
-import { runNotebook } from './calculators/notebook.ts';
+import type { NotebookRecord } from './calculators/notebook.ts';
 import { CreditError } from './credit-error.ts';
 import { describeLink, extractLookerLinks, type LookerLink } from './links.ts';
+import { inlineNotebooks, type NotebookExecutor } from './notebook-queue.ts';
 import { detectProduct, PRODUCT_NAMES, type Product } from './product.ts';
 import type { QuerySource } from './query-source.ts';
 
@@ -24,6 +25,8 @@ export interface LinkOutcome {
   summaryText?: string;
   durationMs: number;
   kernelMs?: number;
+  /** The notebook's path and hash, the summary cells' source and output, the table read. */
+  notebook?: NotebookRecord;
 }
 
 export interface CreditSummary {
@@ -54,6 +57,8 @@ export async function computeCredit(
   source: QuerySource,
   text: string,
   now: () => number = Date.now,
+  /** Where notebooks run: their own queue in the service, this process without one (CLI, tests). */
+  notebooks: NotebookExecutor = inlineNotebooks(settings.notebook),
 ): Promise<CreditSummary> {
   const started = now();
   const links = linksIn(text, settings);
@@ -77,9 +82,8 @@ export async function computeCredit(
       });
       continue;
     }
-    const rows = await query.rows();
     if (calculator.kind === 'builtin') {
-      const result = builtinCredit(rows, settings.blockRates);
+      const result = builtinCredit(await query.rows(), settings.blockRates);
       outcomes.push({
         ...base,
         calculator: 'builtin',
@@ -89,9 +93,10 @@ export async function computeCredit(
         durationMs: now() - linkStarted,
       });
     } else {
-      const result = await runNotebook(calculator.path, settings.notebook, {
+      // The SQL always; the rows only if the notebook declares a rows parameter.
+      const result = await notebooks.run(calculator.path, {
         sql: query.sql,
-        rows,
+        rows: () => query.rows(),
         blockRates: settings.blockRates,
       });
       outcomes.push({
@@ -103,6 +108,7 @@ export async function computeCredit(
         summaryText: result.summaryText,
         durationMs: now() - linkStarted,
         kernelMs: result.kernelMs,
+        notebook: result.notebook,
       });
     }
   }

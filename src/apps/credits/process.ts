@@ -13,6 +13,7 @@ import type { Logger } from '../../platform/log.ts';
 import { type CreditSummary, computeCredit, replyText } from './compute.ts';
 import { isTransient } from './credit-error.ts';
 import type { CreditMetrics } from './metrics.ts';
+import { type NotebookExecutor, NotebookPending } from './notebook-queue.ts';
 import type { QuerySource } from './query-source.ts';
 import type { CreditRequestRow } from './schema.ts';
 import { claimRequest, completeRequest, failRequest, noteError } from './store.ts';
@@ -29,9 +30,12 @@ export interface ProcessDeps {
   metrics: CreditMetrics;
   /** A Looker session for one request (or the sandbox Looker). */
   openSource: () => QuerySource;
+  /** Where this request's notebooks run (their own queue); in this process when absent. */
+  notebooks?: (row: CreditRequestRow) => NotebookExecutor;
 }
 
-export type ProcessOutcome = 'done' | 'failed' | 'not_claimed';
+/** `waiting`: a notebook run is queued; its end sends the request's job again. */
+export type ProcessOutcome = 'done' | 'failed' | 'not_claimed' | 'waiting';
 
 export async function processRequest(
   deps: ProcessDeps,
@@ -48,8 +52,12 @@ export async function processRequest(
   const source = deps.openSource();
   const started = performance.now();
   try {
-    summary = await computeCredit(config, source, row.text);
+    summary = await computeCredit(config, source, row.text, Date.now, deps.notebooks?.(row));
   } catch (error) {
+    if (error instanceof NotebookPending) {
+      log.info({ requestId: id, run: error.key }, 'credit request waits for its notebook run');
+      return 'waiting';
+    }
     const reason = errorMessage(error);
     if (isTransient(error) && !options.final) {
       await noteError(db.orm, id, reason);

@@ -46,7 +46,8 @@ export function createCreditService(
 ): CreditService {
   const { db } = deps;
   const runNow = async (id: string) => {
-    await processRequest(deps, id, { final: true });
+    // Run now means now: its notebooks run in this process rather than on their queue.
+    await processRequest({ ...deps, notebooks: undefined }, id, { final: true });
     const row = await getRequest(db.orm, id);
     if (!row) throw notFound(`Credit request ${id}`);
     return row;
