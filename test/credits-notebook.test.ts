@@ -524,6 +524,67 @@ describe('requests computed by the notebook calculator', () => {
   }, 180_000);
 });
 
+describe('a request with three notebook links', () => {
+  const folder = notebookFolder();
+  // Each run takes a few seconds (a kernel start and a sleep); three of them take longer than the
+  // request's own job may run (JOBS_EXPIRE_SECONDS=5 here, as 900 s is to three 300 s timeouts).
+  const file = folder.write('per-link.ipynb', [
+    parameters('looker = ""'),
+    code('import time\ntime.sleep(2)'),
+    markdown('## Summary Info'),
+    code('import json\nprint(json.dumps({"credit_cents": 100 if "Authy" in looker else 10}))'),
+  ]);
+  let running: TestService;
+  beforeAll(async () => {
+    running = await startTestService('pglite', {
+      apps: [creditsApp],
+      env: {
+        NOTEBOOK_PATH: file,
+        CREDITS_PSMS_CALCULATOR: 'notebook',
+        CREDITS_PSMS_NOTEBOOK_PATH: file,
+        JOBS_EXPIRE_SECONDS: '5',
+      },
+    });
+  });
+  afterAll(async () => {
+    await running?.dispose();
+  });
+
+  it('runs one notebook job per link, so no job runs them all', async () => {
+    const app = running.service.app;
+    const text = [
+      'three queries:',
+      'https://looker.sandbox.localhost/looks/1',
+      'https://looker.sandbox.localhost/looks/2',
+      'https://looker.sandbox.localhost/explore/sms/sms_traffic?qid=SandboxVerifyB3',
+    ].join(' ');
+    const posted = await app.inject({
+      method: 'POST',
+      url: '/sandbox/slack/messages',
+      payload: { channel: 'C0CREDITMEMO', text },
+    });
+    const { id } = posted.json();
+    const request = await waitFor(
+      'the request to finish',
+      async () => {
+        const row = (await app.inject(`/credits/requests/${id}`)).json();
+        return row.status === 'done' || row.status === 'failed' ? row : null;
+      },
+      120_000,
+      200,
+    );
+    // Verify A ($1.00) + PSMS ($0.10) + Verify B ($1.00).
+    expect(request).toMatchObject({ status: 'done', amountCents: 210 });
+    expect(request.summary.links.map((l: { calculator: string }) => l.calculator)).toEqual([
+      'notebook',
+      'notebook',
+      'notebook',
+    ]);
+    const runs = await running.service.jobs.boss.findJobs('credits.notebook', { data: { requestId: id } });
+    expect(runs.map((job) => job.state)).toEqual(['completed', 'completed', 'completed']);
+  }, 180_000);
+});
+
 describe('the sample through the service', () => {
   let running: TestService;
   beforeAll(async () => {
