@@ -616,4 +616,18 @@ describe('the sample through the service', () => {
     expect(request.summary.links[0].summaryText).toContain('Credit amount: $4,395.36');
     expect(JSON.stringify(request.summary)).not.toContain('injected-parameters');
   }, 120_000);
+  it('runs a request now (switchboard credits run) through the notebook queue and waits for it', async () => {
+    const answered = await running.service.app.inject({
+      method: 'POST',
+      url: '/credits/requests',
+      payload: { text: 'https://looker.sandbox.localhost/explore/sms/sms_traffic?qid=SandboxVerifyB3' },
+    });
+    expect(answered.statusCode).toBe(200);
+    const row = answered.json();
+    expect(row).toMatchObject({ status: 'done', summary: { calculator: 'notebook' } });
+    const runs = await running.service.jobs.boss.findJobs('credits.notebook', {
+      data: { requestId: row.id },
+    });
+    expect(runs).toHaveLength(1);
+  }, 120_000);
 });

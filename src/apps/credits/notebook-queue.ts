@@ -175,6 +175,19 @@ export async function runNotebookJob(
   return 'result' in stored ? { creditCents: stored.result.creditCents } : { error: stored.error.message };
 }
 
+/** For a run-now caller: the request once done or failed, or as it is when `timeoutMs` has passed. */
+export async function untilFinished(db: Database, id: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const [row] = await db.orm
+      .select({ status: creditRequests.status })
+      .from(creditRequests)
+      .where(eq(creditRequests.id, id));
+    if (!row || row.status === 'done' || row.status === 'failed') return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 /** Merged into the processing request's summary under notebookRuns; the final summary replaces it. */
 async function storeRun(db: Database, requestId: string, key: string, run: StoredRun): Promise<void> {
   const entry = JSON.stringify({ [key]: run });
