@@ -290,3 +290,12 @@ describe('amounts', () => {
     );
   });
 });
+
+describe('tables of one column', () => {
+  it('are read as a printed DataFrame column or a Markdown table', () => {
+    const printedColumn = printed('     credit\nAC01  3100.00\nAC02  1722.35\nCredit amount: $1.00\n');
+    expect(read([markdown('##Summary Info'), ran(1, [printedColumn])]).creditCents).toBe(482235);
+    const md = displayed({ 'text/markdown': '| credit |\n|---|\n| 3,100.00 |\n| 1,722.35 |' });
+    expect(read([markdown('## Summary Info'), ran(1, [md])]).creditCents).toBe(482235);
+  });
+});

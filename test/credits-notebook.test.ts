@@ -250,6 +250,17 @@ describe('a notebook of our own', () => {
       code: 'notebook_failed',
       message: `notebook cell In [4] (rows = {"cost": 1}) failed: KeyError: 'fraud_cost'`,
     });
+    // The run stops there, as Papermill's does: a later cell that would hang never runs.
+    const thenHangs = folder.write('then-hangs.ipynb', [
+      parameters('looker = ""'),
+      code('raise KeyError("basic")'),
+      code('import time\ntime.sleep(600)'),
+    ]);
+    await expect(
+      runNotebook(thenHangs, { ...own, timeoutMs: 40_000 }, { sql: '', rows: noRows, blockRates: RATES }),
+    ).rejects.toMatchObject({
+      message: `notebook cell In [3] (raise KeyError("basic")) failed: KeyError: 'basic'`,
+    });
     const multiline = folder.write('multiline.ipynb', [
       parameters('looker = ""'),
       code('raise ValueError("first line\\nsecond line")'),

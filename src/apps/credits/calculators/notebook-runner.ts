@@ -5,10 +5,12 @@
 // SQL and rows, the kernel's connection file) is removed in every case, and folders left by a process
 // that no longer runs are swept at start. The kernel gets only the environment it is given.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { CreditError } from '../credit-error.ts';
 import { type Cell, hasTag, joined, type Notebook, stripAnsi } from './notebook-format.ts';
@@ -176,11 +178,14 @@ function runJupyter(
         ),
       );
     });
-    child.on('exit', (code) => {
+    child.on('exit', async (code) => {
       finish();
       // Whatever the watchdog left (it ends the run's processes itself; this is the backstop).
       killGroup(child.pid);
       child.stdin?.destroy();
+      // The rest of stderr, for the error message: its pipe closes once the group is gone.
+      if (child.stderr && !child.stderr.readableEnded)
+        await Promise.race([once(child.stderr, 'close'), sleep(2000)]);
       if (ending === 'timeout') {
         reject(new CreditError('timeout', `the notebook did not finish within ${seconds} s`));
       } else if (ending === 'abort') {

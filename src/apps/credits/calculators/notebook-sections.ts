@@ -31,7 +31,8 @@ export function headingsOf(cell: Cell): Heading[] {
   lines.forEach((line, i) => {
     if (/^\s*(```|~~~)/.test(line)) fenced = !fenced;
     if (fenced) return;
-    const atx = /^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$/.exec(line);
+    // `##Summary Info` without the space too: Jupyter's renderer has shown it as a heading.
+    const atx = /^\s{0,3}(#{1,6})\s*([^#\s].*?)\s*#*\s*$/.exec(line);
     if (atx) {
       found.push({ level: (atx[1] as string).length, title: atx[2] as string });
       return;

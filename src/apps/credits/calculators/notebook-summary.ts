@@ -146,7 +146,7 @@ function readTable(table: TextTable): { cents: number; read: SummaryTable } {
     const cell = row[row.length - fromRight] ?? '';
     const others = row.filter((_, i) => i !== row.length - fromRight);
     const what = `row ${index + 1} of the summary table (${name} "${cell}")`;
-    const isTotal = others.some(isTotalLabel) || others.every((c) => !c.trim());
+    const isTotal = others.some(isTotalLabel) || (others.length > 0 && others.every((c) => !c.trim()));
     // A short row lost empty cells in printed text: it can be placed only as a TOTAL row whose
     // label is first and whose credit is the last column; any other would be a guess.
     if (row.length < table.columns.length && !(isTotal && fromRight === 1 && isTotalLabel(row[0] ?? '')))

@@ -52,6 +52,9 @@ const splitLine = (line: string): string[] => {
   return trimmed.split(/\s{2,}|\t/).map((cell) => cell.trim());
 };
 
+const isAmountLine = (line: string) =>
+  /^\s*(\S+\s+)?[-(\u2212]?\$?\s*[\d,]*\.?\d+(e[+-]?\d+)?\)?\s*$/i.test(line);
+
 const isRule = (line: string) => /^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$/.test(line);
 
 /**
@@ -64,7 +67,12 @@ export function textTables(text: string, isHeader: (cells: string[]) => boolean)
   const tables: TextTable[] = [];
   for (let i = 0; i < lines.length; i += 1) {
     const columns = splitLine(lines[i] as string);
-    if (columns.length < 2 || !isHeader(columns)) continue;
+    if (!isHeader(columns)) continue;
+    // A one-column table (`df[["credit"]]`) has one or two cells a row (with its index): its rows
+    // must be amounts, so a sentence after it still ends it.
+    const single = columns.length === 1;
+    const first = lines.slice(i + 1).find((line) => !isRule(line)) ?? '';
+    if (single && !isAmountLine(first.replace(/\|/g, ' '))) continue;
     const rows: string[][] = [];
     let j = i + 1;
     for (; j < lines.length; j += 1) {
@@ -72,7 +80,7 @@ export function textTables(text: string, isHeader: (cells: string[]) => boolean)
       if (!line.trim()) break;
       if (isRule(line)) continue;
       const cells = splitLine(line);
-      if (cells.length === 1) break;
+      if (single ? cells.length > 2 || !isAmountLine(cells.join('  ')) : cells.length === 1) break;
       rows.push(cells);
     }
     tables.push({ columns, rows });

@@ -63,6 +63,19 @@ export function declaredParameters(notebook: Notebook): Set<string> {
   return names;
 }
 
+/**
+ * Papermill's behaviour: the run stops at the first failing cell. nbconvert (with --allow-errors,
+ * so that the failing cell is recorded) would run the cells after it, which can hang or print a
+ * credit computed from nothing; this turns every later cell into `pass`.
+ */
+const STOP_AT_FIRST_ERROR = [
+  'def _switchboard_stop_at_first_error(shell=get_ipython(), failed=[]):',
+  '    shell.events.register("post_run_cell", lambda result: failed.append(1) if not result.success else None)',
+  '    shell.input_transformers_cleanup.append(lambda lines: ["pass\\n"] if failed else lines)',
+  '_switchboard_stop_at_first_error()',
+  'del _switchboard_stop_at_first_error',
+].join('\n');
+
 /** A Python string literal for any text: JSON's escapes are all valid in Python. */
 const pythonString = (text: string) => JSON.stringify(text);
 
@@ -73,6 +86,7 @@ export function injectParameters(
 ): { notebook: Notebook; injected: string[] } {
   const lines = [
     '# Parameters injected by Switchboard CreditBot',
+    STOP_AT_FIRST_ERROR,
     `${parameter} = ${pythonString(values.sql)}`,
   ];
   const injected = [parameter];
