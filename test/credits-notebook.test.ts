@@ -12,6 +12,7 @@ import { builtinCredit } from '../src/apps/credits/calculators/builtin.ts';
 import { type NotebookSettings, runNotebook } from '../src/apps/credits/calculators/notebook.ts';
 import { SCRATCH_PREFIX, sweepScratch } from '../src/apps/credits/calculators/notebook-runner.ts';
 import { kernelEnvironment, loadConfig } from '../src/config.ts';
+import { startFakeLooker } from './fakes/looker.ts';
 import { code, markdown, notebookFolder, parameters } from './helpers/notebooks.ts';
 import { startTestService, type TestService } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
@@ -533,6 +534,61 @@ describe('requests computed by the notebook calculator', () => {
     expect(link.notebook.cells[0].output).toContain('"credit": "1,234.56"');
     expect(JSON.stringify(done.summary)).not.toContain('notebookRuns');
   }, 180_000);
+});
+
+describe('a request whose notebook runs its own SQL', () => {
+  const folder = notebookFolder();
+  const file = folder.write('own-sql.ipynb', [
+    parameters('looker = ""'),
+    code(OWN_SETUP),
+    code(OWN_FORMULA),
+    markdown('## Summary Info'),
+    code(OWN_SUMMARY),
+  ]);
+  let running: TestService;
+  let looker: Awaited<ReturnType<typeof startFakeLooker>>;
+  beforeAll(async () => {
+    looker = await startFakeLooker({ clientId: 'nb-client', clientSecret: 'nb-secret' });
+    looker.addQuery({ id: '71', slug: 'OwnSql71', sql: `${OWN_SQL} -- Authy`, rows: [] }, '71');
+    // Looker cannot run the query: the notebook does not need it to.
+    looker.inject({ match: (req) => req.path.endsWith('/run/json'), status: 500, times: 100 });
+    running = await startTestService('pglite', {
+      apps: [creditsApp],
+      env: {
+        LOOKER_CLIENT_ID: 'nb-client',
+        LOOKER_CLIENT_SECRET: 'nb-secret',
+        LOOKER_BASE_URL: looker.url,
+        CREDITS_LOOKER_HOST: 'looker.nb.example.com',
+        NOTEBOOK_PATH: file,
+      },
+    });
+  });
+  afterAll(async () => {
+    await running?.dispose();
+    await looker?.close();
+  });
+
+  it('is answered from the SQL alone: Looker is never asked for the rows', async () => {
+    const app = running.service.app;
+    const posted = await app.inject({
+      method: 'POST',
+      url: '/sandbox/slack/messages',
+      payload: { channel: 'C0CREDITMEMO', text: 'credit https://looker.nb.example.com/looks/71' },
+    });
+    const { id } = posted.json();
+    const request = await waitFor(
+      'the request to finish',
+      async () => {
+        const row = (await app.inject(`/credits/requests/${id}`)).json();
+        return row.status === 'done' || row.status === 'failed' ? row : null;
+      },
+      90_000,
+      200,
+    );
+    expect(request).toMatchObject({ status: 'done', amountCents: 482235 });
+    expect(looker.requests.filter((r) => r.path.endsWith('/run/json'))).toEqual([]);
+    expect(looker.requests.some((r) => r.path.endsWith('/run/sql'))).toBe(true);
+  }, 120_000);
 });
 
 describe('a request with three notebook links', () => {
