@@ -109,7 +109,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     await jobs.start();
     cleanup.push(() => jobs.stop({ timeoutMs: config.shutdownTimeoutMs }));
     if (mode !== 'http') await channels.startWorkers();
-    for (const app of apps) await app.started?.(context);
+    for (const app of apps) {
+      // A worker given only other apps' queues (`--queues credits.notebook`) leaves this app's
+      // schedules and intake to the processes that run it, whose configuration they follow.
+      const queues = Object.keys(app.jobs ?? {});
+      if (config.jobs.queues.length && queues.every((name) => jobs.filtersOut(name))) continue;
+      await app.started?.(context);
+    }
 
     const checks: ComponentCheck[] = [
       {

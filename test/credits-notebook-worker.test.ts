@@ -83,6 +83,9 @@ describe.runIf(databaseKinds.includes('postgres'))('notebooks in their own worke
   it('runs there, and a run whose worker was killed is picked up again by another', async () => {
     expect(main.service.jobs.runsQueue('credits.notebook')).toBe(false);
     expect(main.service.jobs.runsQueue('credits.process')).toBe(true);
+    // Both of CreditBot's queues carry heartbeats: a dead worker's job is not left to its expiry.
+    for (const queue of ['credits.process', 'credits.notebook'])
+      expect((await main.service.jobs.boss.getQueue(queue))?.heartbeatSeconds).toBe(20);
     const first = await startNotebookWorker();
     const posted = await main.service.app.inject({
       method: 'POST',

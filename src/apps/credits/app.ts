@@ -76,6 +76,8 @@ export const creditsApp = defineApp({
       if (swept.length)
         context.log.info({ folders: swept.length }, 'removed notebook scratch folders left behind');
     }
+    // A notebook-only worker: polling, the socket and the sandbox belong to the other processes.
+    if (jobs.filtersOut('credits.process')) return;
     if (!settings.looker) await seedSampleTraffic(db);
     await initCursors(found.intake);
     if (settings.pollIntervalMinutes > 0) {

@@ -113,10 +113,14 @@ export class JobSystem<D extends JobDefinitions> {
 
   /** Whether this process runs the workers of a queue (`-name` in `queues` excludes one). */
   runsQueue(name: string): boolean {
+    return this.#options.workers && !this.filtersOut(name);
+  }
+
+  /** Whether `queues` (JOBS_QUEUES, `--queues`) leaves a queue to other processes. */
+  filtersOut(name: string): boolean {
     const listed = this.#options.queues ?? [];
     const only = listed.filter((q) => !q.startsWith('-'));
-    if (!this.#options.workers || listed.includes(`-${name}`)) return false;
-    return only.length === 0 || only.includes(name);
+    return listed.includes(`-${name}`) || (only.length > 0 && !only.includes(name));
   }
 
   /** A job's state and output, or null when there is no such job (or it has been deleted). */
