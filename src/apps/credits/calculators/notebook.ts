@@ -43,7 +43,8 @@ export interface NotebookRecord {
   heading: string | null;
   rule: NotebookSummary['rule'];
   cells: NotebookSummary['cells'];
-  table: NotebookSummary['table'];
+  /** The table read (its first 200 rows, with `rowCount` when it had more). */
+  table: (NonNullable<NotebookSummary['table']> & { rowCount?: number }) | null;
 }
 
 export interface NotebookRun extends CreditResult {
@@ -185,10 +186,17 @@ export async function runNotebook(
       heading: summary.heading,
       rule: summary.rule,
       cells: summary.cells,
-      table: summary.table,
+      table: storedTable(summary.table),
     },
   };
 }
+
+/** The stored summary stays compact: a long table keeps its first rows and says how many it had. */
+const STORED_ROWS = 200;
+const storedTable = (table: NotebookSummary['table']): NotebookRecord['table'] =>
+  table && table.rows.length > STORED_ROWS
+    ? { ...table, rows: table.rows.slice(0, STORED_ROWS), rowCount: table.rows.length }
+    : table;
 
 async function rowsOf(input: CalculatorInput): Promise<QueryRow[]> {
   if (!input.rows)
