@@ -116,6 +116,16 @@ describe('a machine-readable result', () => {
     expect(read([ran(2, [scrap]), markdown('## Summary Info'), table]).creditCents).toBe(482235);
   });
 
+  it('must agree with itself when it gives both credit and credit_cents', () => {
+    const both = (credit: number) =>
+      read([
+        markdown('## Summary Info'),
+        ran(1, [displayed({ 'application/json': { credit, credit_cents: 482235 } })]),
+      ]);
+    expect(both(4822.35).creditCents).toBe(482235);
+    expect(() => both(4822.36)).toThrow(/gives credit \$4,822\.36 and credit_cents \$4,822\.35/);
+  });
+
   it('must agree with any other machine-readable result', () => {
     needsPerson(
       [

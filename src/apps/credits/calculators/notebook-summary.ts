@@ -72,10 +72,12 @@ function resultFrom(value: unknown, where: string): ExplicitResult | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
   const record = value as Record<string, unknown>;
   const table = Array.isArray(record.table) ? record.table : null;
-  if ('credit_cents' in record)
-    return { cents: centsValue(record.credit_cents, `${where} credit_cents`), table, where };
-  if ('credit' in record) return { cents: dollarsToCents(record.credit, `${where} credit`), table, where };
-  return null;
+  const cents = 'credit_cents' in record ? centsValue(record.credit_cents, `${where} credit_cents`) : null;
+  const dollars = 'credit' in record ? dollarsToCents(record.credit, `${where} credit`) : null;
+  if (cents !== null && dollars !== null && cents !== dollars)
+    throw needsPerson(`${where} gives credit ${money(dollars)} and credit_cents ${money(cents)}`);
+  const credit = cents ?? dollars;
+  return credit === null ? null : { cents: credit, table, where };
 }
 
 function jsonLines(text: string): unknown[] {

@@ -43,6 +43,8 @@ export interface NotebookRecord {
   heading: string | null;
   rule: NotebookSummary['rule'];
   cells: NotebookSummary['cells'];
+  /** The `table` the machine-readable result carried (its first 200 rows). */
+  resultTable: unknown[] | null;
   /** The table read (its first 200 rows, with `rowCount` when it had more). */
   table: (NonNullable<NotebookSummary['table']> & { rowCount?: number }) | null;
 }
@@ -187,6 +189,7 @@ export async function runNotebook(
       rule: summary.rule,
       cells: summary.cells,
       table: storedTable(summary.table),
+      resultTable: summary.resultTable?.slice(0, STORED_ROWS) ?? null,
     },
   };
 }
