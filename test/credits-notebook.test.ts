@@ -463,6 +463,47 @@ describe('a run that is stopped', () => {
   }, 60_000);
 });
 
+describe('a service that shuts down during a run', () => {
+  const folder = notebookFolder();
+  const pidFile = path.join(folder.dir, 'shutdown.pid');
+  const file = folder.write('shutdown.ipynb', [
+    parameters('looker = ""'),
+    code(`import os, time\nopen(${JSON.stringify(pidFile)}, "w").write(str(os.getpid()))\ntime.sleep(600)`),
+    markdown('## Summary Info'),
+  ]);
+  const ourScratch = () =>
+    readdirSync(tmpdir())
+      .filter((name) => name.startsWith(SCRATCH_PREFIX))
+      .filter((name) => {
+        try {
+          return readFileSync(path.join(tmpdir(), name, 'owner.pid'), 'utf8').trim() === String(process.pid);
+        } catch {
+          return false;
+        }
+      });
+
+  it('ends the run with everything it started and removes its scratch folder', async () => {
+    const running = await startTestService('pglite', {
+      apps: [creditsApp],
+      env: { NOTEBOOK_PATH: file, SHUTDOWN_TIMEOUT_SECONDS: '2' },
+    });
+    try {
+      await running.service.app.inject({
+        method: 'POST',
+        url: '/sandbox/slack/messages',
+        payload: { channel: 'C0CREDITMEMO', text: 'credit https://looker.sandbox.localhost/looks/1' },
+      });
+      await waitFor('the kernel to start', async () => existsSync(pidFile), 60_000, 100);
+      expect(ourScratch()).toHaveLength(1);
+    } finally {
+      await running.dispose();
+    }
+    const kernel = Number(readFileSync(pidFile, 'utf8'));
+    await waitFor('the kernel to end', async () => !alive(kernel), 20_000, 100);
+    expect(ourScratch()).toEqual([]);
+  }, 120_000);
+});
+
 describe('requests computed by the notebook calculator', () => {
   const folder = notebookFolder();
   const release = path.join(folder.dir, 'release');

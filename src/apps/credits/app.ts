@@ -4,7 +4,7 @@
 import { defineApp } from '../../platform/app-module.ts';
 import { createSlackAccess } from '../../platform/channels/slack/slack-client.ts';
 import { adminGuard } from '../../platform/http/admin-auth.ts';
-import { sweepScratch } from './calculators/notebook-runner.ts';
+import { createRunTracker, type RunTracker, sweepScratch } from './calculators/notebook-runner.ts';
 import type { IntakeDeps } from './intake.ts';
 import { creditJobs, PROCESS_RETRY_LIMIT, pollRecurrence } from './jobs.ts';
 import { lookerSource } from './looker.ts';
@@ -24,6 +24,7 @@ interface CreditState {
   service: CreditService;
   runner: QueryRunner | undefined;
   socket: SocketIntake | null;
+  runs: RunTracker;
 }
 
 export const creditsApp = defineApp({
@@ -44,7 +45,8 @@ export const creditsApp = defineApp({
     if (!looker)
       log.warn(`Looker uses the SANDBOX: links to https://${settings.lookerHost} read sample data`);
     const intake: IntakeDeps = { db, jobs, config: settings, metrics };
-    const notebookDeps = { db, jobs, settings: settings.notebook };
+    const runs = createRunTracker();
+    const notebookDeps = { db, jobs, settings: settings.notebook, runs };
     const processDeps: ProcessDeps = {
       db,
       channels,
@@ -56,7 +58,7 @@ export const creditsApp = defineApp({
       notebooks: (row) => queuedNotebooks(notebookDeps, row),
     };
     const service = createCreditService({ ...processDeps, intake, client: slack.client });
-    state.set(context, { intake, service, runner, socket: null });
+    state.set(context, { intake, service, runner, socket: null, runs });
 
     jobs.work('credits.process', async ({ id }, job) => ({
       outcome: await processRequest(processDeps, id, { final: job.attempt >= PROCESS_RETRY_LIMIT }),
@@ -112,6 +114,8 @@ export const creditsApp = defineApp({
   },
   stop: async (context) => {
     const found = state.get(context);
+    // After the job system's graceful stop: whatever notebook still runs is ended, and waited for.
+    await found?.runs.stop(10_000);
     await found?.socket?.stop();
     await found?.runner?.close();
   },

@@ -22,7 +22,7 @@ import {
   type NotebookSettings,
   runNotebook,
 } from './calculators/notebook.ts';
-import type { RunHooks } from './calculators/notebook-runner.ts';
+import type { RunHooks, RunTracker } from './calculators/notebook-runner.ts';
 import { CreditError, type CreditErrorCode } from './credit-error.ts';
 import type { creditJobs } from './jobs.ts';
 import { type CreditRequestRow, creditRequests } from './schema.ts';
@@ -142,6 +142,8 @@ export interface NotebookJobDeps {
   db: Database;
   jobs: CreditJobs;
   settings: NotebookSettings;
+  /** Ends the runs at shutdown and waits for their clean-up. */
+  runs: RunTracker;
 }
 
 /** The `credits.notebook` handler. A lasting failure is stored like a result; a passing one is retried. */
@@ -159,11 +161,13 @@ export async function runNotebookJob(
         `the notebook ${payload.path} on the notebook worker is not the one the request was sent with (sha256 ${file.sha256.slice(0, 12)}, expected ${payload.sha256.slice(0, 12)})`,
       );
     const rows = payload.rows;
-    const result = await runNotebook(
-      payload.path,
-      deps.settings,
-      { sql: payload.sql, blockRates: payload.blockRates, ...(rows ? { rows: async () => rows } : {}) },
-      { signal: context.signal },
+    const result = await deps.runs.track(
+      runNotebook(
+        payload.path,
+        deps.settings,
+        { sql: payload.sql, blockRates: payload.blockRates, ...(rows ? { rows: async () => rows } : {}) },
+        { signal: AbortSignal.any([context.signal, deps.runs.signal]) },
+      ),
     );
     stored = { result };
   } catch (error) {

@@ -227,6 +227,31 @@ function killGroup(pid: number | undefined): void {
 }
 
 /**
+ * The runs of one app instance, so that shutdown ends them and waits until their processes are
+ * gone and their folders removed, rather than leaving that to a process about to exit.
+ */
+export function createRunTracker() {
+  const controller = new AbortController();
+  const running = new Set<Promise<unknown>>();
+  return {
+    signal: controller.signal,
+    track<T>(run: Promise<T>): Promise<T> {
+      running.add(run);
+      run.then(
+        () => running.delete(run),
+        () => running.delete(run),
+      );
+      return run;
+    },
+    async stop(timeoutMs: number): Promise<void> {
+      controller.abort();
+      await Promise.race([Promise.allSettled([...running]), sleep(timeoutMs)]);
+    },
+  };
+}
+export type RunTracker = ReturnType<typeof createRunTracker>;
+
+/**
  * Removes scratch folders whose owner process no longer runs (a killed worker's), and those without
  * an owner file older than an hour. Folders of live processes, this one's included, are left alone.
  */
