@@ -28,6 +28,7 @@ import type { creditJobs } from './jobs.ts';
 import { type CreditRequestRow, creditRequests } from './schema.ts';
 
 export const NOTEBOOK_HEARTBEAT_SECONDS = 20;
+const NOTEBOOK_RETRY_LIMIT = 2;
 
 export const notebookJobs = {
   'credits.notebook': defineJob({
@@ -42,7 +43,7 @@ export const notebookJobs = {
       rows: z.array(z.record(z.string(), z.unknown())).optional(),
       blockRates: z.record(z.string(), z.number()),
     }),
-    retryLimit: 2,
+    retryLimit: NOTEBOOK_RETRY_LIMIT,
     retryDelaySeconds: 2,
     heartbeatSeconds: NOTEBOOK_HEARTBEAT_SECONDS,
     // One run per fetch: the worker's concurrency (CREDITS_NOTEBOOK_CONCURRENCY) is the bound.
@@ -111,6 +112,13 @@ export function queuedNotebooks(deps: NotebookQueueDeps, request: CreditRequestR
           `the notebook run ${job.state === 'completed' ? 'left no result' : 'failed'}${typeof reason === 'string' ? `: ${reason}` : ''}`,
         );
       }
+      // Every attempt's time and more: nobody is taking the runs (no worker runs credits.notebook).
+      const patience = (NOTEBOOK_RETRY_LIMIT + 1) * (settings.timeoutMs + 120_000) + 600_000;
+      if (job && Date.now() - job.createdOn.getTime() > patience)
+        throw new CreditError(
+          'notebook_failed',
+          `the notebook run has not finished after ${Math.round(patience / 60_000)} minutes: is a worker running the credits.notebook queue?`,
+        );
       if (!job) {
         const rows = file.needsRows && input.rows ? await input.rows() : undefined;
         await jobs.send(

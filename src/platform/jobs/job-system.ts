@@ -57,6 +57,7 @@ export interface SendOptions {
 export interface JobStatus {
   state: 'created' | 'retry' | 'active' | 'completed' | 'cancelled' | 'failed';
   output: unknown;
+  createdOn: Date;
 }
 
 export type JobSystemState = 'stopped' | 'starting' | 'running' | 'stopping';
@@ -126,7 +127,7 @@ export class JobSystem<D extends JobDefinitions> {
   /** A job's state and output, or null when there is no such job (or it has been deleted). */
   async getJob(name: JobName<D>, id: string): Promise<JobStatus | null> {
     const job = await this.boss.getJobById(name, id);
-    return job ? { state: job.state, output: job.output } : null;
+    return job ? { state: job.state, output: job.output, createdOn: new Date(job.createdOn) } : null;
   }
 
   /**
