@@ -392,7 +392,7 @@ describe('a run that is stopped', () => {
     await expect(
       runNotebook(
         hanging(pidFile),
-        { ...settings, timeoutMs: 8000, scratchRoot },
+        { ...settings, timeoutMs: 15_000, scratchRoot },
         { sql: '', rows: noRows, blockRates: RATES },
         {
           onStart: (id) => {
@@ -400,7 +400,7 @@ describe('a run that is stopped', () => {
           },
         },
       ),
-    ).rejects.toMatchObject({ code: 'timeout', message: 'the notebook did not finish within 8 s' });
+    ).rejects.toMatchObject({ code: 'timeout', message: 'the notebook did not finish within 15 s' });
     expect(existsSync(pidFile)).toBe(true);
     await waitFor('every process of the run to end', async () =>
       !groupAlive(pgid) && pidsIn(pidFile).every((pid) => !alive(pid)) ? true : null,
