@@ -535,13 +535,17 @@ describe('requests computed by the notebook calculator', () => {
   };
   const request = async (id: string) => (await running.service.app.inject(`/credits/requests/${id}`)).json();
 
-  it('answers a fast request while a slow notebook runs, then the slow one', async () => {
+  it('answers a fast request while slow notebooks run (two at once), then the slow ones', async () => {
     const slowId = await post('credit please https://looker.sandbox.localhost/looks/1');
+    const otherSlowId = await post(
+      'and https://looker.sandbox.localhost/explore/sms/sms_traffic?qid=SandboxVerifyB3',
+    );
+    // CREDITS_NOTEBOOK_CONCURRENCY=2 by default: both run, neither waits for the other.
     await waitFor(
-      'the notebook run to start',
+      'both notebook runs to start',
       async () => {
         const queue = await running.service.jobs.boss.getQueue('credits.notebook');
-        return queue && queue.activeCount > 0 ? true : null;
+        return queue && queue.activeCount === 2 ? true : null;
       },
       60_000,
       100,
@@ -559,6 +563,7 @@ describe('requests computed by the notebook calculator', () => {
     expect(fast).toMatchObject({ status: 'done', summary: { calculator: 'builtin' } });
     // The slow one is still running its notebook: only the fast one waited for nothing.
     expect((await request(slowId)).status).toBe('processing');
+    expect((await request(otherSlowId)).status).toBe('processing');
     writeFileSync(release, '');
     const done = await waitFor(
       'the slow request',
@@ -574,6 +579,11 @@ describe('requests computed by the notebook calculator', () => {
     expect(link.notebook).toMatchObject({ path: slow, rule: 'result', injected: ['looker'] });
     expect(link.notebook.cells[0].output).toContain('"credit": "1,234.56"');
     expect(JSON.stringify(done.summary)).not.toContain('notebookRuns');
+    const other = await waitFor('the other slow request', async () => {
+      const row = await request(otherSlowId);
+      return row.status === 'done' || row.status === 'failed' ? row : null;
+    });
+    expect(other).toMatchObject({ status: 'done', amountCents: 123456 });
   }, 180_000);
 });
 
