@@ -29,6 +29,7 @@ Commands:
   start     HTTP API and job workers in one process (the default)
   http      HTTP API only (jobs are sent, not run)
   worker    job workers only; serves /health and /metrics on PORT
+            (--queues a,b: only these queues, e.g. --queues credits.notebook)
   migrate   apply database migrations and install the job tables, then exit
   doctor    check the configuration and every configured component
   invoices  import invoices from CSV, or scan for invoices needing review (switchboard invoices help)
@@ -108,13 +109,25 @@ export async function runCli(argv: string[]): Promise<number> {
           paymentsCommand(argv.slice(argv.indexOf(command) + 1), connect, io),
         );
       default:
-        return await serve(config, log, command as 'start' | 'http' | 'worker');
+        return await serve(withQueues(config, argv), log, command as 'start' | 'http' | 'worker');
     }
   } catch (error) {
     console.error(describeFailure(error, config));
     if (!isExpected(error)) log.error({ err: error }, 'command failed');
     return 1;
   }
+}
+
+/** `--queues a,b` (or `--queues=a,b`) overrides JOBS_QUEUES. */
+function withQueues(config: Config, argv: string[]): Config {
+  const at = argv.findIndex((arg) => arg === '--queues' || arg.startsWith('--queues='));
+  if (at < 0) return config;
+  const value = argv[at]?.includes('=') ? argv[at]?.slice('--queues='.length) : argv[at + 1];
+  const queues = (value ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  return { ...config, jobs: { ...config.jobs, queues } };
 }
 
 async function serve(config: Config, log: Logger, mode: 'start' | 'http' | 'worker'): Promise<number> {

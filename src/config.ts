@@ -101,6 +101,12 @@ export const envSchema = z.object({
     .max(3600)
     .default(60)
     .describe('how often expired jobs are swept'),
+  JOBS_QUEUES: z
+    .string()
+    .default('')
+    .describe(
+      'the queues whose workers this process runs (comma-separated, -name for all but; all when empty)',
+    ),
 
   PUBLIC_URL: optional(httpUrl).describe('the URL providers call back (webhooks, status callbacks)'),
   ADMIN_API_TOKEN: optional(z.string().min(16, 'at least 16 characters')).describe(
@@ -250,6 +256,12 @@ export const envSchema = z.object({
   CREDITS_NOTEBOOK_TIMEOUT_SECONDS: seconds.max(3600).default(300),
   CREDITS_JUPYTER_COMMAND: z.string().min(1).default('jupyter'),
   CREDITS_NOTEBOOK_KERNEL: z.string().min(1).default('python3'),
+  CREDITS_NOTEBOOK_CONCURRENCY: positiveInt.max(64).default(2).describe('notebook runs at once per worker'),
+  CREDITS_NOTEBOOK_ENV: z
+    .string()
+    .regex(/^[A-Za-z0-9_*,\s]*$/, 'comma-separated variable names (a trailing * matches a prefix)')
+    .default('')
+    .describe("variables the notebook's kernel sees, beyond PATH/HOME/LANG-like basics"),
   CREDITS_BLOCK_RATES: z.string().default('off=0,basic=0.416,standard=0.65,maximum=0.85'),
   CREDITS_KEEP_SQL: optional(flag),
   CREDITS_REPLY_TEMPLATE: z.string().min(1).max(2000).default('Approved, {amount}, exceptions'),
@@ -316,6 +328,8 @@ export interface Config {
     retryDelayMaxSeconds: number;
     expireSeconds: number;
     maintenanceIntervalSeconds: number;
+    /** Run only these queues' workers (`switchboard worker --queues`); all when empty. */
+    queues: string[];
   };
   channels: ChannelsConfig;
   outbox: {
@@ -447,6 +461,9 @@ export interface CreditsConfig {
     timeoutMs: number;
     jupyter: string;
     kernel: string;
+    /** The kernel's whole environment: the basics and what CREDITS_NOTEBOOK_ENV names. */
+    env: Record<string, string>;
+    concurrency: number;
   };
   /** Expected block rate per Fraud Guard mode, in basis points (0.416 -> 4160). */
   blockRates: Record<string, number>;
@@ -566,7 +583,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: { c
   } catch (error) {
     problem('DAILY_WINDOW', (error as Error).message);
   }
-  const credits = creditsConfig(e, cwd, channels, problem);
+  const credits = creditsConfig(e, cwd, channels, problem, env);
   if (problems.length) throw new ConfigError(problems);
 
   return {
@@ -596,6 +613,9 @@ export function loadConfig(env: Record<string, string | undefined>, options: { c
       retryDelayMaxSeconds: e.JOBS_RETRY_DELAY_MAX_SECONDS,
       expireSeconds: e.JOBS_EXPIRE_SECONDS,
       maintenanceIntervalSeconds: e.JOBS_MAINTENANCE_INTERVAL_SECONDS,
+      queues: e.JOBS_QUEUES.split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
     },
     channels,
     outbox: {
@@ -734,6 +754,7 @@ function creditsConfig(
   cwd: string,
   channels: ChannelsConfig,
   problem: (variable: string, message: string) => void,
+  raw: Record<string, string | undefined>,
 ): CreditsConfig {
   const list = (value: string) =>
     value
@@ -854,6 +875,8 @@ function creditsConfig(
       timeoutMs: Math.round(e.CREDITS_NOTEBOOK_TIMEOUT_SECONDS * 1000),
       jupyter: e.CREDITS_JUPYTER_COMMAND,
       kernel: e.CREDITS_NOTEBOOK_KERNEL,
+      env: kernelEnvironment(raw, list(e.CREDITS_NOTEBOOK_ENV)),
+      concurrency: e.CREDITS_NOTEBOOK_CONCURRENCY,
     },
     blockRates,
     replyTemplate: e.CREDITS_REPLY_TEMPLATE,
@@ -961,6 +984,40 @@ function describeIssue(issue: z.core.$ZodIssue, received: string | undefined): s
     default:
       return `expected ${issue.message}${got}`;
   }
+}
+
+/** What any program needs to run; nothing of the service's own configuration or secrets. */
+export const KERNEL_BASE_ENV = [
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'LANG',
+  'LANGUAGE',
+  'LC_*',
+  'TZ',
+  'TMPDIR',
+  'PYTHONPATH',
+  'VIRTUAL_ENV',
+];
+
+/**
+ * The notebook kernel's environment: an allowlist (the basics and the names or `PREFIX_*` patterns
+ * given), so the kernel never sees DATABASE_URL, LOOKER_CLIENT_SECRET, SLACK_BOT_TOKEN and the rest
+ * unless a deploy names them on purpose.
+ */
+export function kernelEnvironment(
+  env: Record<string, string | undefined>,
+  allowed: string[],
+): Record<string, string> {
+  const patterns = [...KERNEL_BASE_ENV, ...allowed];
+  const matches = (name: string) =>
+    patterns.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : name === p));
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined && matches(entry[0]),
+    ),
+  );
 }
 
 /**

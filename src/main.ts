@@ -88,6 +88,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       log,
       metrics,
       workers: mode !== 'http',
+      queues: config.jobs.queues,
     });
     const channels = createChannels({
       config,
@@ -117,7 +118,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       await channels.startWorkers();
       cleanup.push(() => channels.stopWorkers());
     }
-    for (const app of apps) await app.started?.(context);
+    for (const app of apps) {
+      // A worker given only other apps' queues (`--queues credits.notebook`) leaves this app's
+      // schedules and intake to the processes that run it, whose configuration they follow.
+      const queues = Object.keys(app.jobs ?? {});
+      if (config.jobs.queues.length && queues.every((name) => jobs.filtersOut(name))) continue;
+      await app.started?.(context);
+    }
 
     const checks: ComponentCheck[] = [
       {

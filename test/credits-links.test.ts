@@ -258,6 +258,8 @@ describe('one query, one credit (generated messages)', () => {
       timeoutMs: 1000,
       jupyter: 'x',
       kernel: 'x',
+      env: {},
+      concurrency: 1,
     },
     blockRates: { off: 0 },
   };

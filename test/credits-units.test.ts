@@ -1,8 +1,7 @@
 // CreditBot's plain functions: link extraction, the built-in formula and its rounding, money in
-// replies, Slack request signatures, permalinks and the notebook summary reader.
+// replies, Slack request signatures and permalinks (the notebook summary reader: credits-notebook-summary.test.ts).
 import { describe, expect, it } from 'vitest';
 import { builtinCredit, roundHalfUp, toMicros } from '../src/apps/credits/calculators/builtin.ts';
-import { injectParameters, readSummary } from '../src/apps/credits/calculators/notebook.ts';
 import { type CreditSummary, replyText } from '../src/apps/credits/compute.ts';
 import { requestOf } from '../src/apps/credits/intake.ts';
 import { extractLookerLinks } from '../src/apps/credits/links.ts';
@@ -266,70 +265,6 @@ describe('permalinks', () => {
     ).toEqual({ channel: 'C0123ABC', ts: '1700000001.000001', threadTs: '1700000000.123456' });
     expect(parsePermalink('https://acme.slack.com/messages/x')).toBeNull();
     expect(parsePermalink('not a url')).toBeNull();
-  });
-});
-
-describe('notebook summaries', () => {
-  const notebook = (cells: unknown[]) => ({ cells, nbformat: 4, nbformat_minor: 5 }) as never;
-  const md = (source: string) => ({ cell_type: 'markdown', source, metadata: {} });
-  const out = (text: string, data?: Record<string, unknown>) => ({
-    cell_type: 'code',
-    source: '',
-    metadata: {},
-    outputs: data ? [{ output_type: 'display_data', data }] : [{ output_type: 'stream', text }],
-  });
-
-  it('reads the credit from JSON, a line, or the credit column under the heading', () => {
-    expect(
-      readSummary(
-        notebook([
-          md('## Summary Info'),
-          out('', { 'application/json': { credit_cents: 494880, table: [] } }),
-        ]),
-        'Summary Info',
-      ).creditCents,
-    ).toBe(494880);
-    expect(
-      readSummary(notebook([md('# Summary Info'), out('Credit amount: $4,948.80\n')]), 'Summary Info')
-        .creditCents,
-    ).toBe(494880);
-    const table =
-      'mode  traffic_prop  msg_count  fraud_cost  block_rate  credit\nbasic  1.000  35644  $7,526.30  0.416  $4,948.80\n';
-    expect(readSummary(notebook([md('## Summary Info'), out(table)]), 'Summary Info').creditCents).toBe(
-      494880,
-    );
-    // Only the section's cells count: a credit line after the next heading is not the summary.
-    expect(() =>
-      readSummary(
-        notebook([md('## Summary Info'), out('nothing'), md('## Appendix'), out('Credit: $1.00')]),
-        'Summary Info',
-      ),
-    ).toThrow(/no credit amount/);
-    expect(() => readSummary(notebook([out('Credit: $1.00')]), 'Summary Info')).toThrow(
-      /no "Summary Info" section/,
-    );
-  });
-
-  it('injects the parameters after the parameters cell, replacing an earlier injection', () => {
-    const source = notebook([
-      md('# Title'),
-      { cell_type: 'code', source: 'looker = ""', metadata: { tags: ['parameters'] }, outputs: [] },
-      { cell_type: 'code', source: 'old', metadata: { tags: ['injected-parameters'] }, outputs: [] },
-      { cell_type: 'code', source: 'print(looker)', metadata: {}, outputs: [] },
-    ]);
-    const injected = injectParameters(source, 'looker', {
-      sql: 'select "a"\n\\',
-      rows: [{ a: 1 }],
-      blockRates: { off: 0 },
-    });
-    const cells = (injected as { cells: Array<{ source: string; metadata: { tags?: string[] } }> }).cells;
-    expect(cells.map((c) => c.metadata.tags?.[0] ?? null)).toEqual([
-      null,
-      'parameters',
-      'injected-parameters',
-      null,
-    ]);
-    expect(cells[2]?.source).toContain('looker = "select \\"a\\"\\n\\\\"');
   });
 });
 

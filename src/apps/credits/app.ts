@@ -4,10 +4,12 @@
 import { defineApp } from '../../platform/app-module.ts';
 import { createSlackAccess } from '../../platform/channels/slack/slack-client.ts';
 import { adminGuard } from '../../platform/http/admin-auth.ts';
+import { createRunTracker, type RunTracker, sweepScratch } from './calculators/notebook-runner.ts';
 import type { IntakeDeps } from './intake.ts';
 import { creditJobs, PROCESS_RETRY_LIMIT, pollRecurrence } from './jobs.ts';
 import { lookerSource } from './looker.ts';
 import { createCreditMetrics } from './metrics.ts';
+import { queuedNotebooks, runNotebookJob } from './notebook-queue.ts';
 import { initCursors } from './poll.ts';
 import { type ProcessDeps, processRequest } from './process.ts';
 import type { QueryRunner } from './query-source.ts';
@@ -22,6 +24,7 @@ interface CreditState {
   service: CreditService;
   runner: QueryRunner | undefined;
   socket: SocketIntake | null;
+  runs: RunTracker;
 }
 
 export const creditsApp = defineApp({
@@ -42,19 +45,41 @@ export const creditsApp = defineApp({
     if (!looker)
       log.warn(`Looker uses the SANDBOX: links to https://${settings.lookerHost} read sample data`);
     const intake: IntakeDeps = { db, jobs, config: settings, metrics, channels };
-    const processDeps: ProcessDeps = { db, channels, slack, config: settings, log, metrics, openSource };
+    const runs = createRunTracker();
+    const notebookDeps = { db, jobs, settings: settings.notebook, runs };
+    const processDeps: ProcessDeps = {
+      db,
+      channels,
+      slack,
+      config: settings,
+      log,
+      metrics,
+      openSource,
+      notebooks: (row) => queuedNotebooks(notebookDeps, row),
+    };
     const service = createCreditService({ ...processDeps, intake, client: slack.client });
-    state.set(context, { intake, service, runner, socket: null });
+    state.set(context, { intake, service, runner, socket: null, runs });
 
     jobs.work('credits.process', async ({ id }, job) => ({
       outcome: await processRequest(processDeps, id, { final: job.attempt >= PROCESS_RETRY_LIMIT }),
     }));
     jobs.work('credits.poll', async () => ({ channels: await service.pollOnce() }));
+    jobs.work('credits.notebook', (payload, job) => runNotebookJob(notebookDeps, payload, job), {
+      concurrency: settings.notebook.concurrency,
+    });
   },
   started: async (context) => {
     const { config, db, jobs } = context;
     const settings = config.credits;
     const found = stateOf(context);
+    // What a killed worker's runs left: the SQL and rows of requests, and kernel connection files.
+    if (jobs.runsQueue('credits.notebook')) {
+      const swept = await sweepScratch();
+      if (swept.length)
+        context.log.info({ folders: swept.length }, 'removed notebook scratch folders left behind');
+    }
+    // A notebook-only worker: polling, the socket and the sandbox belong to the other processes.
+    if (jobs.filtersOut('credits.process')) return;
     if (!settings.looker) await seedSampleTraffic(db);
     await initCursors(found.intake);
     if (settings.pollIntervalMinutes > 0) {
@@ -89,6 +114,8 @@ export const creditsApp = defineApp({
   },
   stop: async (context) => {
     const found = state.get(context);
+    // After the job system's graceful stop: whatever notebook still runs is ended, and waited for.
+    await found?.runs.stop(10_000);
     await found?.socket?.stop();
     await found?.runner?.close();
   },

@@ -12,15 +12,11 @@ import type { CalculatorSetting, CreditsConfig } from '../../config.ts';
 import { formatMoney } from '../../platform/money.ts';
 import { errorText } from '../../platform/redact.ts';
 import { builtinCredit, type SummaryRow } from './calculators/builtin.ts';
-import {
-  type CalculatorInput,
-  type CalculatorResult,
-  lazyRows,
-  type NotebookDetails,
-} from './calculators/calculator.ts';
-import { runNotebook } from './calculators/notebook.ts';
+import { type CalculatorInput, type CalculatorResult, lazyRows } from './calculators/calculator.ts';
+import type { NotebookRecord } from './calculators/notebook.ts';
 import { CreditError } from './credit-error.ts';
 import { describeLink, type LookerLink, type ScannedLink, scanLookerLinks } from './links.ts';
+import { inlineNotebooks, type NotebookExecutor } from './notebook-queue.ts';
 import { detectProduct, PRODUCT_NAMES, type Product } from './product.ts';
 import type { QuerySource } from './query-source.ts';
 
@@ -45,8 +41,8 @@ export interface LinkOutcome {
   table?: SummaryRow[];
   /** The notebook's summary outputs as text (never the whole notebook). */
   summaryText?: string;
-  /** The notebook calculator's record: path, content hash, summary cell source and output. */
-  notebook?: NotebookDetails;
+  /** The notebook's record: path, sha256, parameters injected, heading, rule, summary cells, table. */
+  notebook?: NotebookRecord;
   durationMs: number;
   kernelMs?: number;
 }
@@ -97,6 +93,8 @@ export async function computeCredit(
   source: QuerySource,
   text: string,
   now: () => number = Date.now,
+  /** Where notebooks run: their own queue in the service, this process without one (CLI, tests). */
+  notebooks: NotebookExecutor = inlineNotebooks(settings.notebook),
 ): Promise<CreditSummary> {
   const started = now();
   const scanned = linksIn(text, settings);
@@ -159,7 +157,7 @@ export async function computeCredit(
         continue;
       }
       current = { ...base, status: 'failed', queryId, durationMs: 0 };
-      const outcome = await computeQuery(settings, source, base, queryId, (partial) => {
+      const outcome = await computeQuery(settings, source, notebooks, base, queryId, (partial) => {
         current = { ...(current as LinkOutcome), ...partial };
       });
       current = null;
@@ -209,6 +207,7 @@ export async function computeCredit(
 async function computeQuery(
   settings: ComputeSettings,
   source: QuerySource,
+  notebooks: NotebookExecutor,
   base: { url: string; link: string },
   queryId: string,
   note: (partial: Partial<LinkOutcome>) => void,
@@ -242,7 +241,7 @@ async function computeQuery(
   const result: CalculatorResult =
     calculator.kind === 'builtin'
       ? builtinCredit(await input.rows(), input.blockRates)
-      : await runNotebook(calculator.path, settings.notebook, input);
+      : await notebooks.run(calculator.path, input);
   return {
     ...known,
     calculator: calculator.kind,

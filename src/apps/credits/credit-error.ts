@@ -9,6 +9,8 @@ export type CreditErrorCode =
   | 'runner_failed'
   | 'bad_rows'
   | 'notebook_failed'
+  /** The notebook ran but what it says under Summary Info is not one clear credit. */
+  | 'notebook_summary'
   | 'timeout'
   | 'no_links'
   | 'no_readable_links';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineJob } from '../../platform/jobs/registry.ts';
+import { NOTEBOOK_HEARTBEAT_SECONDS, notebookJobs } from './notebook-queue.ts';
 
 /** Attempts after the first for a request whose failure may pass (Looker down, a timeout). */
 export const PROCESS_RETRY_LIMIT = 3;
@@ -12,7 +13,10 @@ export const creditJobs = {
     retryLimit: PROCESS_RETRY_LIMIT,
     notify: true,
     batchSize: 5,
+    // A request whose worker died comes back within a minute, not after the job's expiry.
+    heartbeatSeconds: NOTEBOOK_HEARTBEAT_SECONDS,
   }),
+  ...notebookJobs,
   'credits.poll': defineJob({
     schema: z.object({ trigger: z.enum(['schedule', 'start', 'api', 'cli']) }),
     policy: 'singleton',

@@ -13,6 +13,7 @@ import { errorText } from '../../platform/redact.ts';
 import { type CreditSummary, computeCredit, progressOf, replyText } from './compute.ts';
 import { isTransient } from './credit-error.ts';
 import type { CreditMetrics } from './metrics.ts';
+import { type NotebookExecutor, NotebookPending } from './notebook-queue.ts';
 import type { QuerySource } from './query-source.ts';
 import type { CreditRequestRow } from './schema.ts';
 import { claimRequest, completeRequest, failRequest, noteError, requeueIfEdited } from './store.ts';
@@ -29,9 +30,12 @@ export interface ProcessDeps {
   metrics: CreditMetrics;
   /** A Looker session for one request (or the sandbox Looker). */
   openSource: () => QuerySource;
+  /** Where this request's notebooks run (their own queue); in this process when absent. */
+  notebooks?: (row: CreditRequestRow) => NotebookExecutor;
 }
 
-export type ProcessOutcome = 'done' | 'failed' | 'not_claimed';
+/** `waiting`: a notebook run is queued; its end sends the request's job again. */
+export type ProcessOutcome = 'done' | 'failed' | 'not_claimed' | 'waiting';
 
 /** Where a request is answered: a thread reply's parent thread, else the message's own thread. */
 export const answerThread = (row: Pick<CreditRequestRow, 'ts' | 'threadTs'>) => row.threadTs ?? row.ts;
@@ -63,8 +67,12 @@ async function processPass(
   const source = deps.openSource();
   const started = performance.now();
   try {
-    summary = await computeCredit(config, source, row.text);
+    summary = await computeCredit(config, source, row.text, Date.now, deps.notebooks?.(row));
   } catch (error) {
+    if (error instanceof NotebookPending) {
+      log.info({ requestId: id, run: error.key }, 'credit request waits for its notebook run');
+      return 'waiting';
+    }
     const reason = errorText(error);
     if (isTransient(error) && !options.final) {
       await noteError(db.orm, id, reason);

@@ -8,6 +8,7 @@ import { withTransaction } from '../../platform/db/transaction.ts';
 import { AppError, invalidInput, notFound } from '../../platform/errors.ts';
 import { linksIn } from './compute.ts';
 import { type IntakeDeps, queueRequest, type SlackMessage } from './intake.ts';
+import { untilFinished } from './notebook-queue.ts';
 import { type PollResult, pollChannels } from './poll.ts';
 import { CLI_CHANNEL, type ProcessDeps, processRequest } from './process.ts';
 import type { CreditRequestRow } from './schema.ts';
@@ -46,7 +47,9 @@ export function createCreditService(
 ): CreditService {
   const { db } = deps;
   const runNow = async (id: string) => {
-    await processRequest(deps, id, { final: true });
+    // Notebooks run on their own queue (perhaps in a worker of their own) even now: wait for them.
+    if ((await processRequest(deps, id, { final: true })) === 'waiting')
+      await untilFinished(db, id, deps.config.notebook.timeoutMs * 3 + 120_000);
     const row = await getRequest(db.orm, id);
     if (!row) throw notFound(`Credit request ${id}`);
     return row;

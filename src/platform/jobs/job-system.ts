@@ -47,6 +47,17 @@ export interface SendOptions {
   startAfter?: Date;
   /** Enqueue inside the caller's transaction: the job exists only if the transaction commits. */
   tx?: Tx;
+  /** The job's id (a UUID): sending the same id twice creates one job. */
+  id?: string;
+  /** This job's expiry, instead of its queue's. */
+  expireSeconds?: number;
+}
+
+/** A job as read back by id. */
+export interface JobStatus {
+  state: 'created' | 'retry' | 'active' | 'completed' | 'cancelled' | 'failed';
+  output: unknown;
+  createdOn: Date;
 }
 
 export type JobSystemState = 'stopped' | 'starting' | 'running' | 'stopping';
@@ -59,6 +70,11 @@ export interface JobSystemOptions<D extends JobDefinitions> {
   metrics: Metrics;
   /** Run workers, cron and the sweep of expired jobs here; false for an HTTP-only process, which only sends. */
   workers: boolean;
+  /**
+   * Run the workers of these queues only (`switchboard worker --queues`), or of every queue but
+   * those given as `-name`; every queue when absent or empty.
+   */
+  queues?: string[];
 }
 
 export class JobSystem<D extends JobDefinitions> {
@@ -67,11 +83,14 @@ export class JobSystem<D extends JobDefinitions> {
   readonly #handlers = new Map<string, JobHandler<unknown>>();
   /** Handlers running now: on shutdown, those pg-boss gave up on still get to tidy up. */
   readonly #running = new Set<Promise<unknown>>();
+  readonly #workOptions = new Map<string, { concurrency?: number }>();
   #state: JobSystemState = 'stopped';
 
   constructor(options: JobSystemOptions<D>) {
     this.#options = options;
-    this.boss = new PgBoss(bossOptions(options.db, options.config, options.workers));
+    this.boss = new PgBoss(
+      bossOptions(options.db, options.config, options.workers, heartbeatCheckSeconds(options.definitions)),
+    );
     // pg-boss reports background faults (a lost connection during a poll) here; without a
     // listener Node would treat them as unhandled.
     this.boss.on('error', (error) => options.log.error({ err: error }, 'job system error'));
@@ -83,11 +102,34 @@ export class JobSystem<D extends JobDefinitions> {
   }
 
   /** Registers the handler for a queue; its worker starts with `start()` in a process that runs workers. */
-  work<N extends JobName<D>>(name: N, handler: JobHandler<JobPayload<D, N>>): void {
+  work<N extends JobName<D>>(
+    name: N,
+    handler: JobHandler<JobPayload<D, N>>,
+    options: { concurrency?: number } = {},
+  ): void {
     if (!(name in this.#options.definitions))
       throw new Error(`Unknown job "${name}": add it to the job registry`);
     if (this.#handlers.has(name)) throw new Error(`Job "${name}" already has a handler`);
     this.#handlers.set(name, handler as JobHandler<unknown>);
+    this.#workOptions.set(name, options);
+  }
+
+  /** Whether this process runs the workers of a queue (`-name` in `queues` excludes one). */
+  runsQueue(name: string): boolean {
+    return this.#options.workers && !this.filtersOut(name);
+  }
+
+  /** Whether `queues` (JOBS_QUEUES, `--queues`) leaves a queue to other processes. */
+  filtersOut(name: string): boolean {
+    const listed = this.#options.queues ?? [];
+    const only = listed.filter((q) => !q.startsWith('-'));
+    return listed.includes(`-${name}`) || (only.length > 0 && !only.includes(name));
+  }
+
+  /** A job's state and output, or null when there is no such job (or it has been deleted). */
+  async getJob(name: JobName<D>, id: string): Promise<JobStatus | null> {
+    const job = await this.boss.getJobById(name, id);
+    return job ? { state: job.state, output: job.output, createdOn: new Date(job.createdOn) } : null;
   }
 
   /**
@@ -103,7 +145,12 @@ export class JobSystem<D extends JobDefinitions> {
         await this.#ensureQueue(name, definition);
       }
       if (this.#options.workers) {
-        for (const [name, handler] of this.#handlers) await this.#startWorker(name, handler);
+        const unknown = (this.#options.queues ?? [])
+          .map((name) => name.replace(/^-/, ''))
+          .filter((name) => !(name in this.#options.definitions));
+        if (unknown.length) throw new Error(`No such queue: ${unknown.join(', ')}`);
+        for (const [name, handler] of this.#handlers)
+          if (this.runsQueue(name)) await this.#startWorker(name, handler);
       }
       this.#state = 'running';
     } catch (error) {
@@ -130,6 +177,8 @@ export class JobSystem<D extends JobDefinitions> {
       ...(options.singletonKey ? { singletonKey: options.singletonKey } : {}),
       ...(options.startAfter ? { startAfter: options.startAfter } : {}),
       ...(options.tx ? { db: drizzleAdapter(options.tx) } : {}),
+      ...(options.id ? { id: options.id } : {}),
+      ...(options.expireSeconds ? { expireInSeconds: options.expireSeconds } : {}),
     });
   }
 
@@ -250,6 +299,7 @@ export class JobSystem<D extends JobDefinitions> {
       retryBackoff: true,
       retryDelayMax: config.retryDelayMaxSeconds,
       expireInSeconds: definition.expireSeconds ?? config.expireSeconds,
+      ...(definition.heartbeatSeconds ? { heartbeatSeconds: definition.heartbeatSeconds } : {}),
     };
     const dead = deadLetterQueue(name);
     if (!(await this.boss.getQueue(dead))) await this.boss.createQueue(dead, { retryLimit: 0 });
@@ -275,7 +325,7 @@ export class JobSystem<D extends JobDefinitions> {
       name,
       {
         batchSize,
-        localConcurrency: definition.concurrency ?? 1,
+        localConcurrency: this.#workOptions.get(name)?.concurrency ?? definition.concurrency ?? 1,
         pollingIntervalSeconds: this.#options.config.pollIntervalSeconds,
         // NOTIFY wakes workers when a job is created, not when a deferred one comes due: keep polling.
         notifyPollingIntervalSeconds: this.#options.config.pollIntervalSeconds,
@@ -351,13 +401,32 @@ function isObject(value: unknown): value is object {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function bossOptions(db: Database, config: Config['jobs'], workers: boolean): ConstructorOptions {
+/**
+ * A heartbeat is only as quick as the sweep that reads it: with any queue on heartbeats, expired
+ * claims are swept at least as often as the shortest heartbeat, so a dead worker's job comes back
+ * within about twice its heartbeat (not JOBS_MAINTENANCE_INTERVAL_SECONDS later).
+ */
+function heartbeatCheckSeconds(definitions: JobDefinitions): number | null {
+  const beats = Object.values(definitions).flatMap((d) => (d.heartbeatSeconds ? [d.heartbeatSeconds] : []));
+  return beats.length ? Math.min(...beats) : null;
+}
+
+function bossOptions(
+  db: Database,
+  config: Config['jobs'],
+  workers: boolean,
+  heartbeatCheck: number | null,
+): ConstructorOptions {
+  const sweepSeconds = Math.min(
+    config.maintenanceIntervalSeconds,
+    heartbeatCheck ?? Number.POSITIVE_INFINITY,
+  );
   const common: ConstructorOptions = {
     schema: 'pgboss',
     supervise: workers,
     schedule: workers,
-    superviseIntervalSeconds: config.maintenanceIntervalSeconds,
-    monitorIntervalSeconds: config.maintenanceIntervalSeconds,
+    superviseIntervalSeconds: sweepSeconds,
+    monitorIntervalSeconds: sweepSeconds,
   };
   if (db.pglite) return { ...common, backend: 'pglite', db: fromPglite(db.pglite), useListenNotify: true };
   if (!db.pool) throw new Error('The database has neither an embedded instance nor a pool');

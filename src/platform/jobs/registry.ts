@@ -18,6 +18,12 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
    * its slowest job ends, so a queue whose jobs wait on the network keeps several batches in flight.
    */
   concurrency?: number;
+  /**
+   * The worker refreshes a running job's heartbeat this often (half of it, in fact); a job whose
+   * worker died (SIGKILL, a lost machine) is failed and retried after this many seconds instead of
+   * waiting for its expiry. At least 10 (pg-boss's minimum).
+   */
+  heartbeatSeconds?: number;
   /** Wake workers through LISTEN/NOTIFY rather than the next poll (latency-sensitive queues). */
   notify?: boolean;
   /**

@@ -5,6 +5,7 @@
 // failing to run it cannot fail that request.
 import type { QueryRow } from '../query-source.ts';
 import type { CreditResult } from './builtin.ts';
+import type { NotebookRecord } from './notebook.ts';
 
 export interface CalculatorInput {
   /** Looker's query id (after Look, qid slug and short link were resolved to it). */
@@ -16,21 +17,11 @@ export interface CalculatorInput {
   blockRates: Record<string, number>;
 }
 
-/** What the notebook calculator adds for the stored summary (filled by the notebook calculator). */
-export interface NotebookDetails {
-  path: string;
-  /** sha256 of the notebook file as run. */
-  contentHash?: string;
-  /** The summary cells' source, and their output as text (never the whole notebook). */
-  summarySource?: string;
-  summaryOutput?: string;
-}
-
 export interface CalculatorResult extends CreditResult {
   /** The notebook's summary outputs as text. */
   summaryText?: string;
   kernelMs?: number;
-  notebook?: NotebookDetails;
+  notebook?: NotebookRecord;
 }
 
 /** Rows fetched at most once however many times (or never) a calculator asks. */

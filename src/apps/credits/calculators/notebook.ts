@@ -1,16 +1,17 @@
 // The `notebook` calculator: the team's own .ipynb, run the way Papermill runs it. A code cell tagged
 // `injected-parameters` goes right after the cell tagged `parameters` (or first, without one) and
-// assigns the query (`<parameter>`: its SQL, `<parameter>_rows`: its rows, `block_rates_bp`),
-// then Jupyter executes a copy (`jupyter nbconvert --to notebook --execute`). The credit and the
-// summary table are read from the cells under the "Summary Info" heading or tagged `summary`.
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+// assigns the query's SQL to `<parameter>` (`looker = "select ..."`): the team's notebook runs the
+// SQL itself. Rows are fetched and passed (`<parameter>_rows`) only when the parameters cell declares
+// that name, and `block_rates_bp` only when it declares that. Jupyter runs a copy (notebook-runner.ts)
+// and the credit is read from the Summary Info section by one rule (notebook-summary.ts).
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { CreditError } from '../credit-error.ts';
 import type { QueryRow } from '../query-source.ts';
-import { type CreditResult, type SummaryRow, toMicros } from './builtin.ts';
-import type { CalculatorInput } from './calculator.ts';
+import type { CreditResult, SummaryRow } from './builtin.ts';
+import { type Cell, hasTag, joined, type Notebook } from './notebook-format.ts';
+import { executeNotebook, type RunHooks } from './notebook-runner.ts';
+import { type NotebookSummary, readSummary } from './notebook-summary.ts';
 
 export interface NotebookSettings {
   parameter: string;
@@ -20,38 +21,63 @@ export interface NotebookSettings {
   jupyter: string;
   /** The kernel to run the notebook with, whatever its metadata says. */
   kernel: string;
+  /** The kernel's whole environment: the allowlist of CREDITS_NOTEBOOK_ENV, nothing else. */
+  env: Record<string, string>;
+  /** Where scratch folders go (the system's temporary folder by default). */
+  scratchRoot?: string;
 }
 
-interface Cell {
-  cell_type: 'code' | 'markdown' | 'raw';
-  source: string | string[];
-  metadata?: { tags?: string[] } & Record<string, unknown>;
-  outputs?: Output[];
-  execution_count?: number | null;
-  id?: string;
+/** What every calculator is given: the SQL always, the rows only when it asks for them. */
+export interface CalculatorInput {
+  sql: string;
+  rows?: () => Promise<QueryRow[]>;
+  blockRates: Record<string, number>;
 }
-interface Output {
-  output_type: 'stream' | 'execute_result' | 'display_data' | 'error';
-  text?: string | string[];
-  data?: Record<string, unknown>;
-  ename?: string;
-  evalue?: string;
-}
-interface Notebook {
-  cells: Cell[];
-  metadata?: Record<string, unknown>;
-  nbformat?: number;
-  nbformat_minor?: number;
+
+/** What the stored summary keeps of a notebook run (never the whole notebook). */
+export interface NotebookRecord {
+  path: string;
+  sha256: string;
+  /** The parameters injected (names only: the SQL is hashed by the caller, rows are data). */
+  injected: string[];
+  heading: string | null;
+  rule: NotebookSummary['rule'];
+  cells: NotebookSummary['cells'];
+  /** The `table` the machine-readable result carried (its first 200 rows). */
+  resultTable: unknown[] | null;
+  /** The table read (its first 200 rows, with `rowCount` when it had more). */
+  table: (NonNullable<NotebookSummary['table']> & { rowCount?: number }) | null;
 }
 
 export interface NotebookRun extends CreditResult {
-  /** The summary cells' outputs as text, for the stored summary (never the whole notebook). */
+  /** The summary cells' outputs as text. */
   summaryText: string;
   kernelMs: number;
+  notebook: NotebookRecord;
 }
 
-const joined = (value: string | string[] | undefined) =>
-  Array.isArray(value) ? value.join('') : (value ?? '');
+/** The names a `parameters` cell assigns at its top level (`looker = ""`, `looker_rows: list = []`). */
+export function declaredParameters(notebook: Notebook): Set<string> {
+  const names = new Set<string>();
+  for (const cell of notebook.cells.filter((c) => c.cell_type === 'code' && hasTag(c, 'parameters'))) {
+    for (const match of joined(cell.source).matchAll(/^([A-Za-z_]\w*)\s*(?::[^=\n]+)?=(?!=)/gm))
+      names.add(match[1] as string);
+  }
+  return names;
+}
+
+/**
+ * Papermill's behaviour: the run stops at the first failing cell. nbconvert (with --allow-errors,
+ * so that the failing cell is recorded) would run the cells after it, which can hang or print a
+ * credit computed from nothing; this turns every later cell into `pass`.
+ */
+const STOP_AT_FIRST_ERROR = [
+  'def _switchboard_stop_at_first_error(shell=get_ipython(), failed=[]):',
+  '    shell.events.register("post_run_cell", lambda result: failed.append(1) if not result.success else None)',
+  '    shell.input_transformers_cleanup.append(lambda lines: ["pass\\n"] if failed else lines)',
+  '_switchboard_stop_at_first_error()',
+  'del _switchboard_stop_at_first_error',
+].join('\n');
 
 /** A Python string literal for any text: JSON's escapes are all valid in Python. */
 const pythonString = (text: string) => JSON.stringify(text);
@@ -59,223 +85,127 @@ const pythonString = (text: string) => JSON.stringify(text);
 export function injectParameters(
   notebook: Notebook,
   parameter: string,
-  values: { sql: string; rows: QueryRow[]; blockRates: Record<string, number> },
-): Notebook {
-  const source = [
+  values: { sql: string; rows?: QueryRow[]; blockRates?: Record<string, number> },
+): { notebook: Notebook; injected: string[] } {
+  const lines = [
     '# Parameters injected by Switchboard CreditBot',
-    'import json as _switchboard_json',
+    STOP_AT_FIRST_ERROR,
     `${parameter} = ${pythonString(values.sql)}`,
-    `${parameter}_rows = _switchboard_json.loads(${pythonString(JSON.stringify(values.rows))})`,
-    `block_rates_bp = _switchboard_json.loads(${pythonString(JSON.stringify(values.blockRates))})`,
-  ].join('\n');
-  const injected: Cell = {
+  ];
+  const injected = [parameter];
+  if (values.rows || values.blockRates) lines.push('import json as _switchboard_json');
+  if (values.rows) {
+    lines.push(`${parameter}_rows = _switchboard_json.loads(${pythonString(JSON.stringify(values.rows))})`);
+    injected.push(`${parameter}_rows`);
+  }
+  if (values.blockRates) {
+    lines.push(
+      `block_rates_bp = _switchboard_json.loads(${pythonString(JSON.stringify(values.blockRates))})`,
+    );
+    injected.push('block_rates_bp');
+  }
+  const cell: Cell = {
     cell_type: 'code',
     execution_count: null,
     metadata: { tags: ['injected-parameters'] },
     outputs: [],
-    source,
+    source: lines.join('\n'),
     ...(notebook.nbformat_minor !== undefined && notebook.nbformat_minor >= 5
       ? { id: 'injected-parameters' }
       : {}),
   };
   // A re-run replaces an earlier injection rather than stacking a second one.
-  const cells = notebook.cells.filter((cell) => !cell.metadata?.tags?.includes('injected-parameters'));
-  const at = cells.findIndex((cell) => cell.metadata?.tags?.includes('parameters'));
-  cells.splice(at + 1, 0, injected);
-  return { ...notebook, cells };
+  const cells = notebook.cells.filter((c) => !hasTag(c, 'injected-parameters'));
+  const at = cells.findIndex((c) => hasTag(c, 'parameters'));
+  cells.splice(at + 1, 0, cell);
+  return { notebook: { ...notebook, cells }, injected };
 }
+
+export interface NotebookFile {
+  path: string;
+  notebook: Notebook;
+  sha256: string;
+  /** The notebook declares `<parameter>_rows`: it is given the rows. */
+  needsRows: boolean;
+  wantsBlockRates: boolean;
+}
+
+export async function loadNotebook(path: string, parameter: string): Promise<NotebookFile> {
+  let bytes: Buffer;
+  let notebook: Notebook;
+  try {
+    bytes = await readFile(path);
+    notebook = JSON.parse(bytes.toString('utf8')) as Notebook;
+    if (!Array.isArray(notebook.cells)) throw new Error('no cells');
+  } catch (error) {
+    throw new CreditError('notebook_failed', `cannot read the notebook ${path}: ${(error as Error).message}`);
+  }
+  const declared = declaredParameters(notebook);
+  return {
+    path,
+    notebook,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    needsRows: declared.has(`${parameter}_rows`),
+    wantsBlockRates: declared.has('block_rates_bp'),
+  };
+}
+
+const SUMMARY_ROW_KEYS = ['mode', 'traffic_prop', 'msg_count', 'fraud_cost', 'block_rate', 'credit'];
+const asSummaryRows = (table: unknown[] | null): SummaryRow[] =>
+  table?.every(
+    (row) => typeof row === 'object' && row !== null && SUMMARY_ROW_KEYS.every((key) => key in row),
+  )
+    ? (table as SummaryRow[])
+    : [];
 
 export async function runNotebook(
   notebookPath: string,
   settings: NotebookSettings,
   input: CalculatorInput,
+  hooks: RunHooks = {},
 ): Promise<NotebookRun> {
-  let notebook: Notebook;
-  try {
-    notebook = JSON.parse(await readFile(notebookPath, 'utf8')) as Notebook;
-    if (!Array.isArray(notebook.cells)) throw new Error('no cells');
-  } catch (error) {
-    throw new CreditError(
-      'notebook_failed',
-      `cannot read the notebook ${notebookPath}: ${(error as Error).message}`,
-    );
-  }
-  const dir = await mkdtemp(path.join(tmpdir(), 'switchboard-notebook-'));
-  try {
-    const notebookFile = path.join(dir, 'input.ipynb');
-    // Until the notebook says whether it reads rows, they are still fetched (lazily, here).
-    const values = { sql: input.sql, rows: await input.rows(), blockRates: input.blockRates };
-    await writeFile(notebookFile, JSON.stringify(injectParameters(notebook, settings.parameter, values)));
-    const started = Date.now();
-    const result = await execute(settings, dir, notebookFile, 'output.ipynb');
-    const kernelMs = Date.now() - started;
-    let executed: Notebook;
-    try {
-      executed = JSON.parse(await readFile(path.join(dir, 'output.ipynb'), 'utf8')) as Notebook;
-    } catch {
-      throw new CreditError(
-        'notebook_failed',
-        `Jupyter did not run the notebook (exit ${result.code}): ${lastLines(result.stderr)}`,
-      );
-    }
-    const failed = executed.cells.findIndex((cell) => cell.outputs?.some((o) => o.output_type === 'error'));
-    if (failed >= 0) {
-      const error = executed.cells[failed]?.outputs?.find((o) => o.output_type === 'error') as Output;
-      // Numbered as in the team's notebook: the injected cell is not theirs.
-      const injectedAt = executed.cells.findIndex((cell) =>
-        cell.metadata?.tags?.includes('injected-parameters'),
-      );
-      const number = failed + 1 - (injectedAt >= 0 && injectedAt < failed ? 1 : 0);
-      throw new CreditError(
-        'notebook_failed',
-        `notebook cell ${number} failed: ${error.ename}: ${error.evalue}`,
-      );
-    }
-    return { ...readSummary(executed, settings.summaryHeading), kernelMs };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-function execute(
-  settings: NotebookSettings,
-  cwd: string,
-  input: string,
-  output: string,
-): Promise<{ code: number | null; stderr: string }> {
-  const args = [
-    'nbconvert',
-    '--to',
-    'notebook',
-    '--execute',
-    // Errors are recorded in the output notebook, so the failing cell can be named.
-    '--allow-errors',
-    `--ExecutePreprocessor.timeout=${Math.ceil(settings.timeoutMs / 1000)}`,
-    `--ExecutePreprocessor.kernel_name=${settings.kernel}`,
-    '--output',
-    output,
-    input,
-  ];
-  return new Promise((resolve, reject) => {
-    // A process group of its own, so a timeout ends the kernel too, not only nbconvert.
-    const child = spawn(settings.jupyter, args, { cwd, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    let timedOut = false;
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString('utf8')).slice(-20_000);
-    });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-    }, settings.timeoutMs + 5000);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(
-        new CreditError('notebook_failed', `cannot start Jupyter (${settings.jupyter}): ${error.message}`, {
-          cause: error,
-        }),
-      );
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (timedOut || /CellTimeoutError|Cell execution timed out/.test(stderr)) {
-        reject(
-          new CreditError(
-            'timeout',
-            `the notebook did not finish within ${Math.ceil(settings.timeoutMs / 1000)} s`,
-          ),
-        );
-        return;
-      }
-      resolve({ code, stderr });
-    });
+  const file = await loadNotebook(notebookPath, settings.parameter);
+  const rows = file.needsRows ? await rowsOf(input) : undefined;
+  const { notebook, injected } = injectParameters(file.notebook, settings.parameter, {
+    sql: input.sql,
+    ...(rows ? { rows } : {}),
+    ...(file.wantsBlockRates ? { blockRates: input.blockRates } : {}),
   });
+  const executed = await executeNotebook(notebook, settings, hooks);
+  const summary = readSummary(executed.notebook, settings.summaryHeading);
+  return {
+    creditCents: summary.creditCents,
+    table: asSummaryRows(summary.resultTable),
+    summaryText: summary.cells
+      .map((cell) => cell.output)
+      .filter(Boolean)
+      .join('\n'),
+    kernelMs: executed.kernelMs,
+    notebook: {
+      path: notebookPath,
+      sha256: file.sha256,
+      injected,
+      heading: summary.heading,
+      rule: summary.rule,
+      cells: summary.cells,
+      table: storedTable(summary.table),
+      resultTable: summary.resultTable?.slice(0, STORED_ROWS) ?? null,
+    },
+  };
 }
 
-const lastLines = (text: string) => text.trim().split('\n').slice(-3).join(' | ') || 'no output';
+/** The stored summary stays compact: a long table keeps its first rows and says how many it had. */
+const STORED_ROWS = 200;
+const storedTable = (table: NotebookSummary['table']): NotebookRecord['table'] =>
+  table && table.rows.length > STORED_ROWS
+    ? { ...table, rows: table.rows.slice(0, STORED_ROWS), rowCount: table.rows.length }
+    : table;
 
-const headingLevel = (cell: Cell): { level: number; title: string } | null => {
-  if (cell.cell_type !== 'markdown') return null;
-  const match = /^\s*(#{1,6})\s+(.+?)\s*#*\s*$/m.exec(joined(cell.source));
-  return match ? { level: (match[1] as string).length, title: match[2] as string } : null;
-};
-
-/** The cells tagged `summary`, or those under the summary heading up to the next heading of its level or above. */
-export function summaryCells(notebook: Notebook, heading: string): Cell[] {
-  const tagged = notebook.cells.filter((cell) => cell.metadata?.tags?.includes('summary'));
-  if (tagged.length) return tagged;
-  const start = notebook.cells.findIndex(
-    (cell) => headingLevel(cell)?.title.toLowerCase() === heading.trim().toLowerCase(),
-  );
-  if (start < 0) return [];
-  const level = headingLevel(notebook.cells[start] as Cell)?.level ?? 1;
-  const cells: Cell[] = [];
-  for (const cell of notebook.cells.slice(start + 1)) {
-    const h = headingLevel(cell);
-    if (h && h.level <= level) break;
-    cells.push(cell);
-  }
-  return cells;
-}
-
-const outputText = (output: Output): string => {
-  if (output.output_type === 'stream') return joined(output.text);
-  const plain = output.data?.['text/plain'];
-  return typeof plain === 'string' || Array.isArray(plain) ? joined(plain as string | string[]) : '';
-};
-
-/** Cents from "$4,948.80" or "4948.80". */
-const dollarsToCents = (text: string): bigint => {
-  const micros = toMicros(text.replace(/[$,\s]/g, ''), `the amount ${text}`);
-  if (micros % 10_000n !== 0n)
-    throw new CreditError('notebook_failed', `the amount ${text} is not whole cents`);
-  return micros / 10_000n;
-};
-
-/**
- * The credit, in order of preference: a JSON output with `credit_cents` (and `table`); a line such
- * as `Credit amount: $4,948.80`; else the sum of the `credit` column of a printed summary table.
- */
-export function readSummary(notebook: Notebook, heading: string): CreditResult & { summaryText: string } {
-  const cells = summaryCells(notebook, heading);
-  if (cells.length === 0)
+async function rowsOf(input: CalculatorInput): Promise<QueryRow[]> {
+  if (!input.rows)
     throw new CreditError(
       'notebook_failed',
-      `the notebook has no "${heading}" section and no cell tagged summary`,
+      'the notebook declares a rows parameter but no rows can be fetched for this query',
     );
-  const outputs = cells.flatMap((cell) => cell.outputs ?? []);
-  const summaryText = outputs.map(outputText).filter(Boolean).join('\n').slice(0, 20_000);
-  for (const output of outputs) {
-    const json = output.data?.['application/json'] as { credit_cents?: unknown; table?: unknown } | undefined;
-    if (json && Number.isSafeInteger(json.credit_cents) && (json.credit_cents as number) >= 0) {
-      return {
-        creditCents: json.credit_cents as number,
-        table: Array.isArray(json.table) ? (json.table as SummaryRow[]) : [],
-        summaryText,
-      };
-    }
-  }
-  const line = /credit(?:[ _]amount)?\s*[:=]\s*(\$?[\d,]+(?:\.\d+)?)/i.exec(summaryText);
-  if (line) return { creditCents: Number(dollarsToCents(line[1] as string)), table: [], summaryText };
-  const lines = summaryText.split('\n').map((l) => l.trim().split(/\s{2,}|\t/));
-  const headerAt = lines.findIndex((cells) => cells.map((c) => c.toLowerCase()).includes('credit'));
-  if (headerAt >= 0) {
-    const index = (lines[headerAt] as string[]).map((c) => c.toLowerCase()).indexOf('credit');
-    let total = 0n;
-    let found = false;
-    for (const cells of lines.slice(headerAt + 1)) {
-      // A pandas table prints the row index first, so count from the right.
-      const value = cells[cells.length - ((lines[headerAt] as string[]).length - index)];
-      if (value && /^\$?[\d,]+(\.\d+)?$/.test(value)) {
-        total += dollarsToCents(value);
-        found = true;
-      }
-    }
-    if (found) return { creditCents: Number(total), table: [], summaryText };
-  }
-  throw new CreditError('notebook_failed', `no credit amount found under "${heading}"`);
+  return input.rows();
 }
