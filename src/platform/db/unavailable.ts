@@ -5,26 +5,52 @@
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 
+/** Node's socket and DNS failures: the other end is down or unreachable. */
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
   'EPIPE',
   'EHOSTUNREACH',
+  'ENETUNREACH',
   'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
 ]);
-const MESSAGES =
-  /connection terminated|timeout exceeded when trying to connect|connection error|connection ended|the database system is (starting up|shutting down)|terminating connection|Connection refused/i;
 
+/** SQLSTATE classes and codes meaning the database cannot serve now (not that the query is wrong). */
+const UNAVAILABLE_SQLSTATE = /^(08|53|57P0[1-4])/;
+
+/** Messages of component clients that carry no code (ioredis while offline, pg-pool, PGlite). */
+const COMPONENT_MESSAGES = [
+  "Stream isn't writeable",
+  'Connection is closed',
+  'timeout exceeded when trying to connect',
+  'Connection terminated',
+  'PGlite is closed',
+  'Client has encountered a connection error',
+  'the database system is starting up',
+  'the database system is shutting down',
+];
+
+/** One error (not its causes): a component (PostgreSQL, Redis) that cannot answer now. */
+export function isUnavailableComponentError(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (UNAVAILABLE_SQLSTATE.test(code) && code.length === 5) return true;
+    if (NETWORK_CODES.has(code)) return true;
+  }
+  if (error.name === 'MaxRetriesPerRequestError') return true;
+  return COMPONENT_MESSAGES.some((message) => error.message.includes(message));
+}
+
+/** Whether `error`, or an error it wraps, says the database (or another component) is away. */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') {
-      if (NETWORK_CODES.has(code)) return true;
-      // SQLSTATE class 08 (connection exception), 57P01-57P03 (shutdown, cannot connect now).
-      if (/^08...$/.test(code) || /^57P0[1-3]$/.test(code)) return true;
-    }
-    if (MESSAGES.test(errorMessage(e))) return true;
+  let current: unknown = error;
+  for (let depth = 0; depth < 6 && current instanceof Error; depth++) {
+    if (isUnavailableComponentError(current)) return true;
+    current = current.cause;
   }
   return false;
 }
