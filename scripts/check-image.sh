@@ -74,6 +74,7 @@ fi
 log "build runtime target"
 bah bud --quiet --format docker --isolation chroot --layers=false --build-arg "BASE=$BASE_IMAGE" \
   --build-arg "REVISION=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+  --build-arg "VERSION=$(node_modules/.bin/node -p 'require("./package.json").version')" \
   --target runtime -t "$IMAGE" -f Containerfile . >/dev/null
 if [ "${SKIP_NOTEBOOK:-0}" != 1 ]; then
   log "build notebook target"
@@ -117,6 +118,20 @@ wait "$pid" || rc=$?
 pid=
 [ "$rc" = 0 ] || { cat "$CACHE/run.log" >&2; fail "the service exited $rc on SIGTERM"; }
 echo "SIGTERM: clean exit 0"
+
+if [ "${SKIP_NOTEBOOK:-0}" != 1 ]; then
+  log "notebook image: Jupyter runs a notebook as uid 10001 with HOME=/tmp"
+  nb=$(mktemp -d) && chmod 777 "$nb"
+  printf '%s' '{"cells":[{"cell_type":"code","metadata":{},"source":["print(6*7)"],"outputs":[],"execution_count":null}],"metadata":{"kernelspec":{"name":"python3","display_name":"Python 3","language":"python"}},"nbformat":4,"nbformat_minor":5}' >"$nb/t.ipynb"
+  chmod 644 "$nb/t.ipynb"
+  nbctr=$(bah from "$NOTEBOOK_IMAGE")
+  out=$(bah run --isolation chroot --user 10001:10001 --env HOME=/tmp -v "$nb:/nb" "$nbctr" -- sh -c \
+    'cd /tmp && cp /nb/t.ipynb . && jupyter nbconvert --to notebook --execute t.ipynb --output out.ipynb 2>/dev/null && python3 -c "import json; print(json.load(open(\"out.ipynb\"))[\"cells\"][0][\"outputs\"][0][\"text\"][0].strip())"' || true)
+  bah rm "$nbctr" >/dev/null
+  rm -rf "$nb"
+  [ "$out" = 42 ] || fail "the notebook image did not execute a notebook (got: ${out:-nothing})"
+  echo "notebook executed: 6*7 = $out"
+fi
 
 log "sizes"
 bah images --format '{{.Name}}:{{.Tag}} {{.Size}}' | grep -E "switchboard(-notebook)?:check|switchboard-base"
