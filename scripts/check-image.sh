@@ -9,7 +9,8 @@
 #
 # Kept between runs under $CACHE: the debootstrap tree, the npm tarballs and the base image (in
 # buildah's vfs storage). Environment: PGURL (default postgres://postgres@127.0.0.1:5432),
-# CHECK_PORT (default 39123), SKIP_NOTEBOOK=1 to build only the runtime target, REBUILD_BASE=1.
+# CHECK_PORT (default 39123), SKIP_NOTEBOOK=1 to build only the runtime target, REBUILD_BASE=1,
+# SKIP_BUILD=1 to run the checks on the images of the last build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -71,6 +72,9 @@ if [ "${REBUILD_BASE:-0}" = 1 ] || ! bah inspect --type image "$BASE_IMAGE" >/de
   bah rm "$ctr" >/dev/null
 fi
 
+if [ "${SKIP_BUILD:-0}" = 1 ]; then
+  log "SKIP_BUILD=1: using the images of the last build"
+else
 log "build runtime target"
 bah bud --quiet --format docker --isolation chroot --layers=false --build-arg "BASE=$BASE_IMAGE" \
   --build-arg "REVISION=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
@@ -81,12 +85,16 @@ if [ "${SKIP_NOTEBOOK:-0}" != 1 ]; then
   bah bud --quiet --format docker --isolation chroot --layers=false --build-arg "BASE=$BASE_IMAGE" \
     --target notebook -t "$NOTEBOOK_IMAGE" -f Containerfile . >/dev/null
 fi
+fi
 
 log "run the image as its non-root user against PostgreSQL"
 psql "$PGURL/postgres" -qtAc "drop database if exists $DB" -c "create database $DB" >/dev/null
 ctr=$(bah from "$IMAGE")
 pid=
+server=
 cleanup() {
+  # buildah run does not pass a kill on to the process it started: stop the service itself too.
+  [ -n "$server" ] && kill "$server" 2>/dev/null || true
   [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
   bah rm "$ctr" >/dev/null 2>&1 || true
   psql "$PGURL/postgres" -qtAc "drop database if exists $DB" >/dev/null 2>&1 || true
@@ -94,7 +102,7 @@ cleanup() {
 trap cleanup EXIT
 run() {
   bah run --isolation chroot --user 10001:10001 --env "DATABASE_URL=$PGURL/$DB" --env "PORT=$PORT" \
-    --env HOST=127.0.0.1 --env LOG_LEVEL=warn --env HOME=/tmp "$ctr" -- "$@"
+    --env HOST=127.0.0.1 --env LOG_LEVEL=info --env HOME=/tmp "$ctr" -- "$@"
 }
 [ "$(run id -u)" = 10001 ] || fail "the image does not run as uid 10001"
 run /usr/local/bin/switchboard migrate || fail "switchboard migrate failed in the image"
@@ -109,15 +117,21 @@ for _ in $(seq 1 120); do
 done
 [ -n "$ready" ] || { cat "$CACHE/run.log" >&2; fail "/health/ready did not answer 200 (last: ${code:-none})"; }
 echo "/health/ready: 200 from the image's filesystem, uid 10001"
-# Stop it as an orchestrator would: SIGTERM to the process, expect a clean drain and exit 0.
-server=$(pgrep -f "node /app/src/cli.ts start" | head -n 1 || true)
+# Stop it as an orchestrator would: SIGTERM to PID 1 of the container, tini, which forwards it to
+# Node; expect a drain ("switchboard stopped") and exit 0. (`pgrep -f` on tini's command line would
+# also match the buildah process, so tini is found as the Node process's parent.)
+server=$(pgrep -f "^node /app/src/cli.ts start" | head -n 1 || true)
 [ -n "$server" ] || fail "cannot find the service process"
-kill -TERM "$server"
+init=$(ps -o ppid= -p "$server" | tr -d ' ')
+[ "$(ps -o comm= -p "$init")" = tini ] || fail "the service's parent is not tini"
+kill -TERM "$init"
 rc=0
 wait "$pid" || rc=$?
 pid=
+server=
 [ "$rc" = 0 ] || { cat "$CACHE/run.log" >&2; fail "the service exited $rc on SIGTERM"; }
-echo "SIGTERM: clean exit 0"
+grep -q '"msg":"switchboard stopped"' "$CACHE/run.log" || { cat "$CACHE/run.log" >&2; fail "no clean shutdown in the log"; }
+echo "SIGTERM to tini: forwarded, drained, exit 0"
 
 if [ "${SKIP_NOTEBOOK:-0}" != 1 ]; then
   log "notebook image: Jupyter runs a notebook as uid 10001 with HOME=/tmp"
