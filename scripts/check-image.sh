@@ -133,6 +133,50 @@ server=
 grep -q '"msg":"switchboard stopped"' "$CACHE/run.log" || { cat "$CACHE/run.log" >&2; fail "no clean shutdown in the log"; }
 echo "SIGTERM to tini: forwarded, drained, exit 0"
 
+log "read-only root filesystem, /tmp a tmpfs, DATABASE_URL from DATABASE_URL_FILE (as deploy/ runs it)"
+# buildah run has no read-only root: chroot into the image's filesystem bind-mounted read-only,
+# with a tmpfs at /tmp (the emptyDir) and one at /run holding the secret file (the mounted Secret).
+# Device nodes are bound one by one (no recursive /dev bind, whose unmount could reach the host's).
+rctr=$(bah from "$IMAGE")
+rmnt=$(bah mount "$rctr")
+ro=$(mktemp -d)
+ro_cleanup() {
+  umount -R "$ro" 2>/dev/null || true
+  rmdir "$ro" 2>/dev/null || true
+  bah umount "$rctr" >/dev/null 2>&1 || true
+  bah rm "$rctr" >/dev/null 2>&1 || true
+}
+trap 'ro_cleanup; cleanup' EXIT
+for device in null zero random urandom; do [ -e "$rmnt/dev/$device" ] || touch "$rmnt/dev/$device"; done
+mount --bind "$rmnt" "$ro"
+mount -o remount,bind,ro "$ro"
+mount -t tmpfs -o size=64m,mode=1777 tmpfs "$ro/tmp"
+mount -t tmpfs -o size=1m,mode=755 tmpfs "$ro/run"
+mount -t proc proc "$ro/proc"
+for device in null zero random urandom; do mount --bind "/dev/$device" "$ro/dev/$device"; done
+mkdir "$ro/run/secrets" && printf '%s\n' "$PGURL/$DB" >"$ro/run/secrets/DATABASE_URL"
+chmod 444 "$ro/run/secrets/DATABASE_URL"
+env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin /usr/sbin/chroot --userspec=10001:10001 "$ro" \
+  /usr/bin/env HOME=/tmp NODE_ENV=production HOST=127.0.0.1 "PORT=$PORT" LOG_FORMAT=json \
+  DATABASE_URL_FILE=/run/secrets/DATABASE_URL /usr/bin/tini -s -- /usr/local/bin/switchboard start >"$CACHE/run-ro.log" 2>&1 &
+pid=$! # chroot and env exec: this is tini
+ready=
+for _ in $(seq 1 120); do
+  code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/health/ready" || true)
+  [ "$code" = 200 ] && ready=1 && break
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 1
+done
+[ -n "$ready" ] || { cat "$CACHE/run-ro.log" >&2; fail "read-only root: /health/ready did not answer 200 (last: ${code:-none})"; }
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+pid=
+[ "$rc" = 0 ] || { cat "$CACHE/run-ro.log" >&2; fail "read-only root: exited $rc on SIGTERM"; }
+ro_cleanup
+trap cleanup EXIT
+echo "read-only root: /health/ready 200, SIGTERM to tini: exit 0"
+
 if [ "${SKIP_NOTEBOOK:-0}" != 1 ]; then
   log "notebook image: Jupyter runs a notebook as uid 10001 with HOME=/tmp"
   nb=$(mktemp -d) && chmod 777 "$nb"
