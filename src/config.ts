@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { isValidZone, parseWindow, type SendingWindow } from './platform/channels/sms/quiet-hours.ts';
+import { resolveSecretFiles } from './platform/config/secret-files.ts';
 import { isLoopbackHost, type TrustProxy, trustProxySchema } from './platform/http/addresses.ts';
 import { isCurrency } from './platform/money.ts';
 
@@ -523,6 +524,7 @@ export class ConfigError extends Error {
 
 /** Validates the environment and returns the typed config, or throws a ConfigError listing every problem. */
 export function loadConfig(env: Record<string, string | undefined>, options: { cwd?: string } = {}): Config {
+  env = resolveSecretFiles(env); // <NAME>_FILE: secrets read from mounted files
   const result = envSchema.safeParse(env);
   if (!result.success) {
     throw new ConfigError(
