@@ -3,7 +3,7 @@
 import type { LanguageModel } from 'ai';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { builtInApps } from './apps/index.ts';
+import { loadApps } from './apps/index.ts';
 import type { Config } from './config.ts';
 import { createLanguageModels } from './platform/ai/client.ts';
 import type { AppContext, AppModule } from './platform/app-module.ts';
@@ -30,7 +30,7 @@ export interface ServiceOptions {
   config: Config;
   log: Logger;
   mode: ServiceMode;
-  /** The apps to run; defaults to every built-in app. */
+  /** The apps to run; defaults to the ones config.apps names (SWITCHBOARD_APPS). */
   apps?: AppModule[];
   /** Listen on config.http.port (false in tests that use inject()). */
   listen?: boolean;
@@ -57,7 +57,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const { config, log, mode } = options;
   // Before anything can fail with a provider's error text: the scrubber knows every configured secret.
   registerConfigSecrets(config);
-  const apps = options.apps ?? builtInApps;
+  const apps = options.apps ?? (await loadApps(config.apps));
   const metrics = options.metrics ?? createMetrics();
   const startedAt = Date.now();
   const cleanup: Array<() => Promise<void>> = [];

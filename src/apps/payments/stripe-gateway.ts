@@ -2,7 +2,7 @@
 // UI collects the card and gives back a ConfirmationToken (embedded) or a completed Checkout
 // Session in setup mode (hosted); we only ever read brand, last 4 digits and expiry.
 import Stripe from 'stripe';
-import type { PaymentsConfig } from '../../config.ts';
+import type { PaymentsConfig } from './config.ts';
 import type { ChargeResult } from './dialog/dialog.ts';
 import type { CardSource, CardSummary, DialogState } from './dialog/state.ts';
 
