@@ -2,11 +2,6 @@
 // Problems a user can fix (bad config, a held data dir, a busy port) print one clear message and
 // exit non-zero; stack traces are for bugs only, and go to the log.
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
-import { creditsCommand } from './apps/credits/cli.ts';
-import { dailyCommand } from './apps/daily/cli.ts';
-import { invoicesCommand } from './apps/invoices/cli.ts';
-import { paymentsCommand } from './apps/payments/cli.ts';
 import { type OpenApi, openServiceApi, type ServiceApi } from './cli/service-api.ts';
 import { type Config, ConfigError, loadConfig, readEnvironment } from './config.ts';
 import { startService } from './main.ts';
@@ -88,12 +83,16 @@ export async function runCli(argv: string[]): Promise<number> {
       case 'doctor':
         return await doctor(config, log);
       case 'invoices':
-        return await appCommand(config, log, (connect, io) =>
-          invoicesCommand(argv.slice(argv.indexOf(command) + 1), connect, io),
+        return await appCommand(config, log, async (connect, io) =>
+          (await import('./apps/invoices/cli.ts')).invoicesCommand(
+            argv.slice(argv.indexOf(command) + 1),
+            connect,
+            io,
+          ),
         );
       case 'daily':
-        return await appCommand(config, log, (connect, io) =>
-          dailyCommand(
+        return await appCommand(config, log, async (connect, io) =>
+          (await import('./apps/daily/cli.ts')).dailyCommand(
             argv.slice(argv.indexOf(command) + 1),
             { window: config.daily.window, defaultRegion: config.sms.defaultRegion },
             connect,
@@ -101,12 +100,20 @@ export async function runCli(argv: string[]): Promise<number> {
           ),
         );
       case 'credits':
-        return await appCommand(config, log, (connect, io) =>
-          creditsCommand(argv.slice(argv.indexOf(command) + 1), connect, io),
+        return await appCommand(config, log, async (connect, io) =>
+          (await import('./apps/credits/cli.ts')).creditsCommand(
+            argv.slice(argv.indexOf(command) + 1),
+            connect,
+            io,
+          ),
         );
       case 'payments':
-        return await appCommand(config, log, (connect, io) =>
-          paymentsCommand(argv.slice(argv.indexOf(command) + 1), connect, io),
+        return await appCommand(config, log, async (connect, io) =>
+          (await import('./apps/payments/cli.ts')).paymentsCommand(
+            argv.slice(argv.indexOf(command) + 1),
+            connect,
+            io,
+          ),
         );
       default:
         return await serve(withQueues(config, argv), log, command as 'start' | 'http' | 'worker');
@@ -190,6 +197,7 @@ async function doctor(config: Config, log: Logger): Promise<number> {
     config,
     log,
     pingRedis: async (url) => {
+      const { Redis } = await import('ioredis');
       const redis = new Redis(url, {
         lazyConnect: true,
         maxRetriesPerRequest: 0,

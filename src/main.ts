@@ -2,7 +2,7 @@
 // way down. `startService` is what the CLI runs and what end-to-end tests start in-process.
 import type { LanguageModel } from 'ai';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { loadApps } from './apps/index.ts';
 import type { Config } from './config.ts';
 import { createLanguageModels } from './platform/ai/client.ts';
@@ -74,7 +74,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const migrations = await runMigrations(db);
     log.info({ ...migrations, database: db.kind }, 'database migrations applied');
 
-    const redis = config.redis ? connectRedis(config.redis.url, log) : null;
+    const redis = config.redis ? await connectRedis(config.redis.url, log) : null;
     if (redis) cleanup.push(async () => void (await redis.quit().catch(() => redis.disconnect())));
 
     const definitions: JobDefinitions = Object.assign(
@@ -90,7 +90,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       workers: mode !== 'http',
       queues: config.jobs.queues,
     });
-    const channels = createChannels({
+    const channels = await createChannels({
       config,
       db,
       // The merged registry holds the outbox's queues, so this view of it is exact.
@@ -164,6 +164,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       log,
       redis,
       ops: { checks, info, metrics, beforeScrape: () => jobs.refreshQueueDepths() },
+      docs: mode !== 'worker',
       ...(mode === 'worker'
         ? {}
         : {
@@ -202,7 +203,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   }
 }
 
-function connectRedis(url: string, log: Logger): Redis {
+async function connectRedis(url: string, log: Logger): Promise<Redis> {
+  const { Redis } = await import('ioredis');
   // Commands fail fast while Redis is down (readiness reports it) instead of queueing forever.
   const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
   redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'));

@@ -87,9 +87,9 @@ const SWEEP_CRON = '* * * * *';
 /** How many stranded rows one sweep takes; the next takes the rest. */
 const SWEEP_LIMIT = 1000;
 
-export function createChannels(deps: ChannelsDeps): Channels {
+export async function createChannels(deps: ChannelsDeps): Promise<Channels> {
   const { config, db, jobs, log, metrics } = deps;
-  const drivers: Drivers = { ...createDrivers(config, db), ...deps.drivers };
+  const drivers: Drivers = { ...(await createDrivers(config, db)), ...deps.drivers };
   const driverNames = { sms: drivers.sms.name, email: drivers.email.name, slack: drivers.slack.name };
   const templates: TemplateRegistry = {};
   const inboundHandlers: InboundSmsHandler[] = [];

@@ -2,11 +2,10 @@
 // pool when DATABASE_URL is set. Everything above this file sees the same drizzle API and the
 // same raw-SQL helper, so no code branches on which one is underneath.
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+// Only the configured database's driver is imported: a PostgreSQL process never loads PGlite.
+import type { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Config } from '../../config.ts';
 import type { Logger } from '../log.ts';
 import { acquireDataDirLock, type DataDirLock } from './lockfile.ts';
@@ -53,7 +52,13 @@ export async function openDatabase(config: Config['database'], options: OpenOpti
 async function openPglite(dataDir: string, { log, command }: OpenOptions): Promise<Database> {
   const lock = acquireDataDirLock(dataDir, command);
   let pglite: PGlite;
+  let drizzlePglite: typeof import('drizzle-orm/pglite').drizzle;
   try {
+    const [{ PGlite }, orm] = await Promise.all([
+      import('@electric-sql/pglite'),
+      import('drizzle-orm/pglite'),
+    ]);
+    drizzlePglite = orm.drizzle;
     pglite = await PGlite.create(path.join(dataDir, 'pgdata'));
     yieldPeriodically(pglite);
   } catch (error) {
@@ -92,6 +97,10 @@ async function openPglite(dataDir: string, { log, command }: OpenOptions): Promi
 }
 
 async function openPostgres(url: string, poolMax: number, { log }: OpenOptions): Promise<Database> {
+  const [{ default: pg }, { drizzle: drizzlePg }] = await Promise.all([
+    import('pg'),
+    import('drizzle-orm/node-postgres'),
+  ]);
   const pool = new pg.Pool({ connectionString: url, max: poolMax, connectionTimeoutMillis: 5000 });
   guardPoolClients(pool, log);
   const orm = drizzlePg(pool, { schema }) as unknown as Orm;
