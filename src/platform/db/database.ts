@@ -8,6 +8,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type pg from 'pg';
 import type { Config } from '../../config.ts';
 import type { Logger } from '../log.ts';
+import { drivers } from './drizzle.ts';
 import { acquireDataDirLock, type DataDirLock } from './lockfile.ts';
 import { yieldPeriodically } from './pglite-fairness.ts';
 import { guardPoolClients } from './pool-errors.ts';
@@ -52,13 +53,8 @@ export async function openDatabase(config: Config['database'], options: OpenOpti
 async function openPglite(dataDir: string, { log, command }: OpenOptions): Promise<Database> {
   const lock = acquireDataDirLock(dataDir, command);
   let pglite: PGlite;
-  let drizzlePglite: typeof import('drizzle-orm/pglite').drizzle;
   try {
-    const [{ PGlite }, orm] = await Promise.all([
-      import('@electric-sql/pglite'),
-      import('drizzle-orm/pglite'),
-    ]);
-    drizzlePglite = orm.drizzle;
+    const { PGlite } = drivers.pgliteClient();
     pglite = await PGlite.create(path.join(dataDir, 'pgdata'));
     yieldPeriodically(pglite);
   } catch (error) {
@@ -69,7 +65,7 @@ async function openPglite(dataDir: string, { log, command }: OpenOptions): Promi
     { dataDir },
     'embedded PostgreSQL (PGlite) opened; not power-loss durable, use DATABASE_URL in production',
   );
-  const orm = drizzlePglite(pglite, { schema }) as unknown as Orm;
+  const orm = drivers.pglite().drizzle(pglite, { schema }) as unknown as Orm;
   let closed = false;
   return {
     kind: 'pglite',
@@ -97,13 +93,10 @@ async function openPglite(dataDir: string, { log, command }: OpenOptions): Promi
 }
 
 async function openPostgres(url: string, poolMax: number, { log }: OpenOptions): Promise<Database> {
-  const [{ default: pg }, { drizzle: drizzlePg }] = await Promise.all([
-    import('pg'),
-    import('drizzle-orm/node-postgres'),
-  ]);
+  const { default: pg } = await import('pg');
   const pool = new pg.Pool({ connectionString: url, max: poolMax, connectionTimeoutMillis: 5000 });
   guardPoolClients(pool, log);
-  const orm = drizzlePg(pool, { schema }) as unknown as Orm;
+  const orm = drivers.nodePostgres().drizzle(pool, { schema }) as unknown as Orm;
   let closed = false;
   return {
     kind: 'postgres',
