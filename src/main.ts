@@ -169,7 +169,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         ? {}
         : {
             routes: async (app: FastifyInstance) => {
-              channels.registerRoutes(app);
+              await channels.registerRoutes(app);
               for (const module of apps) await module.routes?.(app, context);
             },
           }),

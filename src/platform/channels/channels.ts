@@ -32,12 +32,9 @@ import {
 } from './outbox/enqueue.ts';
 import type { OutboxJobs } from './outbox/jobs.ts';
 import { createLeaseKeeper } from './outbox/lease.ts';
-import { registerOutboxRoutes } from './outbox/routes.ts';
 import { findLapsedLeases, findOverdueQueued } from './outbox/store.ts';
 import { createPacer } from './pacing.ts';
-import { registerSandboxRoutes } from './sandbox/routes.ts';
 import type { Channel, Drivers } from './types.ts';
-import { registerWebhookRoutes } from './webhooks/routes.ts';
 
 export interface Channels {
   /** The driver in use per channel: the provider's name, or `sandbox`. */
@@ -68,7 +65,8 @@ export interface Channels {
   startWorkers(): Promise<void>;
   /** Stops the lease sweep (before the job system drains on shutdown). */
   stopWorkers(): Promise<void>;
-  registerRoutes(app: FastifyInstance): void;
+  /** Adds the outbox, sandbox and webhook routes; their code is imported only by processes that serve them. */
+  registerRoutes(app: FastifyInstance): Promise<void>;
 }
 
 export interface ChannelsDeps {
@@ -193,7 +191,13 @@ export async function createChannels(deps: ChannelsDeps): Promise<Channels> {
       if (leaseSweep) clearInterval(leaseSweep);
       leaseSweep = null;
     },
-    registerRoutes(app) {
+    async registerRoutes(app) {
+      const [{ registerOutboxRoutes }, { registerSandboxRoutes }, { registerWebhookRoutes }] =
+        await Promise.all([
+          import('./outbox/routes.ts'),
+          import('./sandbox/routes.ts'),
+          import('./webhooks/routes.ts'),
+        ]);
       const guard = adminGuard(config.adminToken);
       registerOutboxRoutes(app, { db, guard });
       registerSandboxRoutes(app, {

@@ -40,7 +40,7 @@ export async function createProviderDrivers(config: Config): Promise<Partial<Dri
   }
   if (channels.slack.driver === 'slack') {
     const { createSlackDriver } = await import('./slack/slack-driver.ts');
-    drivers.slack = createSlackDriver(channels.slack, { timeoutMs, readBackMax });
+    drivers.slack = await createSlackDriver(channels.slack, { timeoutMs, readBackMax });
   }
   return drivers;
 }
