@@ -1,8 +1,6 @@
 // Slack through @slack/web-api: channel posts, thread replies (threadTs) and DMs (a user id is
 // opened as a DM with conversations.open). The SDK's own retries are off: the outbox retries,
 // honouring Retry-After, so a rate-limited message does not hold a worker.
-// The SDK is imported when the driver is built, i.e. only with a bot token.
-import type { WebClient } from '@slack/web-api';
 import type { Config } from '../../../config.ts';
 import {
   type ChannelDriver,
@@ -69,6 +67,7 @@ export async function createSlackDriver(
   config: SlackConfig,
   options: { timeoutMs: number; readBackMax?: number },
 ): Promise<ChannelDriver> {
+  // The SDK is imported when the driver is built, i.e. only with a bot token.
   const { WebClient } = await import('@slack/web-api');
   const client = new WebClient(config.token, {
     slackApiUrl: `${config.apiUrl}/`,
