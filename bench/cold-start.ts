@@ -92,7 +92,8 @@ function rssMiB(pid: number): number {
 }
 
 const BASELINE = ['-e', "require('http').createServer((q,s)=>s.end('ok')).listen(process.env.PORT)"];
-const cli = (mode: string) => ['src/cli.ts', mode];
+// As `npm start` runs it: with the stripped-TypeScript cache (src/boot/stripped-cache.mjs).
+const cli = (mode: string) => ['--import', './src/boot/stripped-cache.mjs', 'src/cli.ts', mode];
 // Explicit empty values (read as "unset") so a developer's .env or shell cannot switch the
 // PGlite runs to a server or add Redis.
 const QUIET = { LOG_LEVEL: 'warn', REDIS_URL: '' };
