@@ -2,6 +2,7 @@
 // Problems a user can fix (bad config, a held data dir, a busy port) print one clear message and
 // exit non-zero; stack traces are for bugs only, and go to the log.
 import { parseArgs } from 'node:util';
+import { isAppName } from './apps/index.ts';
 import { type OpenApi, openServiceApi, type ServiceApi } from './cli/service-api.ts';
 import { type Config, ConfigError, loadConfig, readEnvironment } from './config.ts';
 import { startService } from './main.ts';
@@ -65,7 +66,10 @@ export async function runCli(argv: string[]): Promise<number> {
 
   let config: Config;
   try {
-    config = loadConfig(readEnvironment());
+    const env = readEnvironment();
+    // A bot's own command (`switchboard credits run ...`) runs that bot, whatever SWITCHBOARD_APPS
+    // says, with its required-when rules checked.
+    config = loadConfig(isAppName(command) ? { ...env, SWITCHBOARD_APPS: command } : env);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`Switchboard cannot start: ${error.message}\nSee .env.example for every variable.`);
