@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { envSchema, loadConfig } from '../src/config.ts';
+import { appConfigs } from '../src/apps/index.ts';
+import { envSchema, loadConfig, platformEnvSchema } from '../src/config.ts';
 
 const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
 const documented = [...example.matchAll(/^# ([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]);
@@ -35,5 +36,15 @@ describe("the README's configuration table", () => {
       .flatMap(tabled);
     expect(firstColumn.filter((name) => !variables.includes(name as string))).toEqual([]);
     expect(variables.filter((name) => !table.includes(`\`${name}\``))).toEqual([]);
+  });
+});
+
+describe('the merged schema', () => {
+  it('gives each variable one owner: the platform or a single app', () => {
+    const owners = [platformEnvSchema, ...Object.values(appConfigs).map((app) => app.schema)].flatMap(
+      (schema) => Object.keys(schema.shape),
+    );
+    expect(owners.filter((name, at) => owners.indexOf(name) !== at)).toEqual([]);
+    expect(owners.length).toBe(Object.keys(envSchema.shape).length);
   });
 });
