@@ -1,11 +1,13 @@
-// Cold start: wall time from spawning `switchboard start` to the first 200 from /health/ready, and
-// the process's idle memory after that. A bare node:http server measured the same way is the
-// floor: what is left above it is ours (imports, database open, migrations, pg-boss, Fastify).
+// Cold start: wall time from spawning `switchboard start|http|worker` to the first 200 from
+// /health/ready, and the process's idle memory after that. A bare node:http server measured the same
+// way, in the same run, is the floor: what is left above it is ours (imports, database open,
+// migrations, pg-boss, Fastify). Each mode is measured with every bot and with one
+// (SWITCHBOARD_APPS), and checked against the lean-process goals (issue 18).
 //
 //   node bench/cold-start.ts [--runs 3]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -90,25 +92,66 @@ function rssMiB(pid: number): number {
 }
 
 const BASELINE = ['-e', "require('http').createServer((q,s)=>s.end('ok')).listen(process.env.PORT)"];
-const SERVICE = ['src/cli.ts', 'start'];
+// As `npm start` runs it: with the stripped-TypeScript cache (src/boot/stripped-cache.mjs).
+const cli = (mode: string) => ['--import', './src/boot/stripped-cache.mjs', 'src/cli.ts', mode];
 // Explicit empty values (read as "unset") so a developer's .env or shell cannot switch the
 // PGlite runs to a server or add Redis.
 const QUIET = { LOG_LEVEL: 'warn', REDIS_URL: '' };
 
-const samples: Record<string, Sample[]> = { baseline: [], pgliteCold: [], pgliteWarm: [] };
+interface Case {
+  label: string;
+  args: string[];
+  env: Record<string, string>;
+  /** The goal this case is held to: idle RSS (MiB) and ready time as a multiple of the bare server. */
+  goal?: { rssMiB?: number; readyX?: number };
+}
+
+/** Every mode on a migrated PostgreSQL: all bots, then one. */
+const postgresCases = (url: string): Case[] => {
+  const env = { ...QUIET, DATABASE_URL: url };
+  return [
+    { label: 'start, all bots', args: cli('start'), env, goal: { readyX: 5 } },
+    { label: 'http, all bots', args: cli('http'), env, goal: { rssMiB: 256, readyX: 5 } },
+    { label: 'worker, all bots', args: cli('worker'), env, goal: { rssMiB: 128, readyX: 5 } },
+    {
+      label: 'http, payments only',
+      args: cli('http'),
+      env: { ...env, SWITCHBOARD_APPS: 'payments' },
+      goal: { rssMiB: 256, readyX: 5 },
+    },
+    {
+      label: 'worker, invoices only',
+      args: cli('worker'),
+      env: { ...env, SWITCHBOARD_APPS: 'invoices' },
+      goal: { rssMiB: 128, readyX: 5 },
+    },
+  ];
+};
+
+const samples = new Map<string, { group: string; goal: Case['goal']; list: Sample[] }>();
+const record = (group: string, c: Pick<Case, 'label' | 'goal'>, sample: Sample) => {
+  const key = `${group}: ${c.label}`;
+  const entry = samples.get(key) ?? { group, goal: c.goal, list: [] };
+  entry.list.push(sample);
+  samples.set(key, entry);
+};
 const withPostgres = await postgresReachable();
-if (withPostgres) Object.assign(samples, { postgresFresh: [], postgresMigrated: [] });
+const loadBefore = loadavg();
 
 for (let run = 1; run <= runs; run++) {
-  samples.baseline!.push(await measure(BASELINE, {}));
+  record('baseline', { label: 'bare node:http' }, await measure(BASELINE, {}));
 
   // Fresh DATA_DIR: PGlite's initdb, every migration and pg-boss's install. Then the same
   // directory again: what a restart costs.
   const dataDir = mkdtempSync(path.join(tmpdir(), 'sb-bench-'));
   try {
     const env = { ...QUIET, DATA_DIR: dataDir, DATABASE_URL: '' };
-    samples.pgliteCold!.push(await measure(SERVICE, env));
-    samples.pgliteWarm!.push(await measure(SERVICE, env));
+    record('PGlite', { label: 'start, empty DATA_DIR' }, await measure(cli('start'), env));
+    record(
+      'PGlite',
+      { label: 'start, initialised DATA_DIR', goal: { rssMiB: 400 } },
+      await measure(cli('start'), env),
+    );
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -117,9 +160,9 @@ for (let run = 1; run <= runs; run++) {
     let db: ScratchDatabase | null = null;
     try {
       db = await createScratchDatabase();
-      const env = { ...QUIET, DATABASE_URL: db.url };
-      samples.postgresFresh!.push(await measure(SERVICE, env));
-      samples.postgresMigrated!.push(await measure(SERVICE, env));
+      const cases = postgresCases(db.url);
+      record('PostgreSQL', { label: 'start, empty database' }, await measure(cli('start'), cases[0]!.env));
+      for (const c of cases) record('PostgreSQL migrated', c, await measure(c.args, c.env));
     } finally {
       await db?.drop();
     }
@@ -127,33 +170,46 @@ for (let run = 1; run <= runs; run++) {
   console.log(`run ${run}/${runs} done`);
 }
 
-const LABELS: Record<string, string> = {
-  baseline: 'baseline (bare node:http)',
-  pgliteCold: 'PGlite, empty DATA_DIR',
-  pgliteWarm: 'PGlite, initialised DATA_DIR',
-  postgresFresh: 'PostgreSQL, empty database',
-  postgresMigrated: 'PostgreSQL, migrated database',
-};
-const floor = median(samples.baseline!.map((s) => s.readyMs));
+const loadAfter = loadavg();
+const floor = median(samples.get('baseline: bare node:http')!.list.map((s) => s.readyMs));
 const results: Record<
   string,
-  { readyMs: number; samplesMs: number[]; vsBaseline: number; idleRssMiB: number }
+  { readyMs: number; samplesMs: number[]; vsBaseline: number; idleRssMiB: number; goalMet: boolean | null }
 > = {};
-console.log(`\ncold start to first 200 from /health/ready, median of ${runs} (poll every ${POLL_MS} ms)`);
-for (const [key, list] of Object.entries(samples)) {
+const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
+console.log(
+  `\ncold start to first 200 from /health/ready, median of ${runs} (poll every ${POLL_MS} ms);` +
+    ` load average ${load(loadBefore)} before, ${load(loadAfter)} after`,
+);
+for (const [key, { goal, list }] of samples) {
   const readyMs = median(list.map((s) => s.readyMs));
   const idleRssMiB = median(list.map((s) => s.idleRssMiB));
+  const vsBaseline = readyMs / floor;
+  const checks = [
+    ...(goal?.rssMiB ? [{ ok: idleRssMiB <= goal.rssMiB, text: `RSS <= ${goal.rssMiB} MiB` }] : []),
+    ...(goal?.readyX ? [{ ok: vsBaseline <= goal.readyX, text: `ready <= ${goal.readyX}x` }] : []),
+  ];
   results[key] = {
     readyMs: round(readyMs),
     samplesMs: list.map((s) => round(s.readyMs)),
-    vsBaseline: round(readyMs / floor, 1),
+    vsBaseline: round(vsBaseline, 1),
     idleRssMiB: round(idleRssMiB, 1),
+    goalMet: checks.length ? checks.every((c) => c.ok) : null,
   };
+  const verdict = checks.map((c) => `${c.ok ? 'met' : 'MISSED'}: ${c.text}`).join(', ');
   console.log(
-    `  ${LABELS[key]!.padEnd(31)} ${String(round(readyMs)).padStart(6)} ms` +
-      `  (${round(readyMs / floor, 1)}x baseline)  idle RSS ${round(idleRssMiB)} MiB` +
-      `  [runs: ${list.map((s) => round(s.readyMs)).join(', ')} ms]`,
+    `  ${key.padEnd(50)} ${String(round(readyMs)).padStart(6)} ms` +
+      `  (${round(vsBaseline, 1)}x baseline)  idle RSS ${String(round(idleRssMiB)).padStart(4)} MiB` +
+      `  [runs: ${list.map((s) => round(s.readyMs)).join(', ')} ms]${verdict ? `  goal ${verdict}` : ''}`,
   );
 }
 if (!withPostgres) console.log('  PostgreSQL: skipped (BENCH_DATABASE_URL not reachable)');
-console.log(JSON.stringify({ benchmark: 'cold-start', runs, postgres: withPostgres, results }));
+console.log(
+  JSON.stringify({
+    benchmark: 'cold-start',
+    runs,
+    postgres: withPostgres,
+    loadAverage: { before: loadBefore, after: loadAfter },
+    results,
+  }),
+);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { builtInApps } from '../src/apps/index.ts';
+import { APP_NAMES, loadApps } from '../src/apps/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { startService } from '../src/main.ts';
 import { createLogger } from '../src/platform/log.ts';
@@ -47,7 +47,7 @@ const service = await startService({
   config,
   log: createLogger({ log: { level: 'silent', format: 'json' } }),
   mode: 'http',
-  apps: builtInApps,
+  apps: await loadApps(APP_NAMES),
   listen: false,
 });
 const app = service.app;

@@ -2,11 +2,7 @@
 // Problems a user can fix (bad config, a held data dir, a busy port) print one clear message and
 // exit non-zero; stack traces are for bugs only, and go to the log.
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
-import { creditsCommand } from './apps/credits/cli.ts';
-import { dailyCommand } from './apps/daily/cli.ts';
-import { invoicesCommand } from './apps/invoices/cli.ts';
-import { paymentsCommand } from './apps/payments/cli.ts';
+import { isAppName } from './apps/index.ts';
 import { type OpenApi, openServiceApi, type ServiceApi } from './cli/service-api.ts';
 import { type Config, ConfigError, loadConfig, readEnvironment } from './config.ts';
 import { startService } from './main.ts';
@@ -70,7 +66,10 @@ export async function runCli(argv: string[]): Promise<number> {
 
   let config: Config;
   try {
-    config = loadConfig(readEnvironment());
+    const env = readEnvironment();
+    // A bot's own command (`switchboard credits run ...`) runs that bot, whatever SWITCHBOARD_APPS
+    // says, with its required-when rules checked.
+    config = loadConfig(isAppName(command) ? { ...env, SWITCHBOARD_APPS: command } : env);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`Switchboard cannot start: ${error.message}\nSee .env.example for every variable.`);
@@ -88,12 +87,16 @@ export async function runCli(argv: string[]): Promise<number> {
       case 'doctor':
         return await doctor(config, log);
       case 'invoices':
-        return await appCommand(config, log, (connect, io) =>
-          invoicesCommand(argv.slice(argv.indexOf(command) + 1), connect, io),
+        return await appCommand(config, log, async (connect, io) =>
+          (await import('./apps/invoices/cli.ts')).invoicesCommand(
+            argv.slice(argv.indexOf(command) + 1),
+            connect,
+            io,
+          ),
         );
       case 'daily':
-        return await appCommand(config, log, (connect, io) =>
-          dailyCommand(
+        return await appCommand(config, log, async (connect, io) =>
+          (await import('./apps/daily/cli.ts')).dailyCommand(
             argv.slice(argv.indexOf(command) + 1),
             { window: config.daily.window, defaultRegion: config.sms.defaultRegion },
             connect,
@@ -101,12 +104,20 @@ export async function runCli(argv: string[]): Promise<number> {
           ),
         );
       case 'credits':
-        return await appCommand(config, log, (connect, io) =>
-          creditsCommand(argv.slice(argv.indexOf(command) + 1), connect, io),
+        return await appCommand(config, log, async (connect, io) =>
+          (await import('./apps/credits/cli.ts')).creditsCommand(
+            argv.slice(argv.indexOf(command) + 1),
+            connect,
+            io,
+          ),
         );
       case 'payments':
-        return await appCommand(config, log, (connect, io) =>
-          paymentsCommand(argv.slice(argv.indexOf(command) + 1), connect, io),
+        return await appCommand(config, log, async (connect, io) =>
+          (await import('./apps/payments/cli.ts')).paymentsCommand(
+            argv.slice(argv.indexOf(command) + 1),
+            connect,
+            io,
+          ),
         );
       default:
         return await serve(withQueues(config, argv), log, command as 'start' | 'http' | 'worker');
@@ -190,6 +201,7 @@ async function doctor(config: Config, log: Logger): Promise<number> {
     config,
     log,
     pingRedis: async (url) => {
+      const { Redis } = await import('ioredis');
       const redis = new Redis(url, {
         lazyConnect: true,
         maxRetriesPerRequest: 0,

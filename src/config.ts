@@ -1,47 +1,38 @@
-// Every environment variable Switchboard reads is declared here, once, with its default and the
-// reason it exists. Nothing else reads process.env: callers get a typed, validated Config.
+// The platform's environment variables are declared here, once, with their defaults and the reason
+// they exist; each app declares its own in src/apps/<name>/config.ts. The loader validates all of
+// them together, once. Nothing else reads process.env: callers get a typed, validated Config.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import type { CreditsConfig } from './apps/credits/config.ts';
+import type { DailyConfig } from './apps/daily/config.ts';
+import { APP_NAMES, type AppName, appConfigs, isAppName } from './apps/index.ts';
+import type { InvoicesConfig } from './apps/invoices/config.ts';
+import type { PaymentsConfig } from './apps/payments/config.ts';
 import { isValidZone, parseWindow, type SendingWindow } from './platform/channels/sms/quiet-hours.ts';
+import {
+  commaList,
+  flag,
+  httpUrl,
+  optional,
+  type Problem,
+  port,
+  positiveInt,
+  postgresUrl,
+  redisUrl,
+  type SettingsContext,
+  seconds,
+} from './platform/config/env-schema.ts';
 import { resolveSecretFiles } from './platform/config/secret-files.ts';
 import { isLoopbackHost, type TrustProxy, trustProxySchema } from './platform/http/addresses.ts';
-import { isCurrency } from './platform/money.ts';
 
-const port = z.coerce.number().int().min(0).max(65535);
-const positiveInt = z.coerce.number().int().positive();
-const seconds = z.coerce.number().positive();
-
-/** `true/false/1/0/yes/no/on/off`, any case; anything else is a config error, not silently false. */
-const flag = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']))
-  .transform((value) => ['true', '1', 'yes', 'on'].includes(value));
-
-const postgresUrl = z
-  .string()
-  .trim()
-  .refine((value) => /^postgres(ql)?:\/\/.+/.test(value), 'a postgres:// or postgresql:// connection URL');
-
-const httpUrl = z
-  .string()
-  .trim()
-  .refine((value) => /^https?:\/\/\S+$/.test(value), 'an http:// or https:// URL')
-  .transform((value) => value.replace(/\/+$/, ''));
-
-const redisUrl = z
-  .string()
-  .trim()
-  .refine((value) => /^rediss?:\/\/.+/.test(value), 'a redis:// or rediss:// URL');
-
-/** Empty strings in .env files mean "not set", which is what people who write `REDIS_URL=` intend. */
-const optional = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
-
-export const envSchema = z.object({
+/** The platform's own variables; each app's live in src/apps/<name>/config.ts. */
+export const platformEnvSchema = z.object({
+  SWITCHBOARD_APPS: z
+    .string()
+    .default('')
+    .describe('the bots this process runs, comma-separated (empty: all of them)'),
   PORT: port.default(3000).describe('HTTP port'),
   HOST: z
     .string()
@@ -168,17 +159,7 @@ export const envSchema = z.object({
   WEBHOOK_INBOUND_RATE_LIMIT: positiveInt.max(100000).default(60),
   WEBHOOK_STATUS_RATE_LIMIT: positiveInt.max(100000).default(120),
 
-  REVIEW_NOTIFICATION_INTERVAL: z.coerce.number().int().min(5).max(1440).default(30),
-  NOTIFICATION_RECIPIENTS: z.string().default(''),
-  INVOICE_SOURCE_URL: optional(postgresUrl),
-  INVOICE_SOURCE_QUERY: optional(z.string().min(10)),
-  INVOICE_SMS_MAX_SEGMENTS: positiveInt.max(10).default(1),
-  INVOICE_EMAIL_HTML_TEMPLATE: optional(z.string()),
-  INVOICE_EMAIL_TEXT_TEMPLATE: optional(z.string()),
-  INVOICE_EMAIL_SUBJECT_TEMPLATE: optional(z.string()),
-  INVOICE_SMS_TEMPLATE: optional(z.string()),
-
-  // --- Language models (platform/ai) and the daily messages app ---
+  // --- Language models (platform/ai) ---
   AI_PROVIDER: optional(z.enum(['openai', 'anthropic', 'bedrock', 'openai-compatible', 'offline'])).describe(
     'unset: openai when OPENAI_API_KEY is set, anthropic when ANTHROPIC_API_KEY is, else offline',
   ),
@@ -203,111 +184,35 @@ export const envSchema = z.object({
   AI_DAILY_TOKEN_BUDGET: positiveInt.max(1_000_000_000).default(200000),
   AI_INPUT_COST_PER_MILLION_TOKENS_CENTS: z.coerce.number().int().min(0).max(1_000_000).default(15),
   AI_OUTPUT_COST_PER_MILLION_TOKENS_CENTS: z.coerce.number().int().min(0).max(1_000_000).default(60),
+});
 
-  DAILY_WINDOW: z.string().default('12:00-17:00'),
-  DAILY_CONTENT_MODE: z.enum(['audience', 'subscriber']).default('audience'),
-  DAILY_REPEAT_HORIZON_DAYS: positiveInt.max(3650).default(365),
-  DAILY_MAX_SEGMENTS: positiveInt.max(10).default(1),
-  DAILY_QUOTA: z.coerce.number().int().min(0).max(100_000_000).default(10000),
-  DAILY_PLAN_CRON: z.string().default('7 * * * *'),
-  DAILY_CLEANUP_CRON: z.string().default('30 3 * * *'),
-  DAILY_OUTBOX_RETENTION_DAYS: positiveInt.max(3650).default(90),
-  DAILY_CONFIG_RATE_LIMIT: positiveInt.max(100000).default(30),
-  DAILY_PROMPT: optional(z.string().min(10).max(2000)),
-  DAILY_HELP_TEXT: z
-    .string()
-    .min(1)
-    .max(160)
-    .default('Daily messages: reply TIME 9-11 to change the hour, PAUSE 7 to pause a week, STOP to end.'),
-  // --- credits (CreditBot) ---
-  SLACK_SIGNING_SECRET: optional(z.string().min(8, 'the Signing Secret from the Slack app settings')),
-  SLACK_APP_TOKEN: optional(z.string().regex(/^xapp-\S+$/, 'an app-level token (xapp-...) for Socket Mode')),
-  SLACK_TEST_CHANNEL: optional(z.string().trim().min(1)),
-  SLACK_USER_ID: optional(z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'a Slack user id such as W014QM1DAPN')),
-  CREDITS_CHANNELS: z.string().default(''),
-  CREDITS_POLL_INTERVAL_MINUTES: z.coerce.number().int().min(0).max(1440).default(0),
-  CREDITS_ACCEPT_BOT_MESSAGES: optional(flag),
-  CREDITS_ACCEPT_THREAD_REPLIES: optional(flag),
-  CREDITS_ACCEPT_EDITS: optional(flag),
-  LOOKER_CLIENT_ID: optional(z.string().min(1)),
-  LOOKER_CLIENT_SECRET: optional(z.string().min(1)),
-  LOOKER_BASE_URL: optional(httpUrl),
-  CREDITS_LOOKER_HOST: optional(
-    z
-      .string()
-      .trim()
-      .regex(/^[a-z0-9.-]+(:\d+)?$/i, 'a host name, e.g. example.cloud.looker.com'),
-  ),
-  CREDITS_QUERY_RUNNER: z.enum(['looker', 'trino', 'postgres']).default('looker'),
-  CREDITS_TRINO_URL: optional(httpUrl),
-  CREDITS_TRINO_USER: z.string().min(1).default('switchboard'),
-  CREDITS_TRINO_CATALOG: optional(z.string().min(1)),
-  CREDITS_TRINO_SCHEMA: optional(z.string().min(1)),
-  CREDITS_QUERY_DATABASE_URL: optional(postgresUrl),
-  CREDITS_VERIFY_PATTERNS: z.string().default('authy'),
-  CREDITS_VERIFY_CALCULATOR: optional(z.enum(['notebook', 'builtin', 'none'])),
-  CREDITS_PSMS_CALCULATOR: z.enum(['notebook', 'builtin', 'none']).default('none'),
-  NOTEBOOK_PATH: optional(z.string().min(1)),
-  CREDITS_PSMS_NOTEBOOK_PATH: optional(z.string().min(1)),
-  CREDITS_NOTEBOOK_PARAMETER: z
-    .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a Python identifier')
-    .default('looker'),
-  CREDITS_NOTEBOOK_SUMMARY_HEADING: z.string().min(1).default('Summary Info'),
-  CREDITS_NOTEBOOK_TIMEOUT_SECONDS: seconds.max(3600).default(300),
-  CREDITS_JUPYTER_COMMAND: z.string().min(1).default('jupyter'),
-  CREDITS_NOTEBOOK_KERNEL: z.string().min(1).default('python3'),
-  CREDITS_NOTEBOOK_CONCURRENCY: positiveInt.max(64).default(2).describe('notebook runs at once per worker'),
-  CREDITS_NOTEBOOK_ENV: z
-    .string()
-    .regex(/^[A-Za-z0-9_*,\s]*$/, 'comma-separated variable names (a trailing * matches a prefix)')
-    .default('')
-    .describe("variables the notebook's kernel sees, beyond PATH/HOME/LANG-like basics"),
-  CREDITS_BLOCK_RATES: z.string().default('off=0,basic=0.416,standard=0.65,maximum=0.85'),
-  CREDITS_KEEP_SQL: optional(flag),
-  CREDITS_REPLY_TEMPLATE: z.string().min(1).max(2000).default('Approved, {amount}, exceptions'),
-  CREDITS_REACTION_PROCESSING: z
-    .string()
-    .regex(/^[a-z0-9_+'-]+$/)
-    .default('eyes'),
-  CREDITS_REACTION_DONE: z
-    .string()
-    .regex(/^[a-z0-9_+'-]+$/)
-    .default('white_check_mark'),
-  CREDITS_REACTION_FAILED: z
-    .string()
-    .regex(/^[a-z0-9_+'-]+$/)
-    .default('x'),
-  // --- payments (PayBot) ---
-  STRIPE_SECRET_KEY: optional(z.string().regex(/^(sk|rk)_\S+$/, 'a Stripe secret key (sk_... or rk_...)')),
-  STRIPE_PUBLISHABLE_KEY: optional(z.string().regex(/^pk_\S+$/, 'a Stripe publishable key (pk_...)')),
-  STRIPE_WEBHOOK_SECRET: optional(z.string().regex(/^whsec_\S+$/, 'a webhook signing secret (whsec_...)')),
-  STRIPE_API_BASE_URL: httpUrl.default('https://api.stripe.com'),
-  STRIPE_JS_URL: httpUrl.default('https://js.stripe.com/v3'),
-  STRIPE_MAX_NETWORK_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
-  PAYMENTS_CARD_MODE: z.enum(['hosted', 'embedded']).default('hosted'),
-  PAYMENTS_DEFAULT_CURRENCY: z.string().trim().toUpperCase().default('USD'),
-  PAYMENTS_MAX_RETRIES: positiveInt.max(20).default(3),
-  PAYMENTS_HANDOFF_MESSAGE: z
-    .string()
-    .min(1)
-    .max(500)
-    .default(
-      'I could not complete this with you here. A member of our team will help: reply "restart" to try again.',
-    ),
-  PAYMENTS_INTERPRETER_TIMEOUT_SECONDS: seconds.max(30).default(2),
-  CHAT_API_KEYS: z.string().default(''),
-  CHAT_SESSION_TTL_MINUTES: positiveInt.max(7 * 24 * 60).default(60),
-  CHAT_RATE_LIMIT_PER_KEY: positiveInt.max(1_000_000).default(600),
-  CHAT_RATE_LIMIT_PER_SESSION: positiveInt.max(10_000).default(30),
-  CHAT_BODY_LIMIT_BYTES: positiveInt.max(1024 * 1024).default(8192),
-  CHAT_MESSAGE_MAX_CHARS: positiveInt.max(10_000).default(1000),
+/** Every variable Switchboard reads: the platform's and every app's, validated together once. */
+export const envSchema = platformEnvSchema.extend({
+  ...appConfigs.invoices.schema.shape,
+  ...appConfigs.daily.schema.shape,
+  ...appConfigs.credits.schema.shape,
+  ...appConfigs.payments.schema.shape,
 });
 
 export type Env = z.input<typeof envSchema>;
 export type ParsedEnv = z.output<typeof envSchema>;
+type PlatformEnv = z.output<typeof platformEnvSchema>;
 
-export interface Config {
+/** Each app's typed settings, under its name. */
+export interface AppsConfig {
+  invoices: InvoicesConfig;
+  daily: DailyConfig;
+  credits: CreditsConfig;
+  payments: PaymentsConfig;
+}
+
+/** The whole configuration: the platform's settings and every app's (see loadConfig on which apply). */
+export type Config = PlatformConfig & AppsConfig;
+
+/** The platform's settings: what every process needs whichever bots it runs. */
+export interface PlatformConfig {
+  /** The bots this process runs (SWITCHBOARD_APPS), in the order they start. */
+  apps: AppName[];
   http: {
     port: number;
     host: string;
@@ -356,46 +261,7 @@ export interface Config {
   webhooks: { publicUrl: string | null; inboundPerMinute: number; statusPerMinute: number };
   /** When set, /outbox and /sandbox require `Authorization: Bearer <token>`. */
   adminToken: string | null;
-  invoices: {
-    intervalMinutes: number;
-    /** NOTIFICATION_RECIPIENTS as written: entries are validated (and bad ones logged) by the app. */
-    recipients: string[];
-    /** A team's own PostgreSQL to scan instead of Switchboard's invoices table. */
-    source: { url: string; query: string } | null;
-    smsMaxSegments: number;
-    /** Files that override the built-in templates. */
-    templateFiles: { emailHtml?: string; emailText?: string; emailSubject?: string; sms?: string };
-  };
   ai: AiConfig;
-  daily: DailyConfig;
-  credits: CreditsConfig;
-  payments: PaymentsConfig;
-}
-
-/** PayBot: the chat API, its callers' keys and limits, and Stripe. */
-export interface PaymentsConfig {
-  stripe: {
-    /** null: the bot still talks, but says card payments are not set up instead of opening the card step. */
-    secretKey: string | null;
-    publishableKey: string | null;
-    webhookSecret: string | null;
-    /** STRIPE_API_BASE_URL split the way the stripe SDK takes it. */
-    api: { protocol: 'http' | 'https'; host: string; port: number };
-    jsUrl: string;
-    maxNetworkRetries: number;
-  };
-  cardMode: 'hosted' | 'embedded';
-  defaultCurrency: string;
-  maxRetries: number;
-  handoffMessage: string;
-  interpreterTimeoutMs: number;
-  /** Plain keys from CHAT_API_KEYS (simple installs); hashed keys live in the database. */
-  apiKeys: string[];
-  sessionTtlMs: number;
-  ratePerKeyPerMinute: number;
-  ratePerSessionPerMinute: number;
-  bodyLimitBytes: number;
-  messageMaxChars: number;
 }
 
 /** Which language model platform/ai calls, and the limits every call runs under. */
@@ -420,61 +286,6 @@ export interface AiConfig {
   /** Estimated cost, in US cents per million tokens. */
   costPerMillion: { inputCents: number; outputCents: number };
 }
-
-export interface DailyConfig {
-  window: SendingWindow;
-  contentMode: 'audience' | 'subscriber';
-  repeatHorizonDays: number;
-  maxSegments: number;
-  quota: number;
-  planCron: string;
-  cleanupCron: string;
-  outboxRetentionDays: number;
-  configPerMinute: number;
-  prompt: string | null;
-  helpText: string;
-}
-
-/** CreditBot: where requests come from, how queries are resolved and run, how credits are computed. */
-export interface CreditsConfig {
-  /** Watched Slack channels (ids, or names in the sandbox). */
-  channels: string[];
-  signingSecret: string | null;
-  /** Socket Mode app token: set, requests also arrive over Socket Mode. */
-  socketToken: string | null;
-  pollIntervalMinutes: number;
-  accept: { botMessages: boolean; threadReplies: boolean; edits: boolean };
-  /** Operator who gets a DM when a request fails. */
-  operator: string | null;
-  /** null: the sandbox Looker over the sample table. */
-  looker: { clientId: string; clientSecret: string; baseUrl: string } | null;
-  /** The host whose links are requests (LOOKER_BASE_URL's host unless set). */
-  lookerHost: string;
-  runner:
-    | { kind: 'looker' }
-    | { kind: 'trino'; url: string; user: string; catalog: string | undefined; schema: string | undefined }
-    | { kind: 'postgres'; url: string };
-  verifyPatterns: RegExp[];
-  calculators: { verify: CalculatorSetting; psms: CalculatorSetting };
-  notebook: {
-    parameter: string;
-    summaryHeading: string;
-    timeoutMs: number;
-    jupyter: string;
-    kernel: string;
-    /** The kernel's whole environment: the basics and what CREDITS_NOTEBOOK_ENV names. */
-    env: Record<string, string>;
-    concurrency: number;
-  };
-  /** Expected block rate per Fraud Guard mode, in basis points (0.416 -> 4160). */
-  blockRates: Record<string, number>;
-  replyTemplate: string;
-  reactions: { processing: string; done: string; failed: string };
-  /** Keep each query's SQL in the stored summary (its sha256 is always kept). */
-  keepSql: boolean;
-}
-
-export type CalculatorSetting = { kind: 'builtin' } | { kind: 'notebook'; path: string } | { kind: 'none' };
 
 /** Which driver each channel uses: the real provider when its credentials are set, else the sandbox. */
 export interface ChannelsConfig {
@@ -525,6 +336,8 @@ export class ConfigError extends Error {
 /** Validates the environment and returns the typed config, or throws a ConfigError listing every problem. */
 export function loadConfig(env: Record<string, string | undefined>, options: { cwd?: string } = {}): Config {
   env = resolveSecretFiles(env); // <NAME>_FILE: secrets read from mounted files
+  // Every app's variables are checked whether or not this process runs it, so a typo never hides
+  // until the day that bot is switched on; only a running app's cross-checks apply (below).
   const result = envSchema.safeParse(env);
   if (!result.success) {
     throw new ConfigError(
@@ -538,6 +351,35 @@ export function loadConfig(env: Record<string, string | undefined>, options: { c
   const cwd = options.cwd ?? process.cwd();
   const problems: ConfigProblem[] = [];
   const problem = (variable: string, message: string) => problems.push({ variable, message });
+  const platform = platformSettings(e, cwd, problem);
+  const running = new Set<string>(platform.apps);
+  const context = (app: AppName): SettingsContext => ({
+    cwd,
+    platform,
+    raw: env,
+    // Required-when rules and file checks are about running the app: a process that does not run
+    // CreditBot need not have its notebook on disk.
+    problem: running.has(app) ? problem : () => {},
+  });
+  const apps: AppsConfig = {
+    invoices: appConfigs.invoices.settings(e, context('invoices')),
+    daily: appConfigs.daily.settings(e, context('daily')),
+    credits: appConfigs.credits.settings(e, context('credits')),
+    payments: appConfigs.payments.settings(e, context('payments')),
+  };
+  if (problems.length) throw new ConfigError(problems);
+  return { ...platform, ...apps };
+}
+
+function platformSettings(e: PlatformEnv, cwd: string, problem: Problem): PlatformConfig {
+  const apps: AppName[] = [];
+  const named = commaList(e.SWITCHBOARD_APPS);
+  for (const name of named) {
+    if (!isAppName(name))
+      problem('SWITCHBOARD_APPS', `no bot named "${name}" (expected ${APP_NAMES.join(', ')})`);
+  }
+  // In the registry's order (the order they start), whatever order they were listed in.
+  for (const name of APP_NAMES) if (named.length === 0 || named.includes(name)) apps.push(name);
 
   let quietWindow: SendingWindow | null = null;
   try {
@@ -555,38 +397,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: { c
     );
   }
   const channels = channelsConfig(e, problem);
-  const payments = paymentsConfig(e, problem);
-  if (Boolean(e.INVOICE_SOURCE_URL) !== Boolean(e.INVOICE_SOURCE_QUERY)) {
-    problem(
-      e.INVOICE_SOURCE_URL ? 'INVOICE_SOURCE_QUERY' : 'INVOICE_SOURCE_URL',
-      'INVOICE_SOURCE_URL and INVOICE_SOURCE_QUERY go together',
-    );
-  }
-  const templateFiles = {
-    ...(e.INVOICE_EMAIL_HTML_TEMPLATE ? { emailHtml: path.resolve(cwd, e.INVOICE_EMAIL_HTML_TEMPLATE) } : {}),
-    ...(e.INVOICE_EMAIL_TEXT_TEMPLATE ? { emailText: path.resolve(cwd, e.INVOICE_EMAIL_TEXT_TEMPLATE) } : {}),
-    ...(e.INVOICE_EMAIL_SUBJECT_TEMPLATE
-      ? { emailSubject: path.resolve(cwd, e.INVOICE_EMAIL_SUBJECT_TEMPLATE) }
-      : {}),
-    ...(e.INVOICE_SMS_TEMPLATE ? { sms: path.resolve(cwd, e.INVOICE_SMS_TEMPLATE) } : {}),
-  };
-  for (const [variable, file] of [
-    ['INVOICE_EMAIL_HTML_TEMPLATE', templateFiles.emailHtml],
-    ['INVOICE_EMAIL_TEXT_TEMPLATE', templateFiles.emailText],
-    ['INVOICE_EMAIL_SUBJECT_TEMPLATE', templateFiles.emailSubject],
-    ['INVOICE_SMS_TEMPLATE', templateFiles.sms],
-  ] as const) {
-    if (file && !existsSync(file)) problem(variable, `no such file: ${file}`);
-  }
   const ai = aiConfig(e, problem);
-  let dailyWindow: SendingWindow = { startMinute: 12 * 60, endMinute: 17 * 60 };
-  try {
-    dailyWindow = parseWindow(e.DAILY_WINDOW);
-  } catch (error) {
-    problem('DAILY_WINDOW', (error as Error).message);
-  }
-  const credits = creditsConfig(e, cwd, channels, problem, env);
-  if (problems.length) throw new ConfigError(problems);
 
   return {
     http: {
@@ -647,37 +458,10 @@ export function loadConfig(env: Record<string, string | undefined>, options: { c
       statusPerMinute: e.WEBHOOK_STATUS_RATE_LIMIT,
     },
     adminToken: e.ADMIN_API_TOKEN ?? null,
-    invoices: {
-      intervalMinutes: e.REVIEW_NOTIFICATION_INTERVAL,
-      recipients: e.NOTIFICATION_RECIPIENTS.split(',')
-        .map((entry) => entry.trim())
-        .filter(Boolean),
-      source:
-        e.INVOICE_SOURCE_URL && e.INVOICE_SOURCE_QUERY
-          ? { url: e.INVOICE_SOURCE_URL, query: e.INVOICE_SOURCE_QUERY }
-          : null,
-      smsMaxSegments: e.INVOICE_SMS_MAX_SEGMENTS,
-      templateFiles,
-    },
     ai,
-    daily: {
-      window: dailyWindow,
-      contentMode: e.DAILY_CONTENT_MODE,
-      repeatHorizonDays: e.DAILY_REPEAT_HORIZON_DAYS,
-      maxSegments: e.DAILY_MAX_SEGMENTS,
-      quota: e.DAILY_QUOTA,
-      planCron: e.DAILY_PLAN_CRON,
-      cleanupCron: e.DAILY_CLEANUP_CRON,
-      outboxRetentionDays: e.DAILY_OUTBOX_RETENTION_DAYS,
-      configPerMinute: e.DAILY_CONFIG_RATE_LIMIT,
-      prompt: e.DAILY_PROMPT ?? null,
-      helpText: e.DAILY_HELP_TEXT,
-    },
-    credits,
-    payments,
+    apps,
   };
 }
-
 const DEFAULT_MODELS = {
   openai: 'gpt-4o-mini',
   anthropic: 'claude-3-5-haiku-latest',
@@ -688,7 +472,7 @@ const DEFAULT_MODELS = {
  * The language model: the provider named by AI_PROVIDER (or inferred from which key is set), with
  * what it needs checked here, so a half-configured provider fails at boot instead of at 3 p.m.
  */
-function aiConfig(e: ParsedEnv, problem: (variable: string, message: string) => void): AiConfig {
+function aiConfig(e: PlatformEnv, problem: Problem): AiConfig {
   const kind = e.AI_PROVIDER ?? (e.OPENAI_API_KEY ? 'openai' : e.ANTHROPIC_API_KEY ? 'anthropic' : 'offline');
   let provider: AiConfig['provider'] = { kind: 'offline' };
   if (kind === 'openai') {
@@ -745,192 +529,11 @@ function aiConfig(e: ParsedEnv, problem: (variable: string, message: string) => 
   };
 }
 
-/** The sandbox Looker's host: links to it are requests when no Looker credentials are set. */
-export const SANDBOX_LOOKER_HOST = 'looker.sandbox.localhost';
-/** The sandbox Slack channel CreditBot watches when no channel is configured (ids are what Slack sends). */
-export const SANDBOX_CREDITS_CHANNEL = { id: 'C0CREDITMEMO', name: 'credit_memo_testing' };
-export const SANDBOX_CREDITS_OPERATOR = 'U0SANDBOXOP';
-
-function creditsConfig(
-  e: ParsedEnv,
-  cwd: string,
-  channels: ChannelsConfig,
-  problem: (variable: string, message: string) => void,
-  raw: Record<string, string | undefined>,
-): CreditsConfig {
-  const list = (value: string) =>
-    value
-      .split(',')
-      .map((entry) => entry.trim())
-      .filter(Boolean);
-  const watched = [
-    ...new Set([...list(e.CREDITS_CHANNELS), ...(e.SLACK_TEST_CHANNEL ? [e.SLACK_TEST_CHANNEL] : [])]),
-  ];
-  if (watched.length === 0 && channels.slack.driver === 'sandbox') watched.push(SANDBOX_CREDITS_CHANNEL.id);
-
-  let looker: CreditsConfig['looker'] = null;
-  if (e.LOOKER_CLIENT_ID || e.LOOKER_CLIENT_SECRET) {
-    if (!e.LOOKER_CLIENT_ID) problem('LOOKER_CLIENT_ID', 'required with LOOKER_CLIENT_SECRET');
-    if (!e.LOOKER_CLIENT_SECRET) problem('LOOKER_CLIENT_SECRET', 'required with LOOKER_CLIENT_ID');
-    if (!e.LOOKER_BASE_URL)
-      problem('LOOKER_BASE_URL', 'required with Looker credentials, e.g. https://example.cloud.looker.com');
-    looker = {
-      clientId: e.LOOKER_CLIENT_ID ?? '',
-      clientSecret: e.LOOKER_CLIENT_SECRET ?? '',
-      baseUrl: e.LOOKER_BASE_URL ?? '',
-    };
-  }
-  const lookerHost =
-    e.CREDITS_LOOKER_HOST?.toLowerCase() ??
-    (looker && e.LOOKER_BASE_URL ? new URL(e.LOOKER_BASE_URL).host.toLowerCase() : SANDBOX_LOOKER_HOST);
-
-  let runner: CreditsConfig['runner'] = { kind: 'looker' };
-  if (e.CREDITS_QUERY_RUNNER === 'trino') {
-    if (!e.CREDITS_TRINO_URL) problem('CREDITS_TRINO_URL', 'required when CREDITS_QUERY_RUNNER=trino');
-    runner = {
-      kind: 'trino',
-      url: e.CREDITS_TRINO_URL ?? '',
-      user: e.CREDITS_TRINO_USER,
-      catalog: e.CREDITS_TRINO_CATALOG,
-      schema: e.CREDITS_TRINO_SCHEMA,
-    };
-  } else if (e.CREDITS_QUERY_RUNNER === 'postgres') {
-    if (!e.CREDITS_QUERY_DATABASE_URL)
-      problem('CREDITS_QUERY_DATABASE_URL', 'required when CREDITS_QUERY_RUNNER=postgres');
-    runner = { kind: 'postgres', url: e.CREDITS_QUERY_DATABASE_URL ?? '' };
-  }
-
-  const verifyPatterns: RegExp[] = [];
-  for (const pattern of list(e.CREDITS_VERIFY_PATTERNS)) {
-    try {
-      verifyPatterns.push(new RegExp(pattern, 'i'));
-    } catch {
-      problem('CREDITS_VERIFY_PATTERNS', `not a regular expression: ${pattern}`);
-    }
-  }
-  if (verifyPatterns.length === 0) problem('CREDITS_VERIFY_PATTERNS', 'at least one pattern');
-
-  const calculator = (
-    variable: string,
-    kind: 'notebook' | 'builtin' | 'none',
-    file: string | undefined,
-    fileVariable: string,
-  ): CalculatorSetting => {
-    if (kind !== 'notebook') return { kind };
-    if (!file) {
-      problem(fileVariable, `required when ${variable}=notebook`);
-      return { kind: 'none' };
-    }
-    const resolved = path.resolve(cwd, file);
-    if (!existsSync(resolved)) problem(fileVariable, `no such file: ${resolved}`);
-    return { kind: 'notebook', path: resolved };
-  };
-
-  const blockRates: Record<string, number> = {};
-  for (const entry of list(e.CREDITS_BLOCK_RATES)) {
-    const match = /^([A-Za-z0-9_ -]+)=(0(?:\.\d{1,4})?|1(?:\.0{1,4})?)$/.exec(entry);
-    if (!match) {
-      problem(
-        'CREDITS_BLOCK_RATES',
-        `"${entry}" is not mode=rate with a rate from 0 to 1 (up to 4 decimals)`,
-      );
-      continue;
-    }
-    const [whole, fraction = ''] = (match[2] as string).split('.');
-    blockRates[(match[1] as string).trim().toLowerCase()] =
-      Number(whole) * 10000 + Number(fraction.padEnd(4, '0'));
-  }
-
-  return {
-    channels: watched,
-    signingSecret: e.SLACK_SIGNING_SECRET ?? null,
-    socketToken: e.SLACK_APP_TOKEN ?? null,
-    pollIntervalMinutes: e.CREDITS_POLL_INTERVAL_MINUTES,
-    accept: {
-      botMessages: e.CREDITS_ACCEPT_BOT_MESSAGES ?? false,
-      threadReplies: e.CREDITS_ACCEPT_THREAD_REPLIES ?? false,
-      edits: e.CREDITS_ACCEPT_EDITS ?? false,
-    },
-    // The sandbox has an operator too, so a new user sees the failure DM in GET /sandbox/messages.
-    operator: e.SLACK_USER_ID ?? (channels.slack.driver === 'sandbox' ? SANDBOX_CREDITS_OPERATOR : null),
-    looker,
-    lookerHost,
-    runner,
-    verifyPatterns,
-    calculators: {
-      verify: calculator(
-        'CREDITS_VERIFY_CALCULATOR',
-        e.CREDITS_VERIFY_CALCULATOR ?? (e.NOTEBOOK_PATH ? 'notebook' : 'builtin'),
-        e.NOTEBOOK_PATH,
-        'NOTEBOOK_PATH',
-      ),
-      psms: calculator(
-        'CREDITS_PSMS_CALCULATOR',
-        e.CREDITS_PSMS_CALCULATOR,
-        e.CREDITS_PSMS_NOTEBOOK_PATH,
-        'CREDITS_PSMS_NOTEBOOK_PATH',
-      ),
-    },
-    notebook: {
-      parameter: e.CREDITS_NOTEBOOK_PARAMETER,
-      summaryHeading: e.CREDITS_NOTEBOOK_SUMMARY_HEADING,
-      timeoutMs: Math.round(e.CREDITS_NOTEBOOK_TIMEOUT_SECONDS * 1000),
-      jupyter: e.CREDITS_JUPYTER_COMMAND,
-      kernel: e.CREDITS_NOTEBOOK_KERNEL,
-      env: kernelEnvironment(raw, list(e.CREDITS_NOTEBOOK_ENV)),
-      concurrency: e.CREDITS_NOTEBOOK_CONCURRENCY,
-    },
-    blockRates,
-    replyTemplate: e.CREDITS_REPLY_TEMPLATE,
-    keepSql: e.CREDITS_KEEP_SQL ?? false,
-    reactions: {
-      processing: e.CREDITS_REACTION_PROCESSING,
-      done: e.CREDITS_REACTION_DONE,
-      failed: e.CREDITS_REACTION_FAILED,
-    },
-  };
-}
-
-function paymentsConfig(e: ParsedEnv, problem: (variable: string, message: string) => void): PaymentsConfig {
-  if (!isCurrency(e.PAYMENTS_DEFAULT_CURRENCY))
-    problem('PAYMENTS_DEFAULT_CURRENCY', 'expected an ISO 4217 currency code such as USD');
-  if (e.PAYMENTS_CARD_MODE === 'embedded' && e.STRIPE_SECRET_KEY && !e.STRIPE_PUBLISHABLE_KEY)
-    problem(
-      'STRIPE_PUBLISHABLE_KEY',
-      'required with PAYMENTS_CARD_MODE=embedded (the Payment Element needs it)',
-    );
-  const base = new URL(e.STRIPE_API_BASE_URL);
-  const protocol = base.protocol === 'http:' ? 'http' : 'https';
-  return {
-    stripe: {
-      secretKey: e.STRIPE_SECRET_KEY ?? null,
-      publishableKey: e.STRIPE_PUBLISHABLE_KEY ?? null,
-      webhookSecret: e.STRIPE_WEBHOOK_SECRET ?? null,
-      api: { protocol, host: base.hostname, port: Number(base.port || (protocol === 'http' ? 80 : 443)) },
-      jsUrl: e.STRIPE_JS_URL,
-      maxNetworkRetries: e.STRIPE_MAX_NETWORK_RETRIES,
-    },
-    cardMode: e.PAYMENTS_CARD_MODE,
-    defaultCurrency: e.PAYMENTS_DEFAULT_CURRENCY,
-    maxRetries: e.PAYMENTS_MAX_RETRIES,
-    handoffMessage: e.PAYMENTS_HANDOFF_MESSAGE,
-    interpreterTimeoutMs: Math.round(e.PAYMENTS_INTERPRETER_TIMEOUT_SECONDS * 1000),
-    apiKeys: e.CHAT_API_KEYS.split(',')
-      .map((key) => key.trim())
-      .filter(Boolean),
-    sessionTtlMs: e.CHAT_SESSION_TTL_MINUTES * 60_000,
-    ratePerKeyPerMinute: e.CHAT_RATE_LIMIT_PER_KEY,
-    ratePerSessionPerMinute: e.CHAT_RATE_LIMIT_PER_SESSION,
-    bodyLimitBytes: e.CHAT_BODY_LIMIT_BYTES,
-    messageMaxChars: e.CHAT_MESSAGE_MAX_CHARS,
-  };
-}
-
 /**
  * Credentials set means the real provider, never the sandbox: a half-configured provider is an
  * error rather than a silent fallback that would swallow real messages.
  */
-function channelsConfig(e: ParsedEnv, problem: (variable: string, message: string) => void): ChannelsConfig {
+function channelsConfig(e: PlatformEnv, problem: Problem): ChannelsConfig {
   let sms: ChannelsConfig['sms'] = { driver: 'sandbox', from: e.TWILIO_FROM_NUMBER ?? '+15005550006' };
   if (e.TWILIO_ACCOUNT_SID || e.TWILIO_AUTH_TOKEN) {
     if (!e.TWILIO_ACCOUNT_SID) problem('TWILIO_ACCOUNT_SID', 'required with TWILIO_AUTH_TOKEN');
@@ -986,40 +589,6 @@ function describeIssue(issue: z.core.$ZodIssue, received: string | undefined): s
     default:
       return `expected ${issue.message}${got}`;
   }
-}
-
-/** What any program needs to run; nothing of the service's own configuration or secrets. */
-export const KERNEL_BASE_ENV = [
-  'PATH',
-  'HOME',
-  'USER',
-  'LOGNAME',
-  'LANG',
-  'LANGUAGE',
-  'LC_*',
-  'TZ',
-  'TMPDIR',
-  'PYTHONPATH',
-  'VIRTUAL_ENV',
-];
-
-/**
- * The notebook kernel's environment: an allowlist (the basics and the names or `PREFIX_*` patterns
- * given), so the kernel never sees DATABASE_URL, LOOKER_CLIENT_SECRET, SLACK_BOT_TOKEN and the rest
- * unless a deploy names them on purpose.
- */
-export function kernelEnvironment(
-  env: Record<string, string | undefined>,
-  allowed: string[],
-): Record<string, string> {
-  const patterns = [...KERNEL_BASE_ENV, ...allowed];
-  const matches = (name: string) =>
-    patterns.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : name === p));
-  return Object.fromEntries(
-    Object.entries(env).filter(
-      (entry): entry is [string, string] => entry[1] !== undefined && matches(entry[0]),
-    ),
-  );
 }
 
 /**

@@ -2,8 +2,8 @@
 // way down. `startService` is what the CLI runs and what end-to-end tests start in-process.
 import type { LanguageModel } from 'ai';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
-import { builtInApps } from './apps/index.ts';
+import type { Redis } from 'ioredis';
+import { loadApps } from './apps/index.ts';
 import type { Config } from './config.ts';
 import { createLanguageModels } from './platform/ai/client.ts';
 import type { AppContext, AppModule } from './platform/app-module.ts';
@@ -30,7 +30,7 @@ export interface ServiceOptions {
   config: Config;
   log: Logger;
   mode: ServiceMode;
-  /** The apps to run; defaults to every built-in app. */
+  /** The apps to run; defaults to the ones config.apps names (SWITCHBOARD_APPS). */
   apps?: AppModule[];
   /** Listen on config.http.port (false in tests that use inject()). */
   listen?: boolean;
@@ -57,7 +57,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const { config, log, mode } = options;
   // Before anything can fail with a provider's error text: the scrubber knows every configured secret.
   registerConfigSecrets(config);
-  const apps = options.apps ?? builtInApps;
+  const apps = options.apps ?? (await loadApps(config.apps));
   const metrics = options.metrics ?? createMetrics();
   const startedAt = Date.now();
   const cleanup: Array<() => Promise<void>> = [];
@@ -74,7 +74,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const migrations = await runMigrations(db);
     log.info({ ...migrations, database: db.kind }, 'database migrations applied');
 
-    const redis = config.redis ? connectRedis(config.redis.url, log) : null;
+    const redis = config.redis ? await connectRedis(config.redis.url, log) : null;
     if (redis) cleanup.push(async () => void (await redis.quit().catch(() => redis.disconnect())));
 
     const definitions: JobDefinitions = Object.assign(
@@ -90,7 +90,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       workers: mode !== 'http',
       queues: config.jobs.queues,
     });
-    const channels = createChannels({
+    const channels = await createChannels({
       config,
       db,
       // The merged registry holds the outbox's queues, so this view of it is exact.
@@ -164,11 +164,12 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       log,
       redis,
       ops: { checks, info, metrics, beforeScrape: () => jobs.refreshQueueDepths() },
+      docs: mode !== 'worker',
       ...(mode === 'worker'
         ? {}
         : {
             routes: async (app: FastifyInstance) => {
-              channels.registerRoutes(app);
+              await channels.registerRoutes(app);
               for (const module of apps) await module.routes?.(app, context);
             },
           }),
@@ -202,7 +203,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   }
 }
 
-function connectRedis(url: string, log: Logger): Redis {
+async function connectRedis(url: string, log: Logger): Promise<Redis> {
+  const { Redis } = await import('ioredis');
   // Commands fail fast while Redis is down (readiness reports it) instead of queueing forever.
   const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
   redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'));

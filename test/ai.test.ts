@@ -196,16 +196,16 @@ describe.each(databaseKinds)('platform/ai on %s', (kind) => {
 });
 
 describe('provider selection by config', () => {
-  it('builds OpenAI, Anthropic, Bedrock (inference profile ids) and OpenAI-compatible models', () => {
-    const make = (env: Record<string, string>) => {
+  it('builds OpenAI, Anthropic, Bedrock (inference profile ids) and OpenAI-compatible models', async () => {
+    const make = async (env: Record<string, string>) => {
       const config = loadConfig({ LOG_LEVEL: 'silent', ...env }).ai;
-      const model = languageModelFor(config.provider) as { provider: string; modelId: string } | null;
+      const model = (await languageModelFor(config.provider)) as { provider: string; modelId: string } | null;
       return model && { provider: model.provider, modelId: model.modelId };
     };
-    expect(make({ OPENAI_API_KEY: KEY })).toEqual({ provider: 'openai.chat', modelId: 'gpt-4o-mini' });
-    expect(make({ ANTHROPIC_API_KEY: 'sk-ant-test-key' })?.provider).toBe('anthropic.messages');
+    expect(await make({ OPENAI_API_KEY: KEY })).toEqual({ provider: 'openai.chat', modelId: 'gpt-4o-mini' });
+    expect((await make({ ANTHROPIC_API_KEY: 'sk-ant-test-key' }))?.provider).toBe('anthropic.messages');
     expect(
-      make({
+      await make({
         AI_PROVIDER: 'bedrock',
         AWS_REGION: 'us-east-1',
         AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEEXAMPLE',
@@ -213,13 +213,13 @@ describe('provider selection by config', () => {
       }),
     ).toEqual({ provider: 'amazon-bedrock', modelId: 'us.meta.llama3-2-1b-instruct-v1:0' });
     expect(
-      make({
+      await make({
         AI_PROVIDER: 'openai-compatible',
         AI_BASE_URL: 'http://127.0.0.1:11434/v1',
         AI_MODEL: 'llama3.2',
       }),
     ).toEqual({ provider: 'openai-compatible.chat', modelId: 'llama3.2' });
-    expect(make({})).toBeNull();
+    expect(await make({})).toBeNull();
   });
 
   it('refuses half-configured providers at boot, naming the variable', () => {

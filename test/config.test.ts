@@ -135,3 +135,43 @@ describe('channel drivers', () => {
     ]);
   });
 });
+
+describe('SWITCHBOARD_APPS', () => {
+  const problemsOf = (env: Record<string, string>) => {
+    try {
+      loadConfig(env, { cwd: '/srv/app' });
+      return [];
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      return error.problems;
+    }
+  };
+
+  it('runs every bot by default, and the named ones in their start order otherwise', () => {
+    expect(loadConfig({}).apps).toEqual(['invoices', 'daily', 'credits', 'payments']);
+    expect(loadConfig({ SWITCHBOARD_APPS: ' payments, invoices ' }).apps).toEqual(['invoices', 'payments']);
+  });
+
+  it('refuses a name that is no bot, naming the ones there are', () => {
+    expect(problemsOf({ SWITCHBOARD_APPS: 'invoices,credit' })).toEqual([
+      {
+        variable: 'SWITCHBOARD_APPS',
+        message: 'no bot named "credit" (expected invoices, daily, credits, payments)',
+      },
+    ]);
+  });
+
+  it("checks a bot's variables even when it does not run, and its required-when rules only when it does", () => {
+    // A malformed value is a typo whichever process reads it.
+    expect(problemsOf({ SWITCHBOARD_APPS: 'invoices', STRIPE_SECRET_KEY: 'not-a-key' })).toEqual([
+      { variable: 'STRIPE_SECRET_KEY', message: expect.stringContaining('a Stripe secret key') },
+    ]);
+    // A notebook that is not on this machine matters only to a process that runs CreditBot.
+    const credits = { NOTEBOOK_PATH: 'missing/credit.ipynb', CREDITS_QUERY_RUNNER: 'trino' };
+    expect(problemsOf({ ...credits, SWITCHBOARD_APPS: 'invoices' })).toEqual([]);
+    expect(problemsOf({ ...credits, SWITCHBOARD_APPS: 'credits' }).map((p) => p.variable)).toEqual([
+      'CREDITS_TRINO_URL',
+      'NOTEBOOK_PATH',
+    ]);
+  });
+});

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../src/platform/db/database.ts';
+import { eq } from '../src/platform/db/drizzle.ts';
 import { acquireDataDirLock, DataDirLockedError, lockFilePath } from '../src/platform/db/lockfile.ts';
 import { migrationStatus, runMigrations } from '../src/platform/db/migrate.ts';
 import { platformState } from '../src/platform/db/schema.ts';

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { builtInApps } from '../src/apps/index.ts';
+import { APP_NAMES, loadApps } from '../src/apps/index.ts';
 import { startTestService, type TestService } from './helpers/service.ts';
 
 const MONITORING = new URL('../deploy/components/monitoring/', import.meta.url);
@@ -78,7 +78,7 @@ let exported: Map<string, { type: string; labels: Set<string> }>;
 beforeAll(async () => {
   // Every app, and Redis so the rate-limit store (and its fallback counter) is the production one.
   running = await startTestService('pglite', {
-    apps: builtInApps,
+    apps: await loadApps(APP_NAMES),
     env: { REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379' },
   });
   await running.service.app.inject('/health/ready');

@@ -3,7 +3,7 @@
 // every signed webhook on. No answer may be a 5xx, and every 4xx must be the error envelope.
 // `node bench/fuzz.ts` runs the same generator for longer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtInApps } from '../src/apps/index.ts';
+import { APP_NAMES, loadApps } from '../src/apps/index.ts';
 import { fuzzOperations, operationsOf } from './fuzz/openapi-fuzz.ts';
 import { WEBHOOK_EXAMPLES, webhookSigning } from './fuzz/webhook-signing.ts';
 import { TEST_DATABASE_URL } from './helpers/databases.ts';
@@ -16,7 +16,11 @@ describe(`schema-driven fuzzing on ${kind}`, () => {
   const signing = webhookSigning();
 
   beforeAll(async () => {
-    running = await startTestService(kind, { apps: builtInApps, env: signing.env, mode: 'http' });
+    running = await startTestService(kind, {
+      apps: await loadApps(APP_NAMES),
+      env: signing.env,
+      mode: 'http',
+    });
   });
   afterAll(() => running?.dispose());
 

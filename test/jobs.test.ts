@@ -1,7 +1,7 @@
-import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type Database, openDatabase } from '../src/platform/db/database.ts';
+import { sql } from '../src/platform/db/drizzle.ts';
 import { runMigrations } from '../src/platform/db/migrate.ts';
 import { withTransaction } from '../src/platform/db/transaction.ts';
 import { JobSystem, PermanentJobError } from '../src/platform/jobs/job-system.ts';

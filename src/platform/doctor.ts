@@ -57,7 +57,7 @@ export async function runDoctor(deps: DoctorDependencies): Promise<DoctorFinding
       });
     }
   }
-  findings.push(...(await channelFindings(deps.providers ?? createProviderDrivers(config))));
+  findings.push(...(await channelFindings(deps.providers ?? (await createProviderDrivers(config)))));
   return findings;
 }
 

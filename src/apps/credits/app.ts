@@ -7,17 +7,15 @@ import { adminGuard } from '../../platform/http/admin-auth.ts';
 import { createRunTracker, type RunTracker, sweepScratch } from './calculators/notebook-runner.ts';
 import type { IntakeDeps } from './intake.ts';
 import { creditJobs, PROCESS_RETRY_LIMIT, pollRecurrence } from './jobs.ts';
-import { lookerSource } from './looker.ts';
 import { createCreditMetrics } from './metrics.ts';
 import { queuedNotebooks, runNotebookJob } from './notebook-queue.ts';
 import { initCursors } from './poll.ts';
 import { type ProcessDeps, processRequest } from './process.ts';
 import type { QueryRunner } from './query-source.ts';
 import { registerCreditRoutes } from './routes.ts';
-import { createRunner } from './runners.ts';
 import { sandboxLookerSource, seedSampleTraffic } from './sandbox-looker.ts';
 import { type CreditService, createCreditService } from './service.ts';
-import { type SocketIntake, startSocketIntake } from './socket.ts';
+import type { SocketIntake } from './socket.ts';
 
 interface CreditState {
   intake: IntakeDeps;
@@ -30,18 +28,24 @@ interface CreditState {
 export const creditsApp = defineApp({
   name: 'credits',
   jobs: creditJobs,
-  setup: (context) => {
+  setup: async (context) => {
     const { config, db, jobs, channels } = context;
     const settings = config.credits;
     const log = context.log.child({ app: 'credits' });
     const metrics = createCreditMetrics(context.metrics);
-    const slack = createSlackAccess(config, db);
+    const slack = await createSlackAccess(config, db);
     const timeoutMs = config.channels.providerTimeoutMs;
-    const runner = createRunner(settings.runner, timeoutMs);
+    // The Looker SDK, trino-client and Socket Mode are imported only when configured.
+    const runner =
+      settings.runner.kind === 'looker'
+        ? undefined
+        : (await import('./runners.ts')).createRunner(settings.runner, timeoutMs);
     const looker = settings.looker;
-    const openSource = looker
-      ? () => lookerSource(looker, { timeoutMs, ...(runner ? { runner } : {}) })
-      : () => sandboxLookerSource(db, runner);
+    const lookerSource = looker ? (await import('./looker.ts')).lookerSource : null;
+    const openSource =
+      looker && lookerSource
+        ? () => lookerSource(looker, { timeoutMs, ...(runner ? { runner } : {}) })
+        : () => sandboxLookerSource(db, runner);
     if (!looker)
       log.warn(`Looker uses the SANDBOX: links to https://${settings.lookerHost} read sample data`);
     const intake: IntakeDeps = { db, jobs, config: settings, metrics, channels };
@@ -90,6 +94,7 @@ export const creditsApp = defineApp({
       await jobs.send('credits.poll', { trigger: 'start' });
     }
     if (settings.socketToken && config.channels.slack.driver === 'slack') {
+      const { startSocketIntake } = await import('./socket.ts');
       found.socket = startSocketIntake({
         appToken: settings.socketToken,
         apiUrl: config.channels.slack.apiUrl,

@@ -8,12 +8,12 @@
 // was done so far (`progressOf`), for the stored summary of a failed request.
 
 import { createHash } from 'node:crypto';
-import type { CalculatorSetting, CreditsConfig } from '../../config.ts';
 import { formatMoney } from '../../platform/money.ts';
 import { errorText } from '../../platform/redact.ts';
 import { builtinCredit, type SummaryRow } from './calculators/builtin.ts';
 import { type CalculatorInput, type CalculatorResult, lazyRows } from './calculators/calculator.ts';
 import type { NotebookRecord } from './calculators/notebook.ts';
+import type { CalculatorSetting, CreditsConfig } from './config.ts';
 import { CreditError } from './credit-error.ts';
 import { describeLink, type LookerLink, type ScannedLink, scanLookerLinks } from './links.ts';
 import { inlineNotebooks, type NotebookExecutor } from './notebook-queue.ts';

@@ -1,12 +1,13 @@
 // Every intake mode (Events API, Socket Mode, polling, the sandbox, the CLI) ends here: a Slack
 // message that is a credit request becomes one row keyed `channel:ts` and one job, in one
 // transaction. The same message arriving again, by any mode, finds the row and changes nothing.
-import type { CreditsConfig } from '../../config.ts';
+
 import type { Channels } from '../../platform/channels/channels.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { type Tx, withTransaction } from '../../platform/db/transaction.ts';
 import type { JobSystem } from '../../platform/jobs/job-system.ts';
 import { linksIn } from './compute.ts';
+import type { CreditsConfig } from './config.ts';
 import type { creditJobs } from './jobs.ts';
 import { linkKey } from './links.ts';
 import type { CreditMetrics } from './metrics.ts';

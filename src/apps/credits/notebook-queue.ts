@@ -10,9 +10,9 @@
 // died is failed by its heartbeat and retried within a minute; a check-back job sent with each wait
 // covers a run that never reports (retries spent).
 import { createHash } from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../../platform/db/database.ts';
+import { and, eq, sql } from '../../platform/db/drizzle.ts';
 import type { JobContext, JobSystem } from '../../platform/jobs/job-system.ts';
 import { defineJob } from '../../platform/jobs/registry.ts';
 import {

@@ -3,9 +3,9 @@
 // ways is one request). Run on a schedule, once at start (the catch-up after downtime), or by
 // `switchboard credits poll --once`. The cursor moves only after the messages are recorded.
 import type { WebClient } from '@slack/web-api';
-import { and, eq, sql } from 'drizzle-orm';
 import { sandboxMessages } from '../../platform/channels/schema.ts';
 import { slackError } from '../../platform/channels/slack/slack-driver.ts';
+import { and, eq, sql } from '../../platform/db/drizzle.ts';
 import { type IntakeDeps, intakeMessage, type SlackMessage } from './intake.ts';
 import { advanceCursor, getCursor } from './store.ts';
 

@@ -3,7 +3,7 @@
 // together, so a crash anywhere leaves either no answer or exactly one. A failure that may pass
 // (Looker down, a timeout) is retried by the job with backoff first; a lasting one tells the
 // operator by DM and the thread that a person is needed.
-import type { CreditsConfig } from '../../config.ts';
+
 import type { Channels } from '../../platform/channels/channels.ts';
 import type { SlackAccess } from '../../platform/channels/slack/slack-client.ts';
 import type { Database } from '../../platform/db/database.ts';
@@ -11,6 +11,7 @@ import { withTransaction } from '../../platform/db/transaction.ts';
 import type { Logger } from '../../platform/log.ts';
 import { errorText } from '../../platform/redact.ts';
 import { type CreditSummary, computeCredit, progressOf, replyText } from './compute.ts';
+import type { CreditsConfig } from './config.ts';
 import { isTransient } from './credit-error.ts';
 import type { CreditMetrics } from './metrics.ts';
 import { type NotebookExecutor, NotebookPending } from './notebook-queue.ts';

@@ -4,7 +4,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { SANDBOX_CREDITS_CHANNEL } from '../../config.ts';
 import { firstSighting } from '../../platform/channels/webhook-events.ts';
 import { checkSigned, parseSignedJson } from '../../platform/channels/webhooks/signed-payload.ts';
 import { checkSlackSignature } from '../../platform/channels/webhooks/slack-signature.ts';
@@ -12,6 +11,7 @@ import { withTransaction } from '../../platform/db/transaction.ts';
 import { AppError, invalidInput, notFound } from '../../platform/errors.ts';
 import type { Guard } from '../../platform/http/admin-auth.ts';
 import type { Metrics } from '../../platform/metrics.ts';
+import { SANDBOX_CREDITS_CHANNEL } from './config.ts';
 import { type IntakeDeps, intakeMessage } from './intake.ts';
 import { sandboxLinks } from './sandbox-looker.ts';
 import type { CreditRequestRow } from './schema.ts';

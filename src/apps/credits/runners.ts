@@ -2,8 +2,8 @@
 // (trino-client; every page is checked for `error`) or a PostgreSQL database (read-only transaction).
 import pg from 'pg';
 import { BasicAuth, type QueryResult, Trino } from 'trino-client';
-import type { CreditsConfig } from '../../config.ts';
 import { guardPoolClients } from '../../platform/db/pool-errors.ts';
+import type { CreditsConfig } from './config.ts';
 import { CreditError } from './credit-error.ts';
 import type { QueryRow, QueryRunner } from './query-source.ts';
 

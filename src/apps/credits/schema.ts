@@ -1,6 +1,5 @@
 // CreditBot's tables: one row per credit request (keyed by Slack channel and message ts, whatever
 // the intake mode), the polling cursor per channel, and the sample SMS traffic the sandbox Looker serves.
-import { sql } from 'drizzle-orm';
 import {
   bigint,
   check,
@@ -9,12 +8,13 @@ import {
   jsonb,
   numeric,
   pgTable,
+  sql,
   text,
   timestamp,
   uniqueIndex,
   uuid,
   varchar,
-} from 'drizzle-orm/pg-core';
+} from '../../platform/db/drizzle.ts';
 
 export type CreditRequestStatus = 'queued' | 'processing' | 'done' | 'failed';
 export type CreditIntake = 'events' | 'socket' | 'poll' | 'cli' | 'sandbox' | 'api';

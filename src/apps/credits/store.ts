@@ -1,5 +1,5 @@
 // Data access for credit requests and polling cursors. Functions take a db or a transaction.
-import { and, desc, eq, inArray, lt, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, ne, sql } from '../../platform/db/drizzle.ts';
 import type { DbOrTx } from '../../platform/db/transaction.ts';
 import type { CreditProgress, CreditSummary } from './compute.ts';
 import { type CreditIntake, type CreditRequestRow, creditPollCursors, creditRequests } from './schema.ts';

@@ -1,8 +1,9 @@
 // Retention: history older than the repeat horizon is no longer needed to avoid repeats, and the
 // outbox rows of this app older than DAILY_OUTBOX_RETENTION_DAYS (finished ones only) are removed.
-import { and, inArray, like, lt, or } from 'drizzle-orm';
+
 import { DateTime } from 'luxon';
 import { outboxMessages } from '../../platform/channels/schema.ts';
+import { and, inArray, like, lt, or } from '../../platform/db/drizzle.ts';
 import type { DbOrTx } from '../../platform/db/transaction.ts';
 import { dailyContents, dailyMessages } from './schema.ts';
 

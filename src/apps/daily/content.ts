@@ -2,10 +2,11 @@
 // never a repeat (exact or near) of what that audience had within the horizon, and never longer than
 // DAILY_MAX_SEGMENTS: a text that does not fit or repeats is regenerated, then replaced by the
 // offline library; it is never cut.
-import { and, eq, gte, lt } from 'drizzle-orm';
+
 import { DateTime } from 'luxon';
 import type { LanguageModels } from '../../platform/ai/client.ts';
 import { countSegments } from '../../platform/channels/sms/segments.ts';
+import { and, eq, gte, lt } from '../../platform/db/drizzle.ts';
 import type { DbOrTx } from '../../platform/db/transaction.ts';
 import { dayNumber, LIBRARY_CYCLE, libraryMessage, subscriberOffset } from './offline-library.ts';
 import { dailyContents } from './schema.ts';

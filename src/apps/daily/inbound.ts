@@ -1,10 +1,11 @@
 // SMS from subscribers beyond STOP / START / HELP (which the platform handles for every app):
 // TIME 9-11 moves the window, PAUSE 7 pauses a week, anything else gets a short help reply at most
 // once a local day, so a chatty subscriber is not answered (and billed) for every text.
-import { and, eq, isNull, ne, or, sql } from 'drizzle-orm';
+
 import { DateTime } from 'luxon';
 import type { InboundSms } from '../../platform/channels/inbound.ts';
 import type { EnqueueInput, EnqueueResult } from '../../platform/channels/outbox/enqueue.ts';
+import { and, eq, isNull, ne, or, sql } from '../../platform/db/drizzle.ts';
 import type { Tx } from '../../platform/db/transaction.ts';
 import { formatClock, parseDailyCommand } from './commands.ts';
 import type { DailyMetrics } from './metrics.ts';

@@ -4,11 +4,12 @@
 // Set-based: subscribers are read per (zone, window, language) group in keyset batches, and each
 // batch is one multi-row insert. Re-running it (restarts, extra runs, several workers) adds nothing
 // for a subscriber already planned for that date: the history row's key (subscriber, date) says so.
-import { and, count, eq, gte, sql } from 'drizzle-orm';
+
 import type { Config } from '../../config.ts';
 import type { LanguageModels } from '../../platform/ai/client.ts';
 import type { Channels } from '../../platform/channels/channels.ts';
 import type { Database } from '../../platform/db/database.ts';
+import { and, count, eq, gte, sql } from '../../platform/db/drizzle.ts';
 import { withTransaction } from '../../platform/db/transaction.ts';
 import type { Logger } from '../../platform/log.ts';
 import {

@@ -1,5 +1,5 @@
 // What the outbox asks just before sending a daily message: is the subscriber still there and not paused?
-import { inArray } from 'drizzle-orm';
+import { inArray } from '../../platform/db/drizzle.ts';
 import type { DbOrTx } from '../../platform/db/transaction.ts';
 import { dailySubscribers } from './schema.ts';
 

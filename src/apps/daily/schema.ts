@@ -1,6 +1,5 @@
 // The daily messages app's tables: subscribers, the history of what each was sent (for repeat
 // avoidance and GET /subscribers/:id/messages), and the text chosen per audience per day.
-import { sql } from 'drizzle-orm';
 import {
   boolean,
   check,
@@ -9,10 +8,11 @@ import {
   integer,
   pgTable,
   primaryKey,
+  sql,
   text,
   timestamp,
   uuid,
-} from 'drizzle-orm/pg-core';
+} from '../../platform/db/drizzle.ts';
 
 export const dailySubscribers = pgTable(
   'daily_subscribers',

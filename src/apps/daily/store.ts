@@ -1,7 +1,8 @@
 // Data access for subscribers and their history. Functions take a db or a transaction.
-import { and, asc, desc, eq, getTableColumns, gt, lt, sql } from 'drizzle-orm';
+
 import { outboxMessages } from '../../platform/channels/schema.ts';
 import type { Orm } from '../../platform/db/database.ts';
+import { and, asc, desc, eq, getTableColumns, gt, lt, sql } from '../../platform/db/drizzle.ts';
 import type { DbOrTx } from '../../platform/db/transaction.ts';
 import { dailyMessages, dailySubscribers, type SubscriberRow } from './schema.ts';
 import type { SubscriberValues } from './subscriber-input.ts';

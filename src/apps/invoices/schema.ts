@@ -1,7 +1,17 @@
 // The invoices app's tables: invoices (when Switchboard holds them) and the record of each scan.
 
-import { sql } from 'drizzle-orm';
-import { bigint, check, index, integer, pgTable, text, timestamp, uuid, varchar } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  check,
+  index,
+  integer,
+  pgTable,
+  sql,
+  text,
+  timestamp,
+  uuid,
+  varchar,
+} from '../../platform/db/drizzle.ts';
 
 export const invoices = pgTable(
   'invoices',

@@ -1,10 +1,11 @@
 // Where a scan finds invoices needing review: Switchboard's own invoices table, or a team's own
 // PostgreSQL through a read-only query (INVOICE_SOURCE_URL + INVOICE_SOURCE_QUERY) that returns the
 // same columns. Both are read in pages ordered by id, so a scan of 100,000 invoices stays small in memory.
-import { and, asc, eq, gt, inArray } from 'drizzle-orm';
+
 import pg from 'pg';
 import type { Config } from '../../config.ts';
 import type { Database } from '../../platform/db/database.ts';
+import { and, asc, eq, gt, inArray } from '../../platform/db/drizzle.ts';
 import { guardPoolClients } from '../../platform/db/pool-errors.ts';
 import type { Tx } from '../../platform/db/transaction.ts';
 import type { Logger } from '../../platform/log.ts';

@@ -1,5 +1,6 @@
 // Data access for invoices and scans. Functions take a db or a transaction; callers own the unit.
-import { and, asc, desc, eq, gt, type SQL, sql } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, sql } from '../../platform/db/drizzle.ts';
 import type { DbOrTx } from '../../platform/db/transaction.ts';
 import type { InvoiceUpdate, NewInvoice } from './invoice-input.ts';
 import { type InvoiceRow, type InvoiceScanRow, invoiceScans, invoices } from './schema.ts';

@@ -25,10 +25,10 @@ export function createPaymentsApp(options: { interpreter?: FreeTextInterpreter }
   return defineApp({
     name: 'payments',
     jobs: paymentJobs,
-    setup: (context) => {
+    setup: async (context) => {
       const { config, db, log, jobs, ai } = context;
       const appLog = log.child({ app: 'payments' });
-      const stripe = createStripe(config.payments.stripe, config.channels.providerTimeoutMs);
+      const stripe = await createStripe(config.payments.stripe, config.channels.providerTimeoutMs);
       if (!stripe) appLog.warn('STRIPE_SECRET_KEY is not set: PayBot chats but cannot take card payments');
       state.set(context, {
         db,

@@ -2,11 +2,12 @@
 // what the message refers to (an invoice, the card Stripe collected), let the dialog decide, perform
 // its one action against Stripe, and store the new state. Used by POST /chat; the dialog itself is
 // pure (dialog/dialog.ts).
-import type { PaymentsConfig } from '../../config.ts';
+
 import type { Database } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/log.ts';
 import { containsCardNumber, errorText } from '../../platform/redact.ts';
+import type { PaymentsConfig } from './config.ts';
 import {
   advance,
   afterCharge,

@@ -2,8 +2,8 @@
 // chat session (an HMAC of the session id), which /chat accepts for that session only. The secret
 // is made once and kept in platform_state, so every replica signs and checks alike.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { sql } from 'drizzle-orm';
 import type { Database } from '../../platform/db/database.ts';
+import { sql } from '../../platform/db/drizzle.ts';
 import { rowsOf } from './store.ts';
 
 const KEY = 'payments.page-token-secret';

@@ -1,7 +1,17 @@
 // PayBot's tables: chat sessions (the dialog state, so any replica can answer the next message),
 // the hashed API keys of callers, and each charge attempt sent to Stripe.
-import { sql } from 'drizzle-orm';
-import { bigint, index, integer, jsonb, pgTable, text, timestamp, uuid, varchar } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  sql,
+  text,
+  timestamp,
+  uuid,
+  varchar,
+} from '../../platform/db/drizzle.ts';
 
 export const chatSessions = pgTable(
   'chat_sessions',

@@ -1,8 +1,9 @@
 // Data access for PayBot: sessions, API keys, charge attempts, and the invoices it settles.
 // Functions take a db or a transaction, so callers own the unit of work; the chat turn's two session
 // statements take the Database itself (they are single statements, prepared once per connection).
-import { and, eq, isNull, sql } from 'drizzle-orm';
+
 import type { Database } from '../../platform/db/database.ts';
+import { and, eq, isNull, sql } from '../../platform/db/drizzle.ts';
 import type { DbOrTx } from '../../platform/db/transaction.ts';
 import type { DialogState } from './dialog/state.ts';
 import { type ChatSessionRow, chatApiKeys, chatSessions, paymentAttempts } from './schema.ts';

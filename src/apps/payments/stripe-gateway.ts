@@ -1,15 +1,20 @@
 // Everything PayBot asks of Stripe, through the official SDK. Card data never passes here: Stripe's
 // UI collects the card and gives back a ConfirmationToken (embedded) or a completed Checkout
 // Session in setup mode (hosted); we only ever read brand, last 4 digits and expiry.
-import Stripe from 'stripe';
-import type { PaymentsConfig } from '../../config.ts';
+// The SDK (about 200 modules) is imported only when a secret key is set.
+import type Stripe from 'stripe';
+import type { PaymentsConfig } from './config.ts';
 import type { ChargeResult } from './dialog/dialog.ts';
 import type { CardSource, CardSummary, DialogState } from './dialog/state.ts';
 
 export type StripeClient = Stripe;
 
-export function createStripe(config: PaymentsConfig['stripe'], timeoutMs: number): Stripe | null {
+export async function createStripe(
+  config: PaymentsConfig['stripe'],
+  timeoutMs: number,
+): Promise<Stripe | null> {
   if (!config.secretKey) return null;
+  const { default: Stripe } = await import('stripe');
   return new Stripe(config.secretKey, {
     ...config.api,
     // Network errors, 409 and 5xx are retried by the SDK with the same Idempotency-Key.
@@ -136,9 +141,11 @@ export async function charge(
     const message = intent.last_payment_error?.message ?? 'The payment could not be completed.';
     return { result: { kind: 'declined', message } };
   } catch (error) {
-    if (error instanceof Stripe.errors.StripeCardError) {
+    // The SDK's StripeCardError, by its documented `type` (the class lives in the lazily loaded SDK).
+    if ((error as { type?: unknown } | null)?.type === 'StripeCardError') {
+      const card = error as Stripe.errors.StripeCardError;
       // The bank's answer, phrased by Stripe for the cardholder.
-      return { result: { kind: 'declined', message: error.userMessage ?? error.message } };
+      return { result: { kind: 'declined', message: card.userMessage ?? card.message } };
     }
     return {
       result: { kind: 'unavailable' },

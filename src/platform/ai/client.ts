@@ -2,7 +2,7 @@
 // prompt and messages, under a timeout, bounded retries with backoff, a token budget per call and
 // per day, and metrics by purpose. When no model can answer (none configured, the provider failing,
 // the budget spent) the caller's offline generator answers instead, and the result says so.
-import { APICallError, generateText, type LanguageModel } from 'ai';
+import type { LanguageModel } from 'ai';
 import type { AiConfig } from '../../config.ts';
 import { parseRetryAfter } from '../channels/types.ts';
 import type { Database } from '../db/database.ts';
@@ -82,9 +82,16 @@ export const estimateTokens = (text: string) => Math.ceil(text.length / 4);
 
 export function createLanguageModels(deps: LanguageModelDeps): LanguageModels {
   const { config, db, log } = deps;
-  const model = deps.model !== undefined ? deps.model : languageModelFor(config.provider);
+  // The provider's package and the AI SDK are imported on the first call, not at start-up: an
+  // offline process never loads them.
+  const hasModel = deps.model !== undefined ? deps.model !== null : config.provider.kind !== 'offline';
+  let model: Promise<LanguageModel | null> | null = null;
+  const resolveModel = () => {
+    model ??= deps.model !== undefined ? Promise.resolve(deps.model) : languageModelFor(config.provider);
+    return model;
+  };
   const described = describeProvider(config.provider);
-  const providerName = model ? described.provider : 'offline';
+  const providerName = hasModel ? described.provider : 'offline';
   const metrics: AiMetrics = createAiMetrics(deps.metrics);
   const retryBaseMs = deps.retryBaseMs ?? 500;
   const now = deps.now ?? (() => new Date());
@@ -102,12 +109,14 @@ export function createLanguageModels(deps: LanguageModelDeps): LanguageModels {
   return {
     describe: () => ({
       provider: providerName,
-      model: model ? described.model : null,
+      model: hasModel ? described.model : null,
       dailyTokenBudget: config.dailyTokenBudget,
     }),
 
     async generate(request) {
-      if (!model) return { ...(await fallBack(request, 'not_configured')), attempts: 0 };
+      const languageModel = hasModel ? await resolveModel() : null;
+      if (!languageModel) return { ...(await fallBack(request, 'not_configured')), attempts: 0 };
+      const ai = await import('ai');
       const maxOutputTokens = Math.min(
         request.maxOutputTokens ?? config.maxOutputTokens,
         config.maxOutputTokens,
@@ -133,8 +142,8 @@ export function createLanguageModels(deps: LanguageModelDeps): LanguageModels {
         const timeout = AbortSignal.timeout(request.timeoutMs ?? config.timeoutMs);
         const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
         try {
-          const result = await generateText({
-            model,
+          const result = await ai.generateText({
+            model: languageModel,
             system: request.system,
             messages: request.messages,
             maxOutputTokens,
@@ -173,11 +182,11 @@ export function createLanguageModels(deps: LanguageModelDeps): LanguageModels {
           });
           await recordUsage(db, day, request.purpose, { calls: 1, failures: 1 });
           aiLog.warn(
-            { purpose: request.purpose, attempt, reason: lastReason, status: statusOf(error) },
+            { purpose: request.purpose, attempt, reason: lastReason, status: statusOf(error, ai) },
             `language-model call failed: ${hideKeys(String((error as Error).message).slice(0, 200))}`,
           );
-          if (!timedOut && !isRetryable(error)) break;
-          if (attempt < attempts) await sleep(backoff(error, attempt, retryBaseMs), request.signal);
+          if (!timedOut && !isRetryable(error, ai)) break;
+          if (attempt < attempts) await sleep(backoff(error, attempt, retryBaseMs, ai), request.signal);
         }
       }
       return { ...(await fallBack(request, lastReason, lastError)), attempts };
@@ -189,10 +198,13 @@ export function createLanguageModels(deps: LanguageModelDeps): LanguageModels {
 const hideKeys = (text: string) =>
   text.replace(/\b(sk-[\w-]{4,}|AKIA[0-9A-Z]{8,}|[\w-]*\*{3,}[\w-]*)/g, '[REDACTED]');
 
-const statusOf = (error: unknown) => (APICallError.isInstance(error) ? error.statusCode : undefined);
+type AiSdk = Pick<typeof import('ai'), 'APICallError'>;
+
+const statusOf = (error: unknown, { APICallError }: AiSdk) =>
+  APICallError.isInstance(error) ? error.statusCode : undefined;
 
 /** Throttling, server faults and network errors are worth another try; a 400 or 401 is not. */
-function isRetryable(error: unknown): boolean {
+function isRetryable(error: unknown, { APICallError }: AiSdk): boolean {
   if (APICallError.isInstance(error)) {
     const status = error.statusCode;
     return status === undefined || status === 408 || status === 409 || status === 429 || status >= 500;
@@ -201,7 +213,7 @@ function isRetryable(error: unknown): boolean {
 }
 
 /** Exponential with full jitter, honouring a Retry-After of up to 10 s. */
-function backoff(error: unknown, attempt: number, baseMs: number): number {
+function backoff(error: unknown, attempt: number, baseMs: number, { APICallError }: AiSdk): number {
   // The outbox's parser: seconds or an HTTP date.
   const retryAfter = parseRetryAfter(
     APICallError.isInstance(error) ? error.responseHeaders?.['retry-after'] : undefined,

@@ -1,23 +1,25 @@
 // The configured provider as one AI SDK language model. Every base URL comes from config, so a
 // test (or a proxy, or a self-hosted server) can stand in for the vendor.
-import { createAmazonBedrock } from '@ai-sdk/amazon-bedrock';
-import { createAnthropic } from '@ai-sdk/anthropic';
-import { createOpenAI } from '@ai-sdk/openai';
-import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+// Each provider's package is imported only when it is the one configured.
 import type { LanguageModel } from 'ai';
 import type { AiConfig } from '../../config.ts';
 
 export type ProviderConfig = AiConfig['provider'];
 
 /** The model for a configured provider, or null for `offline`. */
-export function languageModelFor(provider: ProviderConfig): LanguageModel | null {
+export async function languageModelFor(provider: ProviderConfig): Promise<LanguageModel | null> {
   switch (provider.kind) {
-    case 'openai':
+    case 'openai': {
+      const { createOpenAI } = await import('@ai-sdk/openai');
       // The chat completions API: the one OpenAI-compatible servers and proxies also speak.
       return createOpenAI({ apiKey: provider.apiKey, baseURL: provider.baseUrl }).chat(provider.model);
-    case 'anthropic':
+    }
+    case 'anthropic': {
+      const { createAnthropic } = await import('@ai-sdk/anthropic');
       return createAnthropic({ apiKey: provider.apiKey, baseURL: provider.baseUrl })(provider.model);
-    case 'bedrock':
+    }
+    case 'bedrock': {
+      const { createAmazonBedrock } = await import('@ai-sdk/amazon-bedrock');
       // Model ids include cross-region inference profiles (us.meta.llama3-2-1b-instruct-v1:0). Without
       // keys in config the SDK uses the usual AWS credential chain of the host.
       return createAmazonBedrock({
@@ -33,13 +35,16 @@ export function languageModelFor(provider: ProviderConfig): LanguageModel | null
             }
           : {}),
       })(provider.model);
-    case 'openai-compatible':
+    }
+    case 'openai-compatible': {
+      const { createOpenAICompatible } = await import('@ai-sdk/openai-compatible');
       return createOpenAICompatible({
         name: 'openai-compatible',
         baseURL: provider.baseUrl,
         ...(provider.apiKey ? { apiKey: provider.apiKey } : {}),
         includeUsage: true,
       }).chatModel(provider.model);
+    }
     case 'offline':
       return null;
   }

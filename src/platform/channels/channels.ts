@@ -32,12 +32,9 @@ import {
 } from './outbox/enqueue.ts';
 import type { OutboxJobs } from './outbox/jobs.ts';
 import { createLeaseKeeper } from './outbox/lease.ts';
-import { registerOutboxRoutes } from './outbox/routes.ts';
 import { findLapsedLeases, findOverdueQueued } from './outbox/store.ts';
 import { createPacer } from './pacing.ts';
-import { registerSandboxRoutes } from './sandbox/routes.ts';
 import type { Channel, Drivers } from './types.ts';
-import { registerWebhookRoutes } from './webhooks/routes.ts';
 
 export interface Channels {
   /** The driver in use per channel: the provider's name, or `sandbox`. */
@@ -68,7 +65,8 @@ export interface Channels {
   startWorkers(): Promise<void>;
   /** Stops the lease sweep (before the job system drains on shutdown). */
   stopWorkers(): Promise<void>;
-  registerRoutes(app: FastifyInstance): void;
+  /** Adds the outbox, sandbox and webhook routes; their code is imported only by processes that serve them. */
+  registerRoutes(app: FastifyInstance): Promise<void>;
 }
 
 export interface ChannelsDeps {
@@ -87,9 +85,9 @@ const SWEEP_CRON = '* * * * *';
 /** How many stranded rows one sweep takes; the next takes the rest. */
 const SWEEP_LIMIT = 1000;
 
-export function createChannels(deps: ChannelsDeps): Channels {
+export async function createChannels(deps: ChannelsDeps): Promise<Channels> {
   const { config, db, jobs, log, metrics } = deps;
-  const drivers: Drivers = { ...createDrivers(config, db), ...deps.drivers };
+  const drivers: Drivers = { ...(await createDrivers(config, db)), ...deps.drivers };
   const driverNames = { sms: drivers.sms.name, email: drivers.email.name, slack: drivers.slack.name };
   const templates: TemplateRegistry = {};
   const inboundHandlers: InboundSmsHandler[] = [];
@@ -193,7 +191,13 @@ export function createChannels(deps: ChannelsDeps): Channels {
       if (leaseSweep) clearInterval(leaseSweep);
       leaseSweep = null;
     },
-    registerRoutes(app) {
+    async registerRoutes(app) {
+      const [{ registerOutboxRoutes }, { registerSandboxRoutes }, { registerWebhookRoutes }] =
+        await Promise.all([
+          import('./outbox/routes.ts'),
+          import('./sandbox/routes.ts'),
+          import('./webhooks/routes.ts'),
+        ]);
       const guard = adminGuard(config.adminToken);
       registerOutboxRoutes(app, { db, guard });
       registerSandboxRoutes(app, {

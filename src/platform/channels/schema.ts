@@ -1,6 +1,5 @@
 // Tables of the channels: the outbox every app sends through, the suppression list every app
 // honours, the inbound-event log that dedupes provider retries and replays, and the sandbox inbox.
-import { sql } from 'drizzle-orm';
 import {
   bigint,
   index,
@@ -8,11 +7,12 @@ import {
   jsonb,
   pgTable,
   primaryKey,
+  sql,
   text,
   timestamp,
   uuid,
   varchar,
-} from 'drizzle-orm/pg-core';
+} from '../db/drizzle.ts';
 
 export const outboxMessages = pgTable(
   'outbox_messages',

@@ -1,6 +1,6 @@
 // The suppression list every app honours: a number that opted out gets nothing, from any app, until
 // it opts back in. Each change is also written to the consent log.
-import { eq, inArray } from 'drizzle-orm';
+import { eq, inArray } from '../db/drizzle.ts';
 import type { DbOrTx } from '../db/transaction.ts';
 import { smsConsentEvents, smsSuppressions } from './schema.ts';
 

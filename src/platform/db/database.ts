@@ -2,13 +2,13 @@
 // pool when DATABASE_URL is set. Everything above this file sees the same drizzle API and the
 // same raw-SQL helper, so no code branches on which one is underneath.
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+// Only the configured database's driver is imported: a PostgreSQL process never loads PGlite.
+import type { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Config } from '../../config.ts';
 import type { Logger } from '../log.ts';
+import { drivers } from './drizzle.ts';
 import { acquireDataDirLock, type DataDirLock } from './lockfile.ts';
 import { yieldPeriodically } from './pglite-fairness.ts';
 import { guardPoolClients } from './pool-errors.ts';
@@ -54,6 +54,7 @@ async function openPglite(dataDir: string, { log, command }: OpenOptions): Promi
   const lock = acquireDataDirLock(dataDir, command);
   let pglite: PGlite;
   try {
+    const { PGlite } = drivers.pgliteClient();
     pglite = await PGlite.create(path.join(dataDir, 'pgdata'));
     yieldPeriodically(pglite);
   } catch (error) {
@@ -64,7 +65,7 @@ async function openPglite(dataDir: string, { log, command }: OpenOptions): Promi
     { dataDir },
     'embedded PostgreSQL (PGlite) opened; not power-loss durable, use DATABASE_URL in production',
   );
-  const orm = drizzlePglite(pglite, { schema }) as unknown as Orm;
+  const orm = drivers.pglite().drizzle(pglite, { schema }) as unknown as Orm;
   let closed = false;
   return {
     kind: 'pglite',
@@ -92,9 +93,10 @@ async function openPglite(dataDir: string, { log, command }: OpenOptions): Promi
 }
 
 async function openPostgres(url: string, poolMax: number, { log }: OpenOptions): Promise<Database> {
+  const { default: pg } = await import('pg');
   const pool = new pg.Pool({ connectionString: url, max: poolMax, connectionTimeoutMillis: 5000 });
   guardPoolClients(pool, log);
-  const orm = drizzlePg(pool, { schema }) as unknown as Orm;
+  const orm = drivers.nodePostgres().drizzle(pool, { schema }) as unknown as Orm;
   let closed = false;
   return {
     kind: 'postgres',

@@ -2,12 +2,8 @@
 // applied in order at start and by `switchboard migrate`. Several replicas may start at once on
 // one PostgreSQL server, so they take turns behind an advisory lock.
 import { fileURLToPath } from 'node:url';
-import { readMigrationFiles } from 'drizzle-orm/migrator';
-import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
-import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import type { Database } from './database.ts';
+import { drivers } from './drizzle.ts';
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url));
 
@@ -21,14 +17,19 @@ export interface MigrationStatus {
 
 export async function runMigrations(db: Database): Promise<MigrationStatus> {
   const config = { migrationsFolder: MIGRATIONS_FOLDER, migrationsSchema: 'drizzle' };
+  // The migrator of the database in use only: a PostgreSQL process never loads PGlite.
   if (db.pglite) {
-    await migratePglite(drizzlePglite(db.pglite), config);
+    const { drizzle } = drivers.pglite();
+    const { migrate } = drivers.pgliteMigrator();
+    await migrate(drizzle(db.pglite), config);
   } else if (db.pool) {
+    const { drizzle } = drivers.nodePostgres();
+    const { migrate } = drivers.nodePostgresMigrator();
     const client = await db.pool.connect();
     try {
       await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
       try {
-        await migratePg(drizzlePg(client), config);
+        await migrate(drizzle(client), config);
       } finally {
         await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
       }
@@ -40,7 +41,7 @@ export async function runMigrations(db: Database): Promise<MigrationStatus> {
 }
 
 export async function migrationStatus(db: Database): Promise<MigrationStatus> {
-  const available = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).length;
+  const available = drivers.migrator().readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).length;
   const rows = await db
     .query<{ count: string | number }>('select count(*) as count from drizzle.__drizzle_migrations')
     .catch((error: { code?: string }) => {

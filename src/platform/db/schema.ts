@@ -1,6 +1,6 @@
 // Tables the platform itself owns. Each app keeps its own tables in src/apps/<name>/schema.ts;
 // drizzle-kit reads them all (drizzle.config.ts) into one ordered migration history.
-import { bigint, date, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, date, integer, jsonb, pgTable, primaryKey, text, timestamp } from './drizzle.ts';
 
 /** Small named values that must survive restarts: cursors, last-run markers, instance settings. */
 export const platformState = pgTable('platform_state', {

@@ -3,8 +3,6 @@ import { randomUUID } from 'node:crypto';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import {
   jsonSchemaTransform,
@@ -36,6 +34,11 @@ export interface HttpAppOptions {
   ops: OpsDependencies;
   /** Shared store for rate limits across replicas; in-memory when absent. */
   redis?: Redis | null;
+  /**
+   * Serve /openapi.json and /docs (default true). The worker passes false: it serves health and
+   * metrics only, and never loads the documentation plugins or their assets.
+   */
+  docs?: boolean;
   /** Registers the apps' routes (after the platform's plugins, so they are documented and protected). */
   routes?: (app: FastifyInstance) => Promise<void> | void;
 }
@@ -97,6 +100,22 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
         }
       : {}),
   });
+  if (options.docs !== false) await registerDocs(app);
+
+  registerOpsRoutes(app, options.ops);
+  if (options.routes)
+    await options.routes(app.withTypeProvider<ZodTypeProvider>() as unknown as FastifyInstance);
+  await app.ready();
+  app.log.debug({ service: SERVICE_NAME }, 'http app ready');
+  return app;
+}
+
+/** The OpenAPI document of every route registered after it, and the Swagger UI over it. */
+async function registerDocs(app: FastifyInstance): Promise<void> {
+  const [{ default: swagger }, { default: swaggerUi }] = await Promise.all([
+    import('@fastify/swagger'),
+    import('@fastify/swagger-ui'),
+  ]);
   await app.register(swagger, {
     openapi: {
       info: {
@@ -110,11 +129,4 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-
-  registerOpsRoutes(app, options.ops);
-  if (options.routes)
-    await options.routes(app.withTypeProvider<ZodTypeProvider>() as unknown as FastifyInstance);
-  await app.ready();
-  app.log.debug({ service: SERVICE_NAME }, 'http app ready');
-  return app;
 }

@@ -2,10 +2,11 @@
 // pool on PostgreSQL), behind the typed registry. Workers fetch a batch per poll and run it
 // concurrently, settling each job on its own, so throughput is bound by the handlers, not the
 // poll interval, and one bad job does not retry its batch-mates.
-import { sql } from 'drizzle-orm';
+
 import { type ConstructorOptions, fromDrizzle, fromPglite, type JobResult, PgBoss } from 'pg-boss';
 import type { Config } from '../../config.ts';
 import type { Database } from '../db/database.ts';
+import { sql } from '../db/drizzle.ts';
 import type { Tx } from '../db/transaction.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';

@@ -2,9 +2,10 @@
 // after the row moved on, does nothing; a row a crash left in `sending` is first looked up at the
 // provider (where it can be) so it is never sent twice; provider throttling and faults are retried
 // here with backoff and jitter, honouring Retry-After, so one row's delay never blocks a worker.
-import { and, eq, inArray, sql } from 'drizzle-orm';
+
 import type { Config } from '../../../config.ts';
 import type { Database } from '../../db/database.ts';
+import { and, eq, inArray, sql } from '../../db/drizzle.ts';
 import { type Tx, withTransaction } from '../../db/transaction.ts';
 import { retryWhileDatabaseUnavailable } from '../../db/unavailable.ts';
 import { errorMessage } from '../../errors.ts';

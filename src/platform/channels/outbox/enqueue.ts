@@ -1,9 +1,10 @@
 // The one call apps make to send anything: a row in the outbox, keyed for dedupe, written in the
 // caller's transaction together with the job that delivers it. The same key never produces a second
 // message: the unique index decides, also between concurrent callers in several processes.
-import { inArray, sql } from 'drizzle-orm';
+
 import type { Config } from '../../../config.ts';
 import type { Database } from '../../db/database.ts';
+import { inArray, sql } from '../../db/drizzle.ts';
 import { type Tx, withTransaction } from '../../db/transaction.ts';
 import { AppError, type ErrorDetail } from '../../errors.ts';
 import type { JobSystem } from '../../jobs/job-system.ts';

@@ -1,7 +1,8 @@
 // Data access for outbox rows. Status only moves forward (queued -> sending -> sent -> delivered /
 // undelivered), whatever order provider callbacks arrive in.
-import { and, desc, eq, like, lt, or, type SQL, sql } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
 import type { Database } from '../../db/database.ts';
+import { and, desc, eq, like, lt, or, sql } from '../../db/drizzle.ts';
 import type { DbOrTx } from '../../db/transaction.ts';
 import { errorText } from '../../redact.ts';
 import { type OutboxRow, type OutboxStatus, outboxMessages } from '../schema.ts';

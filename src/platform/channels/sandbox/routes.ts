@@ -1,10 +1,11 @@
 // The sandbox's window: what sandbox drivers "sent", and a way to simulate a person texting back.
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, type SQL } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/database.ts';
+import { and, desc, eq } from '../../db/drizzle.ts';
 import { AppError, invalidInput } from '../../errors.ts';
 import type { Guard } from '../../http/admin-auth.ts';
 import type { Channels } from '../channels.ts';

@@ -1,7 +1,8 @@
 // Slack calls that are not outbound messages (reactions, reading history, permalinks), for apps
 // that watch Slack. Same client settings as the driver: the SDK's retries are off, callers retry.
 // Without a bot token the sandbox stands in: reactions are recorded in the sandbox inbox.
-import { WebClient } from '@slack/web-api';
+// The SDK is imported only with a bot token: the sandbox needs none of it.
+import type { WebClient } from '@slack/web-api';
 import type { Config } from '../../../config.ts';
 import type { Database } from '../../db/database.ts';
 import { sandboxMessages } from '../schema.ts';
@@ -15,9 +16,10 @@ export interface SlackAccess {
   react(channel: string, ts: string, name: string): Promise<void>;
 }
 
-export function createSlackWebClient(config: Config): WebClient | null {
+export async function createSlackWebClient(config: Config): Promise<WebClient | null> {
   const slack = config.channels.slack;
   if (slack.driver !== 'slack') return null;
+  const { WebClient } = await import('@slack/web-api');
   return new WebClient(slack.token, {
     slackApiUrl: `${slack.apiUrl}/`,
     timeout: config.channels.providerTimeoutMs,
@@ -27,8 +29,8 @@ export function createSlackWebClient(config: Config): WebClient | null {
   });
 }
 
-export function createSlackAccess(config: Config, db: Database): SlackAccess {
-  const client = createSlackWebClient(config);
+export async function createSlackAccess(config: Config, db: Database): Promise<SlackAccess> {
+  const client = await createSlackWebClient(config);
   return {
     client,
     async react(channel, ts, name) {

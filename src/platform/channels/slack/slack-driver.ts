@@ -1,7 +1,6 @@
 // Slack through @slack/web-api: channel posts, thread replies (threadTs) and DMs (a user id is
 // opened as a DM with conversations.open). The SDK's own retries are off: the outbox retries,
 // honouring Retry-After, so a rate-limited message does not hold a worker.
-import { WebClient } from '@slack/web-api';
 import type { Config } from '../../../config.ts';
 import {
   type ChannelDriver,
@@ -64,10 +63,12 @@ export function slackError(error: unknown): ProviderError {
   return unreachable('Slack', error, e.original);
 }
 
-export function createSlackDriver(
+export async function createSlackDriver(
   config: SlackConfig,
   options: { timeoutMs: number; readBackMax?: number },
-): ChannelDriver {
+): Promise<ChannelDriver> {
+  // The SDK is imported when the driver is built, i.e. only with a bot token.
+  const { WebClient } = await import('@slack/web-api');
   const client = new WebClient(config.token, {
     slackApiUrl: `${config.apiUrl}/`,
     timeout: options.timeoutMs,

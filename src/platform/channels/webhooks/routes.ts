@@ -10,7 +10,6 @@ import type { Channels } from '../channels.ts';
 import { normalizePhone } from '../sms/phone.ts';
 import { firstSighting } from '../webhook-events.ts';
 import { sendGridEventsSchema, twilioInboundSchema, twilioStatusSchema } from './payload-schemas.ts';
-import { createSendGridVerifier } from './sendgrid-signature.ts';
 import { parseSignedForm, parseSignedJson } from './signed-payload.ts';
 import { applySendGridEvents, applyTwilioStatus } from './status-updates.ts';
 import { checkTwilioSignature } from './twilio-signature.ts';
@@ -103,8 +102,11 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookDeps): 
   // SendGrid's signature covers the raw bytes, so this route keeps the body as a string.
   const sendgridKey =
     config.channels.email.driver === 'sendgrid' ? config.channels.email.webhookPublicKey : null;
-  const verifySendGrid = sendgridKey ? createSendGridVerifier(sendgridKey) : null;
   app.register(async (scope) => {
+    // The SDK (and its ECDSA library) is loaded only where SendGrid's events are verified.
+    const verifySendGrid = sendgridKey
+      ? (await import('./sendgrid-signature.ts')).createSendGridVerifier(sendgridKey)
+      : null;
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) =>
       done(null, body),
     );

@@ -2,7 +2,8 @@
 // parameters (X-Twilio-Signature); the SDK's validateRequest checks it. Behind a proxy the URL we
 // see is not the one Twilio called, so PUBLIC_URL names it.
 import type { FastifyRequest } from 'fastify';
-import twilio from 'twilio';
+// The SDK's webhooks module alone (node:crypto and url only), not the whole REST client.
+import twilioWebhooks from 'twilio/lib/webhooks/webhooks.js';
 import { invalidInput } from '../../errors.ts';
 
 /** The URL the caller used; a Host header that makes no URL (`Host: [`) is the caller's error. */
@@ -34,7 +35,7 @@ export function checkTwilioSignature(
   const params =
     body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, string>) : {};
   try {
-    return twilio.validateRequest(authToken, signature, url, params) ? 'valid' : 'invalid';
+    return twilioWebhooks.validateRequest(authToken, signature, url, params) ? 'valid' : 'invalid';
   } catch {
     // The SDK throws on shapes it does not expect (a repeated key is an array): not a valid signature.
     return 'invalid';
