@@ -211,6 +211,15 @@ describe.each(databaseKinds)('CreditBot on %s', (kind) => {
     );
   });
 
+  it('never keeps a card number someone posted with the request', async () => {
+    const { ts } = await postEvent(`credit https://${HOST}/looks/11 (paid with 4012 8888 8888 1881)`);
+    const reply = await replyTo(ts);
+    expect(reply.text).toBe('Approved, $4,395.36, exceptions');
+    const request = (await app().inject(`/credits/requests/${(await requestFor(ts))?.id}`)).json();
+    expect(request.text).not.toMatch(/4012|1881/);
+    expect(request.text).toContain(`https://${HOST}/looks/11`);
+  });
+
   it('skips a PSMS link and says so in the reply', async () => {
     const { ts } = await postEvent(`credit https://${HOST}/looks/11 and https://${HOST}/looks/14`);
     const reply = await replyTo(ts);

@@ -27,7 +27,8 @@ describe.runIf(databaseKinds.includes('postgres'))('scanning a team’s own Post
         ('EXT-1', 'Acme', 494880, 'USD', 'NEEDS_REVIEW', 'https://erp.example.com/EXT-1'),
         ('EXT-2', 'Globex', 1000, 'USD', 'MATCHED', null),
         ('EXT-3', 'Broken', 100, 'ZZZ', 'NEEDS_REVIEW', null),
-        ('EXT-4', 'Initech', 250000, 'EUR', 'NEEDS_REVIEW', null);`);
+        ('EXT-4', 'Initech', 250000, 'EUR', 'NEEDS_REVIEW', null),
+        ('EXT-5', 'Card 4242 4242 4242 4242 Ltd', 700, 'USD', 'NEEDS_REVIEW', null);`);
     providers = await startProviders();
     running = await startTestService('pglite', {
       apps: [invoicesApp],
@@ -48,12 +49,21 @@ describe.runIf(databaseKinds.includes('postgres'))('scanning a team’s own Post
 
   it('alerts on the rows the query returns as needing review, skipping rows that do not validate', async () => {
     const scan = (await running.service.app.inject({ method: 'POST', url: '/invoices/scans' })).json();
-    expect(scan).toMatchObject({ source: 'external', matched: 2, enqueued: 2, rejected: 1, error: null });
-    await waitFor('both emails', () => providers.sendgrid.sentMessages.length === 2);
-    expect(providers.sendgrid.sentMessages.map((m) => m.subject).sort()).toEqual([
+    expect(scan).toMatchObject({ source: 'external', matched: 3, enqueued: 3, rejected: 1, error: null });
+    await waitFor('the emails', () => providers.sendgrid.sentMessages.length === 3);
+    const subjects = providers.sendgrid.sentMessages.map((m) => m.subject).sort();
+    expect(subjects.slice(0, 2)).toEqual([
       'Invoice EXT-1 from Acme needs review',
       'Invoice EXT-4 from Initech needs review',
     ]);
+    // A card number in their vendor name is masked before it is stored or sent.
+    expect(subjects[2]).toMatch(/^Invoice EXT-5 from Card .*REDACTED.* Ltd needs review$/);
+    const stored = await running.service.db.query<{ content: unknown }>(
+      'select content from outbox_messages',
+    );
+    expect(stored).toHaveLength(3);
+    expect(JSON.stringify(stored)).not.toMatch(/4242 ?4242 ?4242/);
+    expect(JSON.stringify(providers.sendgrid.sentMessages)).not.toMatch(/4242 ?4242 ?4242/);
     expect(running.logs.text()).toContain('invoice source row skipped');
   });
 

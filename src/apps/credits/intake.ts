@@ -2,6 +2,7 @@
 // message that is a credit request becomes one row keyed `channel:ts` and one job, in one
 // transaction. The same message arriving again, by any mode, finds the row and changes nothing.
 
+import { redactCardNumbers } from '../../platform/card-numbers.ts';
 import type { Channels } from '../../platform/channels/channels.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { type Tx, withTransaction } from '../../platform/db/transaction.ts';
@@ -91,7 +92,9 @@ export function requestOf(
   const reply = Boolean(current.thread_ts && current.thread_ts !== current.ts);
   if (reply && !config.accept.threadReplies) return { ignored: 'a thread reply' };
   if (!current.ts || !/^\d+\.\d+$/.test(current.ts)) return { ignored: 'no message ts' };
-  const text = current.text ?? '';
+  // A card number posted in the channel is never stored or shown again (PCI DSS): masked before the
+  // text is kept, and links carry none.
+  const text = redactCardNumbers(current.text ?? '');
   const edited = message.subtype === 'message_changed';
   // An edit that removes the links still matters to a request already answered (intakeEdit).
   if (!edited && linksIn(text, config).length === 0) return { ignored: 'no Looker link' };

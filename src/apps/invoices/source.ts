@@ -4,6 +4,7 @@
 
 import pg from 'pg';
 import type { Config } from '../../config.ts';
+import { redactCardNumbers } from '../../platform/card-numbers.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { and, asc, eq, gt, inArray } from '../../platform/db/drizzle.ts';
 import { guardPoolClients } from '../../platform/db/pool-errors.ts';
@@ -99,7 +100,9 @@ export function externalSource(
       for (const row of rows) {
         const parsed = newInvoice.safeParse({
           id: String(row.id),
-          vendor_name: row.vendor_name,
+          // The team's database is not ours to trust: a card number in a name is masked, not stored.
+          vendor_name:
+            typeof row.vendor_name === 'string' ? redactCardNumbers(row.vendor_name) : row.vendor_name,
           total_minor: Number(row.total_minor),
           currency: row.currency,
           matched_status: row.matched_status,
