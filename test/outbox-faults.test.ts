@@ -200,6 +200,40 @@ describe.runIf(databaseKinds.includes('postgres'))(
       );
     }, 180_000);
 
+    it('kill -9 after a worker fetched the jobs but before it claimed the rows: sent well before the jobs expire', async () => {
+      await setUp();
+      const n = 20;
+      await enqueue(sms('fetched', n));
+      // Hold the rows' locks, so the worker fetches the jobs (pg-boss marks them active) and waits
+      // in its claim; then it dies there, leaving queued rows under jobs pg-boss thinks are running.
+      if (target.config.kind !== 'postgres') throw new Error('expected postgres');
+      const { default: pg } = await import('pg');
+      const locker = new pg.Client({ connectionString: target.config.url });
+      await locker.connect();
+      await locker.query('begin');
+      await locker.query("select id from outbox_messages where dedupe_key like 'fetched:%' for update");
+      const first = await startWorker();
+      await waitFor('the worker to be waiting in its claim', async () => {
+        const [row] = await api.service.db.query<{ n: string }>(
+          "select count(*) as n from pg_stat_activity where wait_event_type = 'Lock' and query ilike '%outbox_messages%'",
+        );
+        return Number(row?.n) > 0;
+      });
+      await kill9(first);
+      await locker.query('rollback');
+      await locker.end();
+      const activeJobs = await api.service.db.query<{ n: string }>(
+        "select count(*) as n from pgboss.job where name = 'outbox.deliver' and state = 'active'",
+      );
+      expect(Number(activeJobs[0]?.n)).toBeGreaterThan(0);
+      expect(await statusCounts('fetched')).toEqual({ queued: n });
+      // With the default JOBS_EXPIRE_SECONDS (900) the dead worker's jobs stay active for 15 minutes.
+      const second = await startWorker({ OUTBOX_LEASE_SECONDS: '5' });
+      await waitFor('every row to be recorded sent', allSent('fetched', n), 60_000, 200);
+      expectEachOnce(twilioCounts('fetched'), n);
+      expect(await metric(second, 'outbox_recovered_total', 'stale_queued')).toBeGreaterThan(0);
+    }, 180_000);
+
     it('kill -9 before Slack posts were recorded, then 1,400 later messages in the channel: none posted twice', async () => {
       await setUp();
       const n = 10;

@@ -10,7 +10,7 @@ export interface Metrics {
   readonly jobDuration: Histogram<'queue' | 'outcome'>;
   readonly queueDepth: Gauge<'queue' | 'state'>;
   readonly outboxMessages: Counter<'channel' | 'outcome'>;
-  readonly outboxRecovered: Counter;
+  readonly outboxRecovered: Counter<'kind'>;
   readonly providerRequests: Histogram<'channel' | 'driver' | 'outcome'>;
   readonly webhookEvents: Counter<'provider' | 'kind' | 'outcome'>;
 }
@@ -61,7 +61,8 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     }),
     outboxRecovered: new Counter({
       name: 'outbox_recovered_total',
-      help: 'Outbox messages taken back from a send attempt that stopped renewing its lease (a killed worker, a lost database).',
+      help: 'Outbox messages queued again because nobody was delivering them: kind lapsed_lease (a send attempt stopped renewing its lease: a killed worker, a lost database) or stale_queued (due for over a lease and never claimed: a job a dead worker had fetched).',
+      labelNames: ['kind'],
       registers: [registry],
     }),
     providerRequests: new Histogram({

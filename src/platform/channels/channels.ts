@@ -17,7 +17,6 @@ import {
   claimMany,
   type DeliverDeps,
   deliverMessage,
-  nextJobKey,
   type Precondition,
   recordMany,
   type SentRecord,
@@ -32,7 +31,7 @@ import {
 } from './outbox/enqueue.ts';
 import type { OutboxJobs } from './outbox/jobs.ts';
 import { createLeaseKeeper } from './outbox/lease.ts';
-import { findLapsedLeases, findOverdueQueued } from './outbox/store.ts';
+import { recoverStranded } from './outbox/recovery.ts';
 import { createPacer } from './pacing.ts';
 import type { Channel, Drivers } from './types.ts';
 
@@ -82,8 +81,6 @@ export interface ChannelsDeps {
 
 /** How often the sweep re-enqueues queued rows whose job was lost (a restored backup). */
 const SWEEP_CRON = '* * * * *';
-/** How many stranded rows one sweep takes; the next takes the rest. */
-const SWEEP_LIMIT = 1000;
 
 export async function createChannels(deps: ChannelsDeps): Promise<Channels> {
   const { config, db, jobs, log, metrics } = deps;
@@ -132,34 +129,34 @@ export async function createChannels(deps: ChannelsDeps): Promise<Channels> {
     const outcome = await deliverMessage(deliverDeps, id, context);
     return { outcome };
   });
-  const requeue = async (ids: string[]) => {
-    for (const id of ids) await jobs.send('outbox.deliver', { id }, { singletonKey: id });
+  // Every worker looks for messages nobody is delivering a few times a lease (see recovery.ts), so
+  // a killed worker's are sent again within about a lease and a half, not a job expiry. Two
+  // workers finding the same row is harmless: the claim takes it once.
+  const recover = async () => {
+    const found = await recoverStranded({ db, jobs }, { leaseMs: config.outbox.leaseMs });
+    if (found.lapsed) {
+      metrics.outboxRecovered.inc({ kind: 'lapsed_lease' }, found.lapsed);
+      log.warn(
+        { count: found.lapsed },
+        'outbox recovered messages whose send attempt stopped renewing its lease',
+      );
+    }
+    if (found.stale) {
+      metrics.outboxRecovered.inc({ kind: 'stale_queued' }, found.stale);
+      log.info(
+        { count: found.stale },
+        'outbox queued again messages due for over a lease that no delivery has claimed',
+      );
+    }
+    return found;
   };
-  jobs.work('outbox.sweep', async () => {
-    const stranded = await findOverdueQueued(db, SWEEP_LIMIT);
-    await requeue(stranded);
-    if (stranded.length) log.warn({ count: stranded.length }, 'outbox sweep re-enqueued stranded messages');
-    return { requeued: stranded.length };
-  });
-  // A killed worker's rows are theirs until their lease runs out; every worker looks for lapsed
-  // leases a few times a lease, so they are sent again within about a lease and a half, not a
-  // job expiry. Two workers finding the same row is harmless: the claim takes it once.
+  jobs.work('outbox.sweep', async () => recover());
   let leaseSweep: NodeJS.Timeout | null = null;
   const sweepLeases = async () => {
     try {
-      const lapsed = await findLapsedLeases(db, SWEEP_LIMIT);
-      // Keyed by the lapsed attempt (see nextJobKey): one recovery job per lapsed attempt.
-      for (const { id, attemptId } of lapsed)
-        await jobs.send('outbox.deliver', { id }, { singletonKey: nextJobKey({ id, attemptId }) });
-      if (lapsed.length) {
-        metrics.outboxRecovered.inc(lapsed.length);
-        log.warn(
-          { count: lapsed.length },
-          'outbox recovered messages whose send attempt stopped renewing its lease',
-        );
-      }
+      await recover();
     } catch (error) {
-      log.warn({ err: error }, 'outbox lease sweep failed; it runs again shortly');
+      log.warn({ err: error }, 'outbox recovery sweep failed; it runs again shortly');
     }
   };
 

@@ -93,14 +93,18 @@ export async function applyProviderStatus(
   return row;
 }
 
-/** Queued rows whose job was lost (a restored backup, a job deleted by hand): overdue and untouched. */
-export async function findOverdueQueued(db: Database, limit: number): Promise<string[]> {
+/**
+ * Queued rows due, and untouched, for longer than `seconds`: a delivery would have claimed them by
+ * now unless its job was lost (a restored backup) or is held by a worker that died before the claim.
+ */
+export async function findStaleQueued(db: Database, seconds: number, limit: number): Promise<string[]> {
   const rows = await db.query<{ id: string }>(
     `select id from outbox_messages
-      where status = 'queued' and coalesce(send_after, created_at) < now() - interval '1 minute'
-        and updated_at < now() - interval '1 minute'
-      order by created_at limit $1`,
-    [limit],
+      where status = 'queued' and coalesce(send_after, created_at) < now() - make_interval(secs => $1)
+        and updated_at < now() - make_interval(secs => $1)
+      order by created_at limit $2`,
+    [seconds, limit],
+    'outbox_stale_queued',
   );
   return rows.map((row) => row.id);
 }
