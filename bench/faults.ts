@@ -699,9 +699,12 @@ async function overrunScenario(): Promise<boolean> {
         `(${round(OVERRUN_SMS / SEGMENTS_PER_SECOND)} s of pacing) on two workers with JOBS_EXPIRE_SECONDS ` +
         `${OVERRUN_EXPIRE_SECONDS} (set for this scenario; the lease follows it: ${leaseS} s)`,
     );
-    await enqueue(fixture, messages('overrun', { sms: OVERRUN_SMS }));
+    // Workers first: starting, they set the queue's expiry to theirs, which the jobs enqueued after take.
     const workers = [await startWorker(fixture, 'overrun', env), await startWorker(fixture, 'overrun', env)];
-    const started = Date.now();
+    const { rows: queue } = await fixture.client.query<{ expire: number }>(
+      "select expire_seconds as expire from pgboss.queue where name = 'outbox.deliver'",
+    );
+    await enqueue(fixture, messages('overrun', { sms: OVERRUN_SMS }));
     const settled = await until(
       'every SMS to be recorded',
       async () => (await unsettledCount(fixture, 'overrun')) === 0,
@@ -709,13 +712,14 @@ async function overrunScenario(): Promise<boolean> {
       250,
     );
     if (!settled) await printStuck(fixture);
-    const drainMs = Date.now() - started;
+    const arrivals = sendArrivals(fixture.providers, 'sms');
+    const drainMs = Math.max(...arrivals) - Math.min(...arrivals);
     await sleep(1000);
     const handedBack = (
       await Promise.all(workers.map((w) => metricSum(w, 'outbox_messages_total', 'handed_back')))
     ).reduce((a, b) => a + b, 0);
     console.log(
-      `  every SMS recorded ${seconds(drainMs)} after the workers started (pacing alone: ` +
+      `  outbox.deliver expiry ${queue[0]?.expire} s; first to last SMS at Twilio ${seconds(drainMs)} (pacing alone: ` +
         `${seconds((OVERRUN_SMS / SEGMENTS_PER_SECOND) * 1000)}); attempts handed back when their job expired: ${handedBack}`,
     );
     let ok = printTallies(
