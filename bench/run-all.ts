@@ -8,6 +8,7 @@ const BENCHMARKS = [
   'cold-start.ts',
   'jobs-throughput.ts',
   'outbox.ts',
+  'faults.ts',
   'invoices.ts',
   'daily.ts',
   'credits.ts',
