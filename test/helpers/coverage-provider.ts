@@ -144,7 +144,6 @@ async function withChildren(provider: V8Provider): Promise<V8Provider> {
       const code = file.endsWith('.ts') ? stripTypeScriptTypes(source) : source;
       fromChildren.merge(await provider.remapCoverage(script.url, 0, { code }, script.functions));
     }
-      writeFileSync('/tmp/children-final.json', JSON.stringify(fromChildren.data));
     const unmatched: Record<string, number> = {};
     for (const file of fromChildren.files()) {
       const child = fromChildren.data[file];
