@@ -83,6 +83,19 @@ describe('switchboard commands that cannot reach what they need', () => {
     noStackTrace(down.out + down.err);
   });
 
+  it('worker --queues names a queue that does not exist (exit 1), in either spelling of the option', async () => {
+    const dataDir = freshDataDir();
+    for (const args of [
+      ['worker', '--queues', 'outbox.deliver,credits.notbook'],
+      ['worker', '--queues=credits.notbook'],
+    ]) {
+      const result = await run(args, { DATA_DIR: dataDir, PORT: String(await freePort()) });
+      expect(result.code).toBe(1);
+      expect(result.err).toBe('Switchboard failed: No such queue: credits.notbook');
+      noStackTrace(result.err);
+    }
+  });
+
   it('refuses bad configuration before touching anything (exit 2), listing the variable', async () => {
     const result = await run(['invoices', 'scan', '--once'], {
       TWILIO_AUTH_TOKEN: 'twilio-token-0123456789',
