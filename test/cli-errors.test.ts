@@ -4,6 +4,7 @@
 // a second process on the same data).
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../src/cli.ts';
+import { acquireDataDirLock } from '../src/platform/db/lockfile.ts';
 import { freePort, freshDataDir } from './helpers/processes.ts';
 
 interface Result {
@@ -81,6 +82,34 @@ describe('switchboard commands that cannot reach what they need', () => {
     expect(down.out).not.toContain('s3cret');
     expect(down.code).toBe(1);
     noStackTrace(down.out + down.err);
+  });
+
+  it('doctor on an embedded database another process holds: says it cannot ask that process, and why', async () => {
+    const dataDir = freshDataDir();
+    // What a running `switchboard worker` leaves in the lock file before it serves HTTP.
+    const lock = acquireDataDirLock(dataDir, 'worker');
+    try {
+      const silent = await run(['doctor'], { DATA_DIR: dataDir });
+      expect(silent.code).toBe(1);
+      expect(silent.out).toMatch(
+        new RegExp(
+          `^FAIL\\s+database\\s+embedded database in use by pid ${process.pid} \\("worker"\\), which serves no HTTP API to ask; stop it to check the files directly$`,
+          'm',
+        ),
+      );
+      const port = await freePort();
+      lock.update({ httpUrl: `http://127.0.0.1:${port}` });
+      const gone = await run(['doctor'], { DATA_DIR: dataDir });
+      expect(gone.code).toBe(1);
+      expect(gone.out).toMatch(
+        new RegExp(
+          `^FAIL\\s+database\\s+embedded database in use by pid ${process.pid}, but its API at http://127\\.0\\.0\\.1:${port} did not answer: .+$`,
+          'm',
+        ),
+      );
+    } finally {
+      lock.release();
+    }
   });
 
   it('worker --queues names a queue that does not exist (exit 1), in either spelling of the option', async () => {
