@@ -11,15 +11,16 @@ export default defineConfig({
     hookTimeout: 60_000,
     reporters: process.env.CI ? ['default'] : ['default'],
     // On with `--coverage` (`npm test`): V8 coverage of src/, the CLI processes the tests start
-    // included (test/helpers/coverage-provider.ts). The thresholds are what the suite reaches,
-    // rounded down: a ratchet, raised as tests are added (issue 18's goal: lines 95, branches 85).
+    // included (test/helpers/coverage-provider.ts). The thresholds are what the whole suite
+    // reached (2026-12-01: lines 95.3, branches 85.74, statements 93.48, functions 92.88), rounded
+    // down: a ratchet, raised as tests are added, never lowered to let a change through.
     coverage: {
       provider: 'custom',
       customProviderModule: 'test/helpers/coverage-provider.ts',
       include: ['src/**/*.ts'],
       exclude: ['src/**/*.test.ts'],
       reporter: ['text-summary', 'json-summary', 'json', 'html'],
-      thresholds: { lines: 0, branches: 0, statements: 0, functions: 0 },
+      thresholds: { lines: 95, branches: 85, statements: 93, functions: 92 },
     },
   },
 });
