@@ -1,6 +1,6 @@
 // What PayBot answers a customer who asks for help or chats instead of paying: a short answer, then
 // the question it still needs answered, so the payment carries on. The dialog engine on its own.
-// (At the name question, other chat such as "thank you" is taken as the name: see the report.)
+// (At the name question other chat, "thank you" or "how are you today", is taken as the name.)
 import { describe, expect, it } from 'vitest';
 import { advance, type DialogOptions } from '../src/apps/payments/dialog/dialog.ts';
 import { initialState } from '../src/apps/payments/dialog/state.ts';
