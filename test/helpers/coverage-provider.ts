@@ -3,8 +3,11 @@
 // would otherwise count as never run. Those children get NODE_V8_COVERAGE (the directory named by
 // CHILD_COVERAGE_ENV, set here before any worker starts); Node writes their raw V8 coverage there at
 // exit. After the run their results are merged per script (@bcoe/v8-coverage, as vitest and c8 do)
-// and converted by the provider's own converter (ast-v8-to-istanbul), so both halves use the same
-// statement, branch and function maps, and one report and one set of thresholds cover both.
+// and converted by the provider's own converter (ast-v8-to-istanbul); their hits are then added to
+// the entries of vitest's own result for the same file (see matching()), so one report and one set
+// of thresholds cover both, and a file run in both places is counted once. Not c8 or a second
+// report: c8 would convert the children with v8-to-istanbul, whose statements and branches are not
+// vitest's, and two reports cannot be gated as one.
 //
 // A child ran Node's type stripping, which replaces types with blanks: its offsets are the offsets
 // of the .ts file, so the converter is given exactly that stripped code and no source map.
