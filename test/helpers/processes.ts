@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
+import { CHILD_COVERAGE_ENV } from './child-coverage.ts';
 
 export const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 
@@ -22,10 +23,14 @@ export interface Running {
   exited: Promise<Finished>;
 }
 
+// Under `npm test` (coverage on) the child writes its V8 coverage where the report collects it.
+const coverageDir = process.env[CHILD_COVERAGE_ENV];
+const coverageEnv: Record<string, string> = coverageDir ? { NODE_V8_COVERAGE: coverageDir } : {};
+
 export function spawnCli(args: string[], env: Record<string, string>, cwd = tmpdir()): Running {
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd,
-    env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', LOG_LEVEL: 'warn', ...env },
+    env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', LOG_LEVEL: 'warn', ...coverageEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
