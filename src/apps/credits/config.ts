@@ -1,5 +1,6 @@
 // CreditBot's variables: the Slack channels it watches, Looker and the query runners, the
 // calculators and the notebook kernel's environment, the reply it posts.
+
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -13,6 +14,7 @@ import {
   type SettingsContext,
   seconds,
 } from '../../platform/config/env-schema.ts';
+import type { NotebookSettings } from './calculators/notebook.ts';
 
 const creditsSchema = z.object({
   SLACK_SIGNING_SECRET: optional(z.string().min(8, 'the Signing Secret from the Slack app settings')),
@@ -96,16 +98,8 @@ export interface CreditsConfig {
     | { kind: 'postgres'; url: string };
   verifyPatterns: RegExp[];
   calculators: { verify: CalculatorSetting; psms: CalculatorSetting };
-  notebook: {
-    parameter: string;
-    summaryHeading: string;
-    timeoutMs: number;
-    jupyter: string;
-    kernel: string;
-    /** The kernel's whole environment: the basics and what CREDITS_NOTEBOOK_ENV names. */
-    env: Record<string, string>;
-    concurrency: number;
-  };
+  /** How notebooks run (the kernel's environment: the basics and what CREDITS_NOTEBOOK_ENV names). */
+  notebook: NotebookSettings & { concurrency: number };
   /** Expected block rate per Fraud Guard mode, in basis points (0.416 -> 4160). */
   blockRates: Record<string, number>;
   replyTemplate: string;

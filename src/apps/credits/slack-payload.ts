@@ -5,29 +5,18 @@
 import { z } from 'zod';
 
 const slackText = (max: number) => z.string().max(max);
+/** The fields read of a message, on the event itself and on the edited `message` of a message_changed. */
+const messageFields = {
+  channel: slackText(100).optional(),
+  ts: slackText(40).optional(),
+  text: slackText(40_000).optional(),
+  user: slackText(100).optional(),
+  bot_id: slackText(100).optional(),
+  subtype: slackText(100).optional(),
+  thread_ts: slackText(40).optional(),
+};
 export const slackMessage = z
-  .object({
-    type: slackText(100),
-    channel: slackText(100).optional(),
-    ts: slackText(40).optional(),
-    text: slackText(40_000).optional(),
-    user: slackText(100).optional(),
-    bot_id: slackText(100).optional(),
-    subtype: slackText(100).optional(),
-    thread_ts: slackText(40).optional(),
-    message: z
-      .object({
-        channel: slackText(100).optional(),
-        ts: slackText(40).optional(),
-        text: slackText(40_000).optional(),
-        user: slackText(100).optional(),
-        bot_id: slackText(100).optional(),
-        subtype: slackText(100).optional(),
-        thread_ts: slackText(40).optional(),
-      })
-      .loose()
-      .optional(),
-  })
+  .object({ type: slackText(100), ...messageFields, message: z.object(messageFields).loose().optional() })
   .loose();
 export const slackEventsPayload = z.discriminatedUnion('type', [
   z.object({ type: z.literal('url_verification'), challenge: slackText(1000) }).loose(),

@@ -62,7 +62,7 @@ export interface Channels {
   ): Promise<InboundAction | 'duplicate'>;
   /** Starts the delivery workers and the sweeps (worker processes). */
   startWorkers(): Promise<void>;
-  /** Stops the lease sweep (before the job system drains on shutdown). */
+  /** Stops the recovery sweep (before the job system drains on shutdown). */
   stopWorkers(): Promise<void>;
   /** Adds the outbox, sandbox and webhook routes; their code is imported only by processes that serve them. */
   registerRoutes(app: FastifyInstance): Promise<void>;
@@ -78,9 +78,6 @@ export interface ChannelsDeps {
   /** Drivers to use instead of the configured ones (tests). */
   drivers?: Partial<Drivers>;
 }
-
-/** How often the sweep re-enqueues queued rows whose job was lost (a restored backup). */
-const SWEEP_CRON = '* * * * *';
 
 export async function createChannels(deps: ChannelsDeps): Promise<Channels> {
   const { config, db, jobs, log, metrics } = deps;
@@ -150,9 +147,11 @@ export async function createChannels(deps: ChannelsDeps): Promise<Channels> {
     }
     return found;
   };
+  // Earlier versions ran the sweep from a cron schedule; a sweep job still queued from one does
+  // what the timer below does.
   jobs.work('outbox.sweep', async () => recover());
-  let leaseSweep: NodeJS.Timeout | null = null;
-  const sweepLeases = async () => {
+  let recoverySweep: NodeJS.Timeout | null = null;
+  const sweepOnce = async () => {
     try {
       await recover();
     } catch (error) {
@@ -180,13 +179,15 @@ export async function createChannels(deps: ChannelsDeps): Promise<Channels> {
     },
     receiveSms,
     async startWorkers() {
-      await jobs.schedule('outbox.sweep', SWEEP_CRON, {});
-      leaseSweep ??= setInterval(() => void sweepLeases(), leaseSweepIntervalMs(config.outbox.leaseMs));
-      leaseSweep.unref();
+      // The timer in every worker covers what the minute cron of earlier versions did (queued rows
+      // whose job was lost), sooner: that schedule would only repeat its work.
+      await jobs.unschedule('outbox.sweep');
+      recoverySweep ??= setInterval(() => void sweepOnce(), recoveryIntervalMs(config.outbox.leaseMs));
+      recoverySweep.unref();
     },
     async stopWorkers() {
-      if (leaseSweep) clearInterval(leaseSweep);
-      leaseSweep = null;
+      if (recoverySweep) clearInterval(recoverySweep);
+      recoverySweep = null;
     },
     async registerRoutes(app) {
       const [{ registerOutboxRoutes }, { registerSandboxRoutes }, { registerWebhookRoutes }] =
@@ -211,4 +212,4 @@ export async function createChannels(deps: ChannelsDeps): Promise<Channels> {
 }
 
 /** A third of the lease, between 1 and 15 seconds. */
-const leaseSweepIntervalMs = (leaseMs: number) => Math.min(15_000, Math.max(1000, Math.floor(leaseMs / 3)));
+const recoveryIntervalMs = (leaseMs: number) => Math.min(15_000, Math.max(1000, Math.floor(leaseMs / 3)));

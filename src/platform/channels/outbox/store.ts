@@ -109,14 +109,18 @@ export async function findStaleQueued(db: Database, seconds: number, limit: numb
   return rows.map((row) => row.id);
 }
 
-/** Rows in `sending` whose attempt stopped renewing its lease: its worker died or lost the database. */
+/**
+ * Rows in `sending` whose attempt stopped renewing its lease: its worker died or lost the database.
+ * No lease at all: a row an older version left sending (migration 0008 gives those one). Written so
+ * the partial index on lease_expires_at answers it.
+ */
 export async function findLapsedLeases(
   db: Database,
   limit: number,
 ): Promise<Array<{ id: string; attemptId: string | null }>> {
   return db.query<{ id: string; attemptId: string | null }>(
     `select id, attempt_id as "attemptId" from outbox_messages
-      where status = 'sending' and coalesce(lease_expires_at, attempt_started_at) < now()
+      where status = 'sending' and (lease_expires_at < now() or lease_expires_at is null)
       order by lease_expires_at limit $1`,
     [limit],
   );
