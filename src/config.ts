@@ -73,6 +73,10 @@ export const platformEnvSchema = z.object({
     .max(10_000)
     .default(10)
     .describe('failed credentials (API keys, admin token) per minute per address before 429'),
+  CONSOLE_SESSION_HOURS: seconds
+    .max(24 * 30)
+    .default(12)
+    .describe('how long an operator console login lasts'),
   SHUTDOWN_TIMEOUT_SECONDS: seconds
     .max(3600)
     .default(30)
@@ -102,7 +106,7 @@ export const platformEnvSchema = z.object({
 
   PUBLIC_URL: optional(httpUrl).describe('the URL providers call back (webhooks, status callbacks)'),
   ADMIN_API_TOKEN: optional(z.string().min(16, 'at least 16 characters')).describe(
-    'bearer token for /outbox and /sandbox',
+    'bearer token for the operator API (/outbox, /sandbox, ...) and the console login',
   ),
 
   TWILIO_ACCOUNT_SID: optional(
@@ -219,6 +223,8 @@ export interface PlatformConfig {
     bodyLimitBytes: number;
     trustProxy: TrustProxy;
     authFailuresPerMinute: number;
+    /** How long a console login lasts. */
+    consoleSessionMs: number;
   };
   database:
     | { kind: 'pglite'; dataDir: string }
@@ -406,6 +412,7 @@ function platformSettings(e: PlatformEnv, cwd: string, problem: Problem): Platfo
       bodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES,
       trustProxy: e.TRUST_PROXY ?? false,
       authFailuresPerMinute: e.AUTH_FAILURE_RATE_LIMIT,
+      consoleSessionMs: Math.round(e.CONSOLE_SESSION_HOURS * 3600_000),
     },
     database: e.DATABASE_URL
       ? {

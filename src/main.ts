@@ -168,9 +168,25 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       ...(mode === 'worker'
         ? {}
         : {
+            browserHome: '/console',
             routes: async (app: FastifyInstance) => {
               await channels.registerRoutes(app);
               for (const module of apps) await module.routes?.(app, context);
+              const { mountConsole } = await import('./platform/console/mount.ts');
+              await mountConsole(app, {
+                db,
+                jobs,
+                channels,
+                checks,
+                info,
+                ai,
+                smsNumber: config.channels.sms.driver === 'sandbox' ? config.channels.sms.from : '',
+                defaultRegion: config.sms.defaultRegion,
+                adminToken: config.adminToken,
+                sessionTtlMs: config.http.consoleSessionMs,
+                apps,
+                context,
+              });
             },
           }),
     });

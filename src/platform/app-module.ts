@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.ts';
 import type { LanguageModels } from './ai/client.ts';
 import type { Channels } from './channels/channels.ts';
+import type { ConsoleUi } from './console/ui.ts';
 import type { Database } from './db/database.ts';
 import type { ComponentCheck } from './health.ts';
 import type { JobSystem } from './jobs/job-system.ts';
@@ -34,6 +35,11 @@ export interface AppModule<D extends JobDefinitions = JobDefinitions> {
   routes?: (app: FastifyInstance, context: AppContext<D>) => Promise<void> | void;
   /** Called once the job system runs (schedules are created here). */
   started?: (context: AppContext<D>) => Promise<void> | void;
+  /**
+   * Adds the app's operator console pages, actions and "needs a person" items; called in processes
+   * that serve the console. Import the page code inside it, so a worker never loads it.
+   */
+  console?: (ui: ConsoleUi, context: AppContext<D>) => Promise<void> | void;
   checks?: (context: AppContext<D>) => ComponentCheck[];
   /** Releases what the app holds (connections to its own sources); called on shutdown. */
   stop?: (context: AppContext<D>) => Promise<void>;

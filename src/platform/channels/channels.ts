@@ -197,7 +197,7 @@ export async function createChannels(deps: ChannelsDeps): Promise<Channels> {
           import('./webhooks/routes.ts'),
         ]);
       const guard = adminGuard(config.adminToken);
-      registerOutboxRoutes(app, { db, guard });
+      registerOutboxRoutes(app, { db, guard, jobs });
       registerSandboxRoutes(app, {
         db,
         guard,

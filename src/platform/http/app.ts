@@ -39,6 +39,8 @@ export interface HttpAppOptions {
    * metrics only, and never loads the documentation plugins or their assets.
    */
   docs?: boolean;
+  /** Where `/` sends a browser (the console); `/` answers JSON to everyone else. */
+  browserHome?: string;
   /** Registers the apps' routes (after the platform's plugins, so they are documented and protected). */
   routes?: (app: FastifyInstance) => Promise<void> | void;
 }
@@ -102,7 +104,10 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   });
   if (options.docs !== false) await registerDocs(app);
 
-  registerOpsRoutes(app, options.ops);
+  registerOpsRoutes(app, {
+    ...options.ops,
+    ...(options.browserHome ? { browserHome: options.browserHome } : {}),
+  });
   if (options.routes)
     await options.routes(app.withTypeProvider<ZodTypeProvider>() as unknown as FastifyInstance);
   await app.ready();

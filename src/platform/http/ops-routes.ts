@@ -22,6 +22,8 @@ export interface OpsDependencies {
   /** Refresh gauges that are read on demand (queue depths) before a scrape. */
   beforeScrape?: () => Promise<void>;
   checkTimeoutMs?: number;
+  /** Where `/` redirects a browser (one that asks for HTML before JSON); JSON for everyone else. */
+  browserHome?: string;
 }
 
 export function registerOpsRoutes(app: FastifyInstance, deps: OpsDependencies): void {
@@ -60,13 +62,18 @@ export function registerOpsRoutes(app: FastifyInstance, deps: OpsDependencies): 
     },
   );
 
-  for (const url of ['/', '/info']) {
-    app.get(
-      url,
-      { schema: { tags, summary: 'Name, version, uptime, enabled apps and drivers in use' } },
-      async () => deps.info(),
-    );
-  }
+  const home = deps.browserHome;
+  app.get(
+    '/',
+    { schema: { tags, summary: 'Service info as JSON; a browser is sent to the console' } },
+    async (request, reply) =>
+      home && prefersHtml(request.headers.accept) ? reply.redirect(home, 302) : deps.info(),
+  );
+  app.get(
+    '/info',
+    { schema: { tags, summary: 'Name, version, uptime, enabled apps and drivers in use' } },
+    async () => deps.info(),
+  );
 
   app.get(
     '/metrics',
@@ -78,4 +85,13 @@ export function registerOpsRoutes(app: FastifyInstance, deps: OpsDependencies): 
       return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
     },
   );
+}
+
+/** A browser's Accept (text/html listed, ahead of any JSON); curl's star-slash-star and API clients get JSON. */
+export function prefersHtml(accept: string | undefined): boolean {
+  if (!accept) return false;
+  const types = accept.split(',').map((part) => part.split(';')[0]?.trim().toLowerCase());
+  const htmlAt = types.indexOf('text/html');
+  const jsonAt = types.indexOf('application/json');
+  return htmlAt >= 0 && (jsonAt < 0 || htmlAt < jsonAt);
 }

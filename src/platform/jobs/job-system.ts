@@ -61,6 +61,27 @@ export interface JobStatus {
   createdOn: Date;
 }
 
+export interface QueueCounts {
+  name: string;
+  /** A dead-letter queue: jobs that failed every retry of their queue land here. */
+  deadLetter: boolean;
+  ready: number;
+  deferred: number;
+  active: number;
+  failed: number;
+  total: number;
+  table: string;
+}
+
+export interface FailedJob {
+  id: string;
+  data: unknown;
+  output: unknown;
+  retryCount: number;
+  createdOn: Date;
+  completedOn: Date | null;
+}
+
 export type JobSystemState = 'stopped' | 'starting' | 'running' | 'stopping';
 
 export interface JobSystemOptions<D extends JobDefinitions> {
@@ -227,17 +248,59 @@ export class JobSystem<D extends JobDefinitions> {
     await this.boss.unschedule(name, key);
   }
 
-  /** Reads queue counts into the `job_queue_depth` gauge (called when /metrics is scraped). */
-  async refreshQueueDepths(): Promise<void> {
-    if (this.#state !== 'running') return;
+  /** Every registered queue and its dead-letter queue, with pg-boss's counts (console, metrics). */
+  async queueCounts(): Promise<QueueCounts[]> {
+    if (this.#state !== 'running') return [];
     const names = Object.keys(this.#options.definitions).flatMap((name) => [name, deadLetterQueue(name)]);
     const queues = await this.boss.getQueues(names);
+    return queues
+      .map((q) => ({
+        name: q.name,
+        deadLetter: !(q.name in this.#options.definitions),
+        ready: q.readyCount,
+        deferred: q.deferredCount,
+        active: q.activeCount,
+        failed: q.failedCount,
+        total: q.totalCount,
+        table: q.table,
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * The newest failed jobs of a queue with their payload and error (pg-boss keeps failed jobs for
+   * its retention period). findJobs has no state filter, so this reads the queue's table itself.
+   */
+  async failedJobs(name: string, limit: number): Promise<FailedJob[]> {
+    const queue = (await this.queueCounts()).find((q) => q.name === name);
+    if (!queue || !/^[a-z_][a-z0-9_]*$/i.test(queue.table)) return [];
+    const result = await this.boss.getDb().executeSql(
+      `select id, data, output, retry_count as "retryCount", created_on as "createdOn", completed_on as "completedOn"
+         from pgboss.${queue.table} where name = $1 and state = 'failed'
+        order by completed_on desc nulls last limit $2`,
+      [name, limit],
+    );
+    return (result.rows as FailedJob[]).map((row) => ({
+      ...row,
+      createdOn: new Date(row.createdOn),
+      completedOn: row.completedOn ? new Date(row.completedOn) : null,
+    }));
+  }
+
+  /** Puts a failed job back in its queue (pg-boss `retry`). */
+  async retryJob(name: string, id: string): Promise<boolean> {
+    const result = await this.boss.retry(name, id);
+    return ((result as { affected?: number }).affected ?? 0) > 0;
+  }
+
+  /** Reads queue counts into the `job_queue_depth` gauge (called when /metrics is scraped). */
+  async refreshQueueDepths(): Promise<void> {
     const gauge = this.#options.metrics.queueDepth;
-    for (const queue of queues) {
-      gauge.set({ queue: queue.name, state: 'ready' }, queue.readyCount);
-      gauge.set({ queue: queue.name, state: 'deferred' }, queue.deferredCount);
-      gauge.set({ queue: queue.name, state: 'active' }, queue.activeCount);
-      gauge.set({ queue: queue.name, state: 'failed' }, queue.failedCount);
+    for (const queue of await this.queueCounts()) {
+      gauge.set({ queue: queue.name, state: 'ready' }, queue.ready);
+      gauge.set({ queue: queue.name, state: 'deferred' }, queue.deferred);
+      gauge.set({ queue: queue.name, state: 'active' }, queue.active);
+      gauge.set({ queue: queue.name, state: 'failed' }, queue.failed);
     }
   }
 

@@ -3,10 +3,13 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/database.ts';
-import { notFound } from '../../errors.ts';
+import { invalidInput, notFound } from '../../errors.ts';
 import type { Guard } from '../../http/admin-auth.ts';
-import { OUTBOX_STATUSES, type OutboxRow } from '../schema.ts';
-import { CHANNELS } from '../types.ts';
+import type { JobSystem } from '../../jobs/job-system.ts';
+import { OUTBOX_STATUSES, type OutboxRow, type OutboxStatus } from '../schema.ts';
+import { CHANNELS, type Channel } from '../types.ts';
+import type { OutboxJobs } from './jobs.ts';
+import { cancelMessage, retryMessage } from './operator.ts';
 import { getMessage, listMessages } from './store.ts';
 
 const listQuery = z
@@ -14,12 +17,21 @@ const listQuery = z
     status: z.enum(OUTBOX_STATUSES).optional(),
     channel: z.enum(CHANNELS as ['sms', 'email', 'slack']).optional(),
     key: z.string().min(1).max(500).optional().describe('a dedupe key, or a prefix ending in *'),
+    to: z.string().min(1).max(320).optional().describe('the exact recipient'),
+    since: z.iso.datetime({ offset: true }).optional().describe('created at or after this instant'),
+    until: z.iso.datetime({ offset: true }).optional().describe('created before this instant'),
     limit: z.coerce.number().int().min(1).max(500).default(50),
     before: z.string().max(200).optional().describe('the `next` cursor of the previous page'),
   })
   .strict();
 
-export function registerOutboxRoutes(app: FastifyInstance, deps: { db: Database; guard: Guard }) {
+/** Who the operator functions name when the API (the admin token) acts. */
+const API_OPERATOR = 'api (admin token)';
+
+export function registerOutboxRoutes(
+  app: FastifyInstance,
+  deps: { db: Database; guard: Guard; jobs: JobSystem<OutboxJobs> },
+) {
   const typed = app.withTypeProvider<ZodTypeProvider>();
   const tags = ['outbox'];
   typed.get(
@@ -29,15 +41,8 @@ export function registerOutboxRoutes(app: FastifyInstance, deps: { db: Database;
       preHandler: deps.guard,
     },
     async (request) => {
-      const { limit, before, ...filter } = request.query;
-      const rows = await listMessages(deps.db.orm, {
-        ...filter,
-        limit: limit + 1,
-        ...(before ? { before: decodeCursor(before) } : {}),
-      });
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return { messages: page.map(present), next: rows.length > limit && last ? encodeCursor(last) : null };
+      const { messages, next } = await pageOfMessages(deps.db, request.query);
+      return { messages: messages.map(present), next };
     },
   );
   typed.get(
@@ -52,6 +57,32 @@ export function registerOutboxRoutes(app: FastifyInstance, deps: { db: Database;
       return present(row);
     },
   );
+  const byId = { params: z.object({ id: z.uuid() }) };
+  typed.post(
+    '/outbox/:id/retry',
+    {
+      schema: { tags, summary: 'Send a failed or undelivered message again (409 otherwise)', ...byId },
+      preHandler: deps.guard,
+    },
+    async (request, reply) => {
+      await retryMessage(deps, request.params.id, API_OPERATOR);
+      return reply.status(202).send(present(await mustGet(deps.db, request.params.id)));
+    },
+  );
+  typed.post(
+    '/outbox/:id/cancel',
+    { schema: { tags, summary: 'Cancel a queued message (409 otherwise)', ...byId }, preHandler: deps.guard },
+    async (request) => {
+      await cancelMessage(deps, request.params.id, API_OPERATOR);
+      return present(await mustGet(deps.db, request.params.id));
+    },
+  );
+}
+
+async function mustGet(db: Database, id: string) {
+  const row = await getMessage(db.orm, id);
+  if (!row) throw notFound(`Outbox message ${id}`);
+  return row;
 }
 
 export function present(row: OutboxRow) {
@@ -78,6 +109,32 @@ export function present(row: OutboxRow) {
   };
 }
 
+export interface MessageQuery {
+  status?: OutboxStatus;
+  channel?: Channel;
+  key?: string;
+  to?: string;
+  since?: string;
+  until?: string;
+  limit: number;
+  before?: string;
+}
+
+/** One page of messages, newest first, and the cursor of the next (the API's and the console's list). */
+export async function pageOfMessages(db: Database, query: MessageQuery) {
+  const { limit, before, since, until, ...filter } = query;
+  const rows = await listMessages(db.orm, {
+    ...filter,
+    ...(since ? { since: new Date(since) } : {}),
+    ...(until ? { until: new Date(until) } : {}),
+    limit: limit + 1,
+    ...(before ? { before: decodeCursor(before) } : {}),
+  });
+  const messages = rows.slice(0, limit);
+  const last = messages.at(-1);
+  return { messages, next: rows.length > limit && last ? encodeCursor(last) : null };
+}
+
 const encodeCursor = (row: OutboxRow) =>
   Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url');
 
@@ -85,7 +142,9 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
   const createdAt = new Date(at ?? '');
   if (!id || Number.isNaN(createdAt.getTime()) || !z.uuid().safeParse(id).success) {
-    throw Object.assign(new Error('`before` is not a cursor this API returned'), { statusCode: 400 });
+    throw invalidInput('`before` is not a cursor this API returned', [
+      { field: 'querystring.before', message: 'use the `next` value of the previous page' },
+    ]);
   }
   return { createdAt, id };
 }

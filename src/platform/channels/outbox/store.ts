@@ -2,7 +2,7 @@
 // undelivered), whatever order provider callbacks arrive in.
 import type { SQL } from 'drizzle-orm';
 import type { Database } from '../../db/database.ts';
-import { and, desc, eq, like, lt, or, sql } from '../../db/drizzle.ts';
+import { and, desc, eq, gte, like, lt, or, sql } from '../../db/drizzle.ts';
 import type { DbOrTx } from '../../db/transaction.ts';
 import { errorText } from '../../redact.ts';
 import { type OutboxRow, type OutboxStatus, outboxMessages } from '../schema.ts';
@@ -30,6 +30,11 @@ export interface ListFilter {
   channel?: Channel;
   /** Exact dedupe key, or a prefix when it ends with `*`. */
   key?: string;
+  /** Exact recipient (E.164 number, email address, Slack channel). */
+  to?: string;
+  /** Created at or after / before these instants. */
+  since?: Date;
+  until?: Date;
   limit: number;
   /** Rows created before this one (keyset pagination, newest first). */
   before?: { createdAt: Date; id: string };
@@ -43,6 +48,9 @@ export async function listMessages(db: DbOrTx, filter: ListFilter): Promise<Outb
     const prefix = filter.key.slice(0, -1).replace(/[\\%_]/g, (c) => `\\${c}`);
     conditions.push(like(outboxMessages.dedupeKey, `${prefix}%`));
   } else if (filter.key) conditions.push(eq(outboxMessages.dedupeKey, filter.key));
+  if (filter.to) conditions.push(eq(outboxMessages.recipient, filter.to));
+  if (filter.since) conditions.push(gte(outboxMessages.createdAt, filter.since));
+  if (filter.until) conditions.push(lt(outboxMessages.createdAt, filter.until));
   if (filter.before) {
     const { createdAt, id } = filter.before;
     const older = or(

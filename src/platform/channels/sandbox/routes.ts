@@ -1,26 +1,13 @@
 // The sandbox's window: what sandbox drivers "sent", and a way to simulate a person texting back.
-import { randomUUID } from 'node:crypto';
-import type { SQL } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Database } from '../../db/database.ts';
-import { and, desc, eq } from '../../db/drizzle.ts';
-import { AppError, invalidInput } from '../../errors.ts';
 import type { Guard } from '../../http/admin-auth.ts';
-import type { Channels } from '../channels.ts';
-import { sandboxMessages } from '../schema.ts';
-import { normalizePhone } from '../sms/phone.ts';
-import { CHANNELS, type Channel } from '../types.ts';
+import { CHANNELS } from '../types.ts';
+import { type InboundSimulation, listSandboxMessages, simulateInboundSms } from './inbox.ts';
 
-export interface SandboxRouteDeps {
-  db: Database;
+export interface SandboxRouteDeps extends InboundSimulation {
   guard: Guard;
-  drivers: Record<Channel, string>;
-  /** The number inbound texts are addressed to (the sandbox "from" number). */
-  smsNumber: string;
-  defaultRegion: string | undefined;
-  receiveSms: Channels['receiveSms'];
 }
 
 export function registerSandboxRoutes(app: FastifyInstance, deps: SandboxRouteDeps) {
@@ -43,16 +30,7 @@ export function registerSandboxRoutes(app: FastifyInstance, deps: SandboxRouteDe
       preHandler: deps.guard,
     },
     async (request) => {
-      const { channel, to, limit } = request.query;
-      const conditions: SQL[] = [];
-      if (channel) conditions.push(eq(sandboxMessages.channel, channel));
-      if (to) conditions.push(eq(sandboxMessages.recipient, to));
-      const rows = await deps.db.orm
-        .select()
-        .from(sandboxMessages)
-        .where(and(...conditions))
-        .orderBy(desc(sandboxMessages.createdAt))
-        .limit(limit);
+      const rows = await listSandboxMessages(deps.db, request.query);
       return {
         sandbox: true,
         note: 'Nothing here left this machine: these channels have no provider credentials configured.',
@@ -81,26 +59,7 @@ export function registerSandboxRoutes(app: FastifyInstance, deps: SandboxRouteDe
       preHandler: deps.guard,
     },
     async (request, reply) => {
-      if (deps.drivers.sms !== 'sandbox') {
-        throw new AppError('conflict', `SMS go through ${deps.drivers.sms}: text the real number instead`);
-      }
-      const from = normalizePhone(request.body.from, deps.defaultRegion);
-      if (!from.ok)
-        throw invalidInput('`from` is not a phone number', [{ field: 'body.from', message: from.reason }]);
-      const providerId = `sandbox-in-${randomUUID()}`;
-      await deps.db.orm.insert(sandboxMessages).values({
-        channel: 'sms',
-        direction: 'inbound',
-        sender: from.e164,
-        recipient: deps.smsNumber,
-        content: { body: request.body.body },
-      });
-      const action = await deps.receiveSms({
-        from: from.e164,
-        to: deps.smsNumber,
-        body: request.body.body,
-        providerId,
-      });
+      const { action, providerId } = await simulateInboundSms(deps, request.body.from, request.body.body);
       return reply.status(202).send({ sandbox: true, action, providerId });
     },
   );
