@@ -51,11 +51,16 @@ pre.json, pre.text { background: var(--bg); border: 1px solid var(--line); paddi
 .bubble.outbound { background: #e6f0ff; } .bubble.inbound { background: #eef7ee; margin-left: auto; }
 .bubble small { display: block; color: var(--muted); }
 iframe.email { width: 100%; min-height: 320px; border: 1px solid var(--line); background: #fff; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(360px, 1fr)); gap: 8px 16px; }
+ul.tabs { display: flex; flex-wrap: wrap; gap: 8px; list-style: none; padding: 0; margin: 8px 0; }
+ul.tabs a { display: inline-block; padding: 4px 10px; border: 1px solid var(--line); border-radius: 6px; }
+ul.tabs a[aria-current="page"] { background: var(--accent); color: #fff; border-color: var(--accent); }
 .grid2 { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
 .stack > * + * { margin-top: 8px; }
 .login { max-width: 24rem; } .login p { margin: 8px 0; } .login input { width: 100%; }
 nav.pager { margin: 8px 0; display: flex; gap: 16px; }
 @media (max-width: 720px) {
+  .charts { grid-template-columns: 1fr; }
   .grid2 { grid-template-columns: 1fr; }
   form.who { margin-left: 0; }
   th, td { padding: 4px 6px; }

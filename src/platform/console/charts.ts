@@ -5,6 +5,8 @@ import { html, type SafeHtml } from './html.ts';
 export interface Series {
   name: string;
   values: number[];
+  /** A colour that means something (failed in red); the palette's next one otherwise. */
+  colour?: string;
 }
 
 // Distinguishable for common colour blindness, each at least 3:1 against white.
@@ -30,7 +32,7 @@ export function barChart(title: string, labels: string[], series: Series[]): Saf
       const h = value * scale;
       y -= h;
       bars.push(
-        html`<rect x="${(left + i * slot + (slot - bar) / 2).toFixed(1)}" y="${y.toFixed(1)}" width="${bar.toFixed(1)}" height="${h.toFixed(1)}" fill="${COLOURS[k % COLOURS.length] ?? '#333'}"><title>${label}: ${s.name} ${value}</title></rect>`,
+        html`<rect x="${(left + i * slot + (slot - bar) / 2).toFixed(1)}" y="${y.toFixed(1)}" width="${bar.toFixed(1)}" height="${h.toFixed(1)}" fill="${colourOf(s, k)}"><title>${label}: ${s.name} ${value}</title></rect>`,
       );
     });
   });
@@ -49,7 +51,7 @@ ${bars}${ticks}
 </svg>
 <figcaption>${title}. ${series.map(
     (s, k) =>
-      html`<span class="key"><span class="swatch" style="background:${COLOURS[k % COLOURS.length] ?? '#333'}"></span>${s.name} ${s.values.reduce((a, b) => a + b, 0)}</span> `,
+      html`<span class="key"><span class="swatch" style="background:${colourOf(s, k)}"></span>${s.name} ${s.values.reduce((a, b) => a + b, 0)}</span> `,
   )}</figcaption>
 <details><summary>The numbers</summary><div class="table-wrap"><table><caption>${title}</caption>
 <thead><tr><th scope="col">When</th>${series.map((s) => html`<th scope="col" class="num">${s.name}</th>`)}</tr></thead>
@@ -59,3 +61,13 @@ ${bars}${ticks}
   )}</tbody></table></div></details>
 </figure>`;
 }
+
+const colourOf = (series: Series, index: number) =>
+  series.colour ?? COLOURS[index % COLOURS.length] ?? '#333';
+
+/** Colours for delivery outcomes, the same on every chart. */
+export const OUTCOME_COLOURS: Record<string, string> = {
+  delivered: '#2e7d32',
+  sent: '#1f5fbf',
+  failed: '#b3261e',
+};

@@ -2,6 +2,7 @@
 // audit pages, all behind one session. Imported only by processes that serve the API.
 import type { FastifyInstance } from 'fastify';
 import type { AppContext, AppModule } from '../app-module.ts';
+import { pageOfMessages } from '../channels/outbox/routes.ts';
 import { addPlatformPages, type PlatformPageDeps } from './pages/index.ts';
 import { createConsole } from './routes.ts';
 
@@ -30,6 +31,16 @@ export async function mountConsole(app: FastifyInstance, options: MountOptions):
     sandboxPanels: console.sandboxPanels,
   };
   addPlatformPages(console.ui, deps, 'first');
+  console.ui.attention(async (limit) => {
+    const { messages } = await pageOfMessages(options.db, { status: 'failed', limit });
+    return messages.map((m) => ({
+      kind: 'failed message',
+      title: `${m.channel} to ${m.recipient}`,
+      detail: m.lastError ?? m.errorCode ?? 'failed',
+      href: `/console/outbox/${m.id}`,
+      at: m.updatedAt,
+    }));
+  });
   for (const module of apps) await module.console?.(console.ui, context);
   addPlatformPages(console.ui, deps, 'last');
   console.register(app);

@@ -219,7 +219,7 @@ export function createConsole(options: ConsoleOptions): Console {
             {
               title: 'Please confirm',
               body: html`<p>${question}</p>
-${actionForm(action.path, 'Yes, do it', session.csrfToken, { ...form, _confirmed: 'yes' }, 'primary')} <a href="${back}">No, go back</a>`,
+${actionForm(request.url.split('?')[0] ?? action.path, 'Yes, do it', session.csrfToken, { ...form, _confirmed: 'yes' }, 'primary')} <a href="${back}">No, go back</a>`,
             },
             session,
           );

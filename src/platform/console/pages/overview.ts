@@ -4,7 +4,7 @@ import { usageOn, utcDay } from '../../ai/usage.ts';
 import { hourlyDelivery } from '../../channels/outbox/operator.ts';
 import { pageOfMessages } from '../../channels/outbox/routes.ts';
 import { type ComponentStatus, runChecks } from '../../health.ts';
-import { barChart } from '../charts.ts';
+import { barChart, OUTCOME_COLOURS } from '../charts.ts';
 import { badge, count, link, section, table, time } from '../components.ts';
 import { html, type SafeHtml } from '../html.ts';
 import type { PageDefinition } from '../ui.ts';
@@ -112,6 +112,7 @@ function deliveryCharts(
   const charts = CHANNELS.map((channel) => {
     const series = ['delivered', 'sent', 'failed'].map((outcome) => ({
       name: outcome,
+      colour: OUTCOME_COLOURS[outcome] as string,
       values: hours.map(
         (hour) =>
           rows.find((r) => r.hour === hour && r.channel === channel && r.outcome === outcome)?.count ?? 0,
@@ -123,7 +124,7 @@ function deliveryCharts(
       series,
     );
   });
-  return html`<div class="stack">${charts}</div>`;
+  return html`<div class="charts">${charts}</div>`;
 }
 
 function aiUsage(deps: PlatformPageDeps, usage: Awaited<ReturnType<typeof usageOn>>): SafeHtml {
