@@ -54,6 +54,8 @@ export const outboxMessages = pgTable(
     index('outbox_messages_status_idx').on(table.status, table.sendAfter),
     index('outbox_messages_provider_idx').on(table.driver, table.providerId),
     index('outbox_messages_created_idx').on(table.createdAt),
+    // The console's and the API's recipient filter: one person's messages, newest first.
+    index('outbox_messages_recipient_idx').on(table.recipient, table.createdAt),
     // The lease sweep's question, "which sending rows lost their owner?", answered without a scan.
     index('outbox_messages_lease_idx').on(table.leaseExpiresAt).where(sql`status = 'sending'`),
   ],
@@ -122,7 +124,13 @@ export const sandboxMessages = pgTable(
     outboxId: uuid('outbox_id'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (table) => [index('sandbox_messages_created_idx').on(table.createdAt)],
+  (table) => [
+    index('sandbox_messages_created_idx').on(table.createdAt),
+    // The inbox reads one channel newest first, and one number's thread.
+    index('sandbox_messages_channel_idx').on(table.channel, table.createdAt),
+    index('sandbox_messages_recipient_idx').on(table.recipient, table.createdAt),
+    index('sandbox_messages_sender_idx').on(table.sender, table.createdAt),
+  ],
 );
 
 /**

@@ -63,16 +63,17 @@ export async function simulateInboundSms(deps: InboundSimulation, fromText: stri
   return { from: from.e164, action, providerId };
 }
 
-/** Phone numbers with sandbox SMS, newest conversation first (the inbox's thread list). */
-export async function sandboxSmsThreads(db: Database, smsNumber: string, limit: number) {
-  return db
-    .query<{ phone: string; messages: number; last_at: Date }>(
-      `select case when direction = 'inbound' then sender else recipient end as phone,
-            count(*)::int as messages, max(created_at) as last_at
-       from sandbox_messages where channel = 'sms' and (sender is distinct from recipient)
-      group by 1 having case when direction = 'inbound' then sender else recipient end is not null
-      order by last_at desc limit $1`,
-      [limit],
-    )
-    .then((rows) => rows.filter((row) => row.phone !== smsNumber));
+/**
+ * Phone numbers among the newest `window` sandbox SMS, newest conversation first (the inbox's
+ * thread list). Bounded: the inbox never reads the whole table, however long the sandbox ran.
+ */
+export async function sandboxSmsThreads(db: Database, smsNumber: string, limit: number, window = 2000) {
+  return db.query<{ phone: string; messages: number; last_at: Date }>(
+    `select phone, count(*)::int as messages, max(created_at) as last_at
+       from (select case when direction = 'inbound' then sender else recipient end as phone, created_at
+               from sandbox_messages where channel = 'sms' order by created_at desc limit $2) recent
+      where phone is not null and phone <> $3
+      group by phone order by last_at desc limit $1`,
+    [limit, window, smsNumber],
+  );
 }

@@ -18,4 +18,8 @@ CREATE TABLE "console_sessions" (
 --> statement-breakpoint
 CREATE INDEX "audit_log_at_idx" ON "audit_log" USING btree ("at");--> statement-breakpoint
 CREATE INDEX "audit_log_target_idx" ON "audit_log" USING btree ("target","at");--> statement-breakpoint
-CREATE INDEX "console_sessions_expires_idx" ON "console_sessions" USING btree ("expires_at");
+CREATE INDEX "console_sessions_expires_idx" ON "console_sessions" USING btree ("expires_at");--> statement-breakpoint
+CREATE INDEX "outbox_messages_recipient_idx" ON "outbox_messages" USING btree ("recipient","created_at");--> statement-breakpoint
+CREATE INDEX "sandbox_messages_channel_idx" ON "sandbox_messages" USING btree ("channel","created_at");--> statement-breakpoint
+CREATE INDEX "sandbox_messages_recipient_idx" ON "sandbox_messages" USING btree ("recipient","created_at");--> statement-breakpoint
+CREATE INDEX "sandbox_messages_sender_idx" ON "sandbox_messages" USING btree ("sender","created_at");
