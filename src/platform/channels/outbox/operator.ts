@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../../db/database.ts';
 import { and, eq, inArray, sql } from '../../db/drizzle.ts';
-import { withTransaction } from '../../db/transaction.ts';
+import { type DbOrTx, withTransaction } from '../../db/transaction.ts';
 import { AppError, notFound } from '../../errors.ts';
 import type { JobSystem } from '../../jobs/job-system.ts';
 import { type OutboxStatus, outboxMessages } from '../schema.ts';
@@ -35,8 +35,9 @@ export async function retryMessage(deps: OperatorDeps, id: string, operator: str
       .where(and(eq(outboxMessages.id, id), inArray(outboxMessages.status, [...RETRYABLE])))
       .returning({ id: outboxMessages.id, dedupeKey: outboxMessages.dedupeKey });
     const row = rows[0];
+    // Read in the transaction: on PGlite (one connection) a read beside it would wait for it forever.
     if (!row)
-      throw await refusal(deps, id, 'retried', 'only a failed or undelivered message can be sent again');
+      throw await refusal(tx, id, 'retried', 'only a failed or undelivered message can be sent again');
     // A key of its own: an earlier job of this row (completed, or dead) must not hold it back.
     await deps.jobs.send('outbox.deliver', { id }, { tx, singletonKey: `${id}:retry:${randomUUID()}` });
     return row;
@@ -55,12 +56,12 @@ export async function cancelMessage(deps: Pick<OperatorDeps, 'db'>, id: string, 
     .where(and(eq(outboxMessages.id, id), eq(outboxMessages.status, 'queued')))
     .returning({ id: outboxMessages.id, dedupeKey: outboxMessages.dedupeKey });
   const row = rows[0];
-  if (!row) throw await refusal(deps, id, 'cancelled', 'only a queued message can be cancelled');
+  if (!row) throw await refusal(deps.db.orm, id, 'cancelled', 'only a queued message can be cancelled');
   return row;
 }
 
-async function refusal(deps: Pick<OperatorDeps, 'db'>, id: string, verb: string, rule: string) {
-  const row = await getMessage(deps.db.orm, id);
+async function refusal(db: DbOrTx, id: string, verb: string, rule: string) {
+  const row = await getMessage(db, id);
   if (!row) return notFound(`Outbox message ${id}`);
   return new AppError('conflict', `Message ${id} is ${row.status}, so it was not ${verb}: ${rule}.`);
 }
