@@ -93,3 +93,24 @@ describe('logger', () => {
     expect(JSON.parse(text()).err.message).toBe(`declined ${CARD_MASK}`);
   });
 });
+
+describe('errors with large attachments', () => {
+  it('logs a pg error pg-boss reports with its client attached in a short line: name, message, code', async () => {
+    const { briefError } = await import('../src/platform/errors.ts');
+    const logs = captureLogs('info');
+    // What pg-boss emitted on a dropped connection: the error with the pg client hanging off it.
+    const error = Object.assign(new Error('Connection terminated unexpectedly'), {
+      code: '57P01',
+      client: {
+        connectionParameters: { password: 'x'.repeat(10) },
+        queue: Array.from({ length: 200 }, (_, i) => ({ i })),
+      },
+    });
+    logs.log.error({ err: briefError(error) }, 'job system error');
+    const [text] = logs.lines();
+    const line = JSON.parse(text ?? '{}');
+    expect(line.err).toEqual({ type: 'Error', message: 'Connection terminated unexpectedly', code: '57P01' });
+    expect(text?.length).toBeLessThan(400);
+    expect(briefError('plain')).toEqual({ type: 'string', message: 'plain' });
+  });
+});

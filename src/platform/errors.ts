@@ -57,3 +57,13 @@ export const invalidInput = (message: string, details?: ErrorDetail[]) =>
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * An error's name, message and code only, for logging errors that carry large attachments: pg-boss
+ * reports a lost connection with the whole pg client on the error (kilobytes of a log line each).
+ */
+export function briefError(error: unknown): { type: string; message: string; code?: string } {
+  if (!(error instanceof Error)) return { type: typeof error, message: String(error) };
+  const code = (error as { code?: unknown }).code;
+  return { type: error.name, message: error.message, ...(typeof code === 'string' ? { code } : {}) };
+}

@@ -8,7 +8,7 @@ import type { Config } from '../../config.ts';
 import type { Database } from '../db/database.ts';
 import { sql } from '../db/drizzle.ts';
 import type { Tx } from '../db/transaction.ts';
-import { errorMessage } from '../errors.ts';
+import { briefError, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { scrubText } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
@@ -115,7 +115,7 @@ export class JobSystem<D extends JobDefinitions> {
     );
     // pg-boss reports background faults (a lost connection during a poll) here; without a
     // listener Node would treat them as unhandled.
-    this.boss.on('error', (error) => options.log.error({ err: error }, 'job system error'));
+    this.boss.on('error', (error) => options.log.error({ err: briefError(error) }, 'job system error'));
     this.boss.on('warning', (warning) => options.log.warn({ warning }, 'job system warning'));
   }
 
