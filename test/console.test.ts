@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APP_NAMES, loadApps } from '../src/apps/index.ts';
 import { startTestService, type TestService } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
 
@@ -365,5 +366,59 @@ describe.skipIf(!existsSync(CHROMIUM))('console login with ADMIN_API_TOKEN', () 
   it('keeps the API on the bearer token: the console cookie is not an API credential', async () => {
     const response = await fetch(`${url}/outbox`);
     expect(response.status).toBe(401);
+  });
+});
+
+describe.skipIf(!existsSync(CHROMIUM))('every page the console lists, with the four bots running', () => {
+  let running: TestService;
+  let browser: Browser;
+  let url: string;
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    running = await startTestService('pglite', { apps: await loadApps(APP_NAMES) });
+    url = await running.service.app.listen({ port: 0, host: '127.0.0.1' });
+    browser = await launch();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await running?.dispose();
+  });
+
+  it('renders each one without a console error or a serious accessibility violation, at 1280 px and 390 px', async () => {
+    for (const width of [1280, 390]) {
+      const context = await browser.newContext({ viewport: { width, height: 900 }, bypassCSP: true });
+      const page = await context.newPage();
+      const problems: string[] = [];
+      page.on('pageerror', (error) => problems.push(error.message));
+      page.on('console', (message) => {
+        if (message.type() === 'error') problems.push(message.text());
+      });
+      await page.goto(`${url}/console`);
+      const links = await page
+        .locator('header nav a')
+        .evaluateAll((anchors) =>
+          anchors.map((a) => (a as unknown as { getAttribute(name: string): string }).getAttribute('href')),
+        );
+      // The platform's pages and one per bot (CreditBot, Invoices, Daily, PayBot) once they add theirs.
+      expect(links).toEqual(
+        expect.arrayContaining([
+          '/console',
+          '/console/outbox',
+          '/console/sandbox',
+          '/console/jobs',
+          '/console/audit',
+        ]),
+      );
+      for (const href of links) {
+        const response = await page.goto(`${url}${href}`);
+        expect(response?.status(), href).toBe(200);
+        expect(await seriousViolations(page), href).toEqual([]);
+        const name = href.replace(/^\/console\/?/, '').replace(/\W+/g, '-') || 'overview';
+        await page.screenshot({ path: `${SHOTS}/all-${name}-${width}.png`, fullPage: true });
+      }
+      expect(problems).toEqual([]);
+      await context.close();
+    }
   });
 });
