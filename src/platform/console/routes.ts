@@ -208,10 +208,7 @@ export function createConsole(options: ConsoleOptions): Console {
         const view: ActionView = { ...viewOf(request, session), form };
         if (action.confirm && !confirmed) {
           const question = await action.confirm(view);
-          const back =
-            typeof request.headers.referer === 'string' && sameOrigin(request.headers.referer)
-              ? request.headers.referer
-              : '/console';
+          const back = backPath(request.headers.referer);
           return send(
             request,
             reply,
@@ -357,13 +354,15 @@ function safeNext(value: unknown): string {
     : '/console';
 }
 
-const sameOrigin = (referer: string) => {
+/** The console page the operator came from (its path only: never a link to another site). */
+function backPath(referer: string | undefined): string {
   try {
-    return new URL(referer, 'http://x').pathname.startsWith('/console');
+    const url = new URL(referer ?? '', 'http://x');
+    return url.pathname.startsWith('/console') ? `${url.pathname}${url.search}` : '/console';
   } catch {
-    return false;
+    return '/console';
   }
-};
+}
 
 function formOf(body: unknown): Record<string, string> {
   const form: Record<string, string> = {};
