@@ -39,6 +39,9 @@ export interface DailyConsoleDeps {
 const PAGE_SIZE = 50;
 const CONSENT_PAGE = 50;
 /** The statuses of a day's messages, in the order they are charted. */
+/** The plan shown: the last hours' sends with their delivery, and what is planned for the next day. */
+const PLAN_BEHIND_HOURS = 12;
+const PLAN_AHEAD_HOURS = 24;
 const PLAN_STATUSES = ['planned', 'queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed'];
 
 export function addConsole(ui: ConsoleUi, deps: DailyConsoleDeps): void {
@@ -51,10 +54,11 @@ export function addConsole(ui: ConsoleUi, deps: DailyConsoleDeps): void {
     live: true,
     async render(view) {
       const query = filtersOf(view.query);
-      const dayStart = new Date(`${new Date().toISOString().slice(0, 10)}T00:00:00Z`);
+      const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+      const from = new Date(hour - PLAN_BEHIND_HOURS * 3_600_000);
       const [subscribers, plan, consent] = await Promise.all([
         listSubscribers(db.orm, subscriberQuery(query)),
-        planByHour(db.orm, dayStart, new Date(dayStart.getTime() + 86_400_000)),
+        planByHour(db.orm, from, new Date(hour + PLAN_AHEAD_HOURS * 3_600_000)),
         listConsentEvents(db.orm, { limit: 10 }),
       ]);
       const next = subscribers.length === query.limit ? (subscribers.at(-1)?.id ?? null) : null;
@@ -92,7 +96,7 @@ ${
 }`,
   'subscribers',
 )}
-${section('Today’s plan', planChart(plan), 'plan')}
+${section('Today’s plan', planChart(plan, from), 'plan')}
 ${section(
   'Opt-outs and opt-ins',
   html`${consentTable(consent)}<p>${link('/console/daily/consent', 'The whole consent history')}</p>`,
@@ -179,7 +183,7 @@ ${next ? html`<nav class="pager" aria-label="Pages"><a href="/console/daily/cons
       const result = await deps.plan();
       return {
         message: `Planned ${result.planned} message${result.planned === 1 ? '' : 's'} (${result.released} queued now, ${result.overQuota} over the daily quota, ${result.personalised} personalised) in ${result.durationMs} ms.`,
-        redirect: '/console/daily#plan',
+        redirect: '/console/daily',
       };
     },
   });
@@ -205,8 +209,10 @@ function stateOf(row: ListedSubscriber): SafeHtml {
   return badge('active', 'good');
 }
 
-function planChart(rows: Awaited<ReturnType<typeof planByHour>>): SafeHtml {
-  const hours = Array.from({ length: 24 }, (_, h) => h);
+function planChart(rows: Awaited<ReturnType<typeof planByHour>>, from: Date): SafeHtml {
+  const hours = Array.from({ length: PLAN_BEHIND_HOURS + PLAN_AHEAD_HOURS }, (_, i) =>
+    new Date(from.getTime() + i * 3_600_000).toISOString().slice(0, 13),
+  );
   const statuses = [
     ...PLAN_STATUSES,
     ...[...new Set(rows.map((r) => r.status))].filter((s) => !PLAN_STATUSES.includes(s)),
@@ -222,18 +228,18 @@ function planChart(rows: Awaited<ReturnType<typeof planByHour>>): SafeHtml {
     values: hours.map((h) => rows.find((r) => r.hour === h && r.status === status)?.count ?? 0),
   }));
   return html`${barChart(
-    'Messages per hour today (UTC send time)',
-    hours.map((h) => `${String(h).padStart(2, '0')}h`),
+    `Messages per hour, the last ${PLAN_BEHIND_HOURS} and the next ${PLAN_AHEAD_HOURS} hours (UTC send time)`,
+    hours.map((h) => `${h.slice(11)}h`),
     series.length ? series : [{ name: 'planned', values: hours.map(() => 0) }],
   )}
 ${table(
-  'Delivery status of today’s messages',
+  `Delivery status of the messages sent in the last ${PLAN_BEHIND_HOURS} and planned for the next ${PLAN_AHEAD_HOURS} hours`,
   [
     { label: 'Status', cell: (t) => badge(t.status) },
     { label: 'Messages', cell: (t) => count(t.count), numeric: true },
   ],
   totals,
-  'Nothing planned for today (UTC) yet.',
+  'Nothing sent or planned in these hours.',
 )}`;
 }
 

@@ -188,17 +188,18 @@ export async function messageHistory(
 }
 
 /**
- * The messages planned to be sent from `from` to `until`, per UTC hour of their send time and
+ * The messages planned to be sent from `from` to `until`, per UTC hour of their send time
+ * (`2026-12-01T14`) and
  * status: the outbox's, `planned` while waiting for release, `removed` once its outbox row is gone.
  */
 export async function planByHour(
   db: DbOrTx,
   from: Date,
   until: Date,
-): Promise<Array<{ hour: number; status: string; count: number }>> {
+): Promise<Array<{ hour: string; status: string; count: number }>> {
   const rows = await db
     .select({
-      hour: sql<number>`extract(hour from ${dailyMessages.sendAt} at time zone 'UTC')::int`,
+      hour: sql<string>`to_char(${dailyMessages.sendAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24')`,
       status: sql<string>`coalesce(${outboxMessages.status}, case when ${dailyMessages.queuedAt} is null then 'planned' else 'removed' end)`,
       count: sql<number>`count(*)::int`,
     })
@@ -206,7 +207,7 @@ export async function planByHour(
     .leftJoin(outboxMessages, outboxOfMessage)
     .where(and(gte(dailyMessages.sendAt, from), lt(dailyMessages.sendAt, until)))
     .groupBy(sql`1`, sql`2`);
-  return rows.map((r) => ({ hour: Number(r.hour), status: r.status, count: Number(r.count) }));
+  return rows.map((r) => ({ hour: r.hour, status: r.status, count: Number(r.count) }));
 }
 
 /** The bodies a subscriber was sent on or after `since` (a local date), for the near-repeat check. */

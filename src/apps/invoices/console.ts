@@ -180,7 +180,7 @@ ${pager(`/console/invoices/${encodeURIComponent(id)}`, view.query, alerts.next)}
       return {
         message: scan.error ? `Scan failed: ${scan.error} (${summary}).` : `Scan done: ${summary}.`,
         target: scan.id,
-        redirect: '/console/invoices#scans',
+        redirect: '/console/invoices',
       };
     },
   });
