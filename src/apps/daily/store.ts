@@ -187,6 +187,9 @@ export async function messageHistory(
     .limit(options.limit);
 }
 
+const DAY_MS = 86_400_000;
+const utcDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
 /**
  * The messages planned to be sent from `from` to `until`, per UTC hour of their send time
  * (`2026-12-01T14`) and
@@ -205,7 +208,16 @@ export async function planByHour(
     })
     .from(dailyMessages)
     .leftJoin(outboxMessages, outboxOfMessage)
-    .where(and(gte(dailyMessages.sendAt, from), lt(dailyMessages.sendAt, until)))
+    .where(
+      and(
+        gte(dailyMessages.sendAt, from),
+        lt(dailyMessages.sendAt, until),
+        // The same rows, bounded by local date (no zone is more than 14 hours from UTC) so that
+        // its index answers instead of a scan of the whole history.
+        gte(dailyMessages.localDate, utcDate(from.getTime() - DAY_MS)),
+        lt(dailyMessages.localDate, utcDate(until.getTime() + 2 * DAY_MS)),
+      ),
+    )
     .groupBy(sql`1`, sql`2`);
   return rows.map((r) => ({ hour: r.hour, status: r.status, count: Number(r.count) }));
 }

@@ -25,22 +25,25 @@ const HANDED_OFF = 'error';
 
 type Cursor = { at: Date; id: string };
 
-/** Sessions, most recently active first. */
+/**
+ * Sessions, most recently active first: by `expires_at`, which every message moves to now + the
+ * session TTL, so its index (the sweep's) answers the page without sorting the table.
+ */
 export async function listSessions(
   db: DbOrTx,
   filter: { status?: string; limit: number; before?: Cursor },
 ): Promise<ChatSessionRow[]> {
   const older = filter.before
     ? or(
-        lt(chatSessions.updatedAt, filter.before.at),
-        and(eq(chatSessions.updatedAt, filter.before.at), lt(chatSessions.id, filter.before.id)),
+        lt(chatSessions.expiresAt, filter.before.at),
+        and(eq(chatSessions.expiresAt, filter.before.at), lt(chatSessions.id, filter.before.id)),
       )
     : undefined;
   return db
     .select()
     .from(chatSessions)
     .where(and(filter.status ? eq(chatSessions.status, filter.status) : undefined, older))
-    .orderBy(desc(chatSessions.updatedAt), desc(chatSessions.id))
+    .orderBy(desc(chatSessions.expiresAt), desc(chatSessions.id))
     .limit(filter.limit);
 }
 
@@ -95,7 +98,7 @@ export function addConsole(ui: ConsoleUi, deps: { db: Database }): void {
       const lastSession = sessionPage.at(-1);
       const lastAttempt = attemptPage.at(-1);
       const nextSessions =
-        sessions.length > PAGE_SIZE && lastSession ? cursor(lastSession.updatedAt, lastSession.id) : null;
+        sessions.length > PAGE_SIZE && lastSession ? cursor(lastSession.expiresAt, lastSession.id) : null;
       const nextAttempts =
         attempts.length > PAGE_SIZE && lastAttempt
           ? cursor(lastAttempt.createdAt, lastAttempt.idempotencyKey)
