@@ -74,7 +74,7 @@ ${table(
   'Credit requests, newest first',
   [
     { label: 'Received', cell: (r) => link(`/console/credits/${r.id}`, time(r.createdAt)) },
-    { label: 'Status', cell: (r) => badge(r.status) },
+    { label: 'Status', cell: (r) => statusBadge(r.status) },
     { label: 'Amount', cell: (r) => usd(r.amountCents), numeric: true },
     { label: 'Channel', cell: (r) => r.channel },
     { label: 'Intake', cell: (r) => r.intake },
@@ -99,7 +99,7 @@ ${section('Credits granted', creditCharts(daily, weekly, now))}`;
       const row = await mustFind(deps, view.params.id);
       return html`${row.status === 'failed' ? html`<p>${actionForm(`/console/credits/${row.id}/retry`, 'Retry this request', view.csrf, {}, 'primary')}</p>` : ''}
 ${details([
-  ['Status', badge(row.status)],
+  ['Status', statusBadge(row.status)],
   ['Amount', usd(row.amountCents)],
   ['Channel', row.channel],
   ['Message ts', row.ts],
@@ -318,7 +318,8 @@ function creditCharts(
   const dollars = (rows: typeof daily, period: string) =>
     Math.round((rows.find((r) => r.period === period)?.amountCents ?? 0) / 100);
   const total = weekly.reduce((sum, r) => sum + r.amountCents, 0);
-  return html`<p>${usd(total)} granted in ${count(weekly.reduce((sum, r) => sum + r.requests, 0))} answered requests over the last ${WEEKS} weeks.</p>
+  const answered = weekly.reduce((sum, r) => sum + r.requests, 0);
+  return html`<p>${usd(total)} granted in ${count(answered)} answered request${answered === 1 ? '' : 's'} over the last ${WEEKS} weeks.</p>
 ${barChart(
   'Credits per day (UTC, whole US dollars)',
   days.map((d) => d.slice(5)),
@@ -345,6 +346,9 @@ function startOfWeek(date: Date): Date {
   const day = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
   return new Date(day.getTime() - ((day.getUTCDay() + 6) % 7) * 86_400_000);
 }
+
+/** A request's status with its colour (`done` is CreditBot's word for answered). */
+const statusBadge = (status: CreditRequestStatus) => badge(status, status === 'done' ? 'good' : undefined);
 
 const excerpt = (text: string) => (text.length > 80 ? `${text.slice(0, 79)}…` : text);
 
