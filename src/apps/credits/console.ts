@@ -28,7 +28,7 @@ import type { IntakeDeps } from './intake.ts';
 import { sandboxLinks } from './sandbox-looker.ts';
 import { CREDIT_REQUEST_STATUSES, type CreditRequestRow, type CreditRequestStatus } from './schema.ts';
 import { type CreditService, postSandboxRequest } from './service.ts';
-import { creditTotals, getRequest, listRequests } from './store.ts';
+import { creditsPerDay, getRequest, listRequests } from './store.ts';
 
 export interface CreditConsoleDeps {
   intake: IntakeDeps;
@@ -63,10 +63,9 @@ export function addConsole(ui: ConsoleUi, deps: CreditConsoleDeps): void {
       const page = rows.slice(0, PAGE_SIZE);
       const next = rows.length > PAGE_SIZE ? (page.at(-1)?.createdAt.toISOString() ?? null) : null;
       const now = Date.now();
-      const [daily, weekly] = await Promise.all([
-        creditTotals(db.orm, 'day', new Date(now - (DAYS - 1) * 86_400_000)),
-        creditTotals(db.orm, 'week', new Date(now - (WEEKS * 7 - 1) * 86_400_000)),
-      ]);
+      // One read of the days since the first week's Monday: the weeks are added up from them.
+      const firstMonday = new Date(startOfWeek(new Date(now)).getTime() - (WEEKS - 1) * 7 * 86_400_000);
+      const days = await creditsPerDay(db.orm, firstMonday);
       return html`${section(
         'Requests',
         html`${filterForm('/console/credits', [{ name: 'status', label: 'Status', options: [...CREDIT_REQUEST_STATUSES] }], view.query)}
@@ -87,7 +86,7 @@ ${table(
 )}
 ${pager('/console/credits', view.query, next)}`,
       )}
-${section('Credits granted', creditCharts(daily, weekly, now))}`;
+${section('Credits granted', creditCharts(days, now))}`;
     },
   });
 
@@ -304,40 +303,47 @@ ${
 ${section('Stored summary', html`<details><summary>The summary as stored (JSON)</summary>${jsonBlock(row.summary)}</details>`)}`;
 }
 
-function creditCharts(
-  daily: Awaited<ReturnType<typeof creditTotals>>,
-  weekly: Awaited<ReturnType<typeof creditTotals>>,
-  now: number,
-): SafeHtml {
-  const days: string[] = [];
-  for (let i = DAYS - 1; i >= 0; i--) days.push(new Date(now - i * 86_400_000).toISOString().slice(0, 10));
-  const weeks: string[] = [];
+type Day = Awaited<ReturnType<typeof creditsPerDay>>[number];
+
+function creditCharts(days: Day[], now: number): SafeHtml {
+  const byDay = new Map(days.map((d) => [d.day, d]));
+  const lastDays: string[] = [];
+  for (let i = DAYS - 1; i >= 0; i--)
+    lastDays.push(new Date(now - i * 86_400_000).toISOString().slice(0, 10));
   const monday = startOfWeek(new Date(now));
-  for (let i = WEEKS - 1; i >= 0; i--)
-    weeks.push(new Date(monday.getTime() - i * 7 * 86_400_000).toISOString().slice(0, 10));
-  const dollars = (rows: typeof daily, period: string) =>
-    Math.round((rows.find((r) => r.period === period)?.amountCents ?? 0) / 100);
-  const total = weekly.reduce((sum, r) => sum + r.amountCents, 0);
-  const answered = weekly.reduce((sum, r) => sum + r.requests, 0);
+  const weeks: Array<{ period: string; requests: number; amountCents: number }> = [];
+  for (let i = WEEKS - 1; i >= 0; i--) {
+    const start = monday.getTime() - i * 7 * 86_400_000;
+    const week = { period: new Date(start).toISOString().slice(0, 10), requests: 0, amountCents: 0 };
+    for (let d = 0; d < 7; d++) {
+      const day = byDay.get(new Date(start + d * 86_400_000).toISOString().slice(0, 10));
+      week.requests += day?.requests ?? 0;
+      week.amountCents += day?.amountCents ?? 0;
+    }
+    weeks.push(week);
+  }
+  const dollars = (cents: number) => Math.round(cents / 100);
+  const total = weeks.reduce((sum, w) => sum + w.amountCents, 0);
+  const answered = weeks.reduce((sum, w) => sum + w.requests, 0);
   return html`<p>${usd(total)} granted in ${count(answered)} answered request${answered === 1 ? '' : 's'} over the last ${WEEKS} weeks.</p>
 ${barChart(
   'Credits per day (UTC, whole US dollars)',
-  days.map((d) => d.slice(5)),
-  [{ name: 'credited', values: days.map((d) => dollars(daily, d)) }],
+  lastDays.map((d) => d.slice(5)),
+  [{ name: 'credited', values: lastDays.map((d) => dollars(byDay.get(d)?.amountCents ?? 0)) }],
 )}
 ${barChart(
   'Credits per week (weeks from Monday, whole US dollars)',
-  weeks.map((w) => w.slice(5)),
-  [{ name: 'credited', values: weeks.map((w) => dollars(weekly, w)) }],
+  weeks.map((w) => w.period.slice(5)),
+  [{ name: 'credited', values: weeks.map((w) => dollars(w.amountCents)) }],
 )}
 ${table(
   'Credits per week, exact',
   [
-    { label: 'Week of', cell: (r) => r.period },
-    { label: 'Requests answered', cell: (r) => count(r.requests), numeric: true },
-    { label: 'Credited', cell: (r) => usd(r.amountCents), numeric: true },
+    { label: 'Week of', cell: (w) => w.period },
+    { label: 'Requests answered', cell: (w) => count(w.requests), numeric: true },
+    { label: 'Credited', cell: (w) => usd(w.amountCents), numeric: true },
   ],
-  [...weekly].reverse(),
+  weeks.filter((w) => w.requests > 0).reverse(),
   'No credits granted in this time.',
 )}`;
 }
