@@ -4,6 +4,7 @@
 // Also GET /subscribers: the opt-out state before and after the person texts STOP.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { creditsApp } from '../src/apps/credits/app.ts';
+import { claimRequest, completeRequest, insertRequest } from '../src/apps/credits/store.ts';
 import { dailyApp } from '../src/apps/daily/app.ts';
 import { invoicesApp } from '../src/apps/invoices/app.ts';
 import { createPaymentsApp } from '../src/apps/payments/app.ts';
@@ -153,6 +154,66 @@ describe.each(databaseKinds)('the apps’ console pages on %s', (kind) => {
     expect(refused.statusCode).toBe(409);
     expect(text(refused.body)).toContain('only a failed request can be retried');
     expect((await audit('credits.retry')).map((e) => e.outcome)).toEqual(['done', 'refused']);
+  });
+
+  it('CreditBot: a notebook-computed request shows the notebook’s summary output', async () => {
+    // As the notebook calculator stores it (a worker's run, here written by the store functions).
+    const message = `credit ${LOOK_1}`;
+    const row = await insertRequest(db().orm, {
+      channel: 'C0NOTEBOOK',
+      ts: '1700000000.000001',
+      text: message,
+      intake: 'api',
+    });
+    await claimRequest(db().orm, row?.id as string);
+    const summary = {
+      extractedAt: new Date().toISOString(),
+      links: [
+        {
+          url: LOOK_1,
+          link: 'Look 1',
+          status: 'credited' as const,
+          queryId: '101',
+          product: 'verify' as const,
+          calculator: 'notebook' as const,
+          creditCents: 439536,
+          summaryText: 'Credit amount: $4,395.36',
+          notebook: {
+            path: 'notebooks/credit-recommendation.ipynb',
+            sha256: 'ab'.repeat(32),
+            injected: ['looker', 'looker_rows'],
+            heading: 'Summary',
+            rule: 'result' as const,
+            cells: [
+              {
+                executionCount: 7,
+                source: 'print(f"Credit amount: {credit}")',
+                output: 'Credit amount: $4,395.36',
+              },
+            ],
+            resultTable: null,
+            table: null,
+          },
+          durationMs: 1200,
+          kernelMs: 900,
+        },
+      ],
+      product: 'verify' as const,
+      calculator: 'notebook',
+      table: [],
+      amountCents: 439536,
+      amount: '$4,395.36',
+      credited: 1,
+      skipped: 0,
+      durationMs: 1300,
+    };
+    expect(await completeRequest(db().orm, row?.id as string, summary, message)).toBe(true);
+    const body = text(await page(`/console/credits/${row?.id}`));
+    expect(body).toContain('Notebook output');
+    expect(body).toContain('notebooks/credit-recommendation.ipynb');
+    expect(body).toContain('looker, looker_rows');
+    expect(body).toContain('Credit amount: $4,395.36');
+    expect(body).toContain('print(f&quot;Credit amount: {credit}&quot;)');
   });
 
   it('CreditBot’s composer on the sandbox page posts a request whose answer arrives in the thread', async () => {

@@ -295,7 +295,14 @@ ${
                     ['Kernel time', l.kernelMs !== undefined ? `${count(l.kernelMs)} ms` : null],
                   ])
                 : ''
-            }${l.summaryText ? html`<pre class="text">${l.summaryText}</pre>` : ''}`,
+            }${l.summaryText ? html`<pre class="text">${l.summaryText}</pre>` : ''}${
+              l.notebook?.cells.length
+                ? html`<details><summary>The summary cells (source and output)</summary>${l.notebook.cells.map(
+                    (cell) =>
+                      html`<p>Cell ${cell.executionCount ?? ''}</p><pre class="text">${cell.source}</pre><pre class="text">${cell.output}</pre>`,
+                  )}</details>`
+                : ''
+            }`,
         )}`,
       )
     : ''
