@@ -97,6 +97,8 @@ describe.each(databaseKinds)('a worker for invoices only, sandbox channels, on %
     expect(ours.filter((file) => /\/(routes|pay-page)\.ts$/.test(file) && !file.startsWith('apps/'))).toEqual(
       [],
     );
+    // Nor the operator console: neither its engine nor any app's pages (imported by the console hook).
+    expect(ours.filter((file) => /(^|\/)console(\/|\.ts$)/.test(file))).toEqual([]);
     // The database in use only, and drizzle's CommonJS build, never its slow-to-load ES modules.
     expect(packages.has('@electric-sql/pglite')).toBe(kind === 'pglite');
     expect(files.filter((file) => /\/node_modules\/drizzle-orm\/.*\.js$/.test(file))).toEqual([]);

@@ -117,6 +117,14 @@ export const creditsApp = defineApp({
           : null,
     });
   },
+  console: async (ui, context) => {
+    const { intake, service } = stateOf(context);
+    (await import('./console.ts')).addConsole(ui, {
+      intake,
+      service,
+      sandboxSlack: context.config.channels.slack.driver === 'sandbox',
+    });
+  },
   stop: async (context) => {
     const found = state.get(context);
     // After the job system's graceful stop: whatever notebook still runs is ended, and waited for.

@@ -8,14 +8,13 @@ import { firstSighting } from '../../platform/channels/webhook-events.ts';
 import { checkSigned, parseSignedJson } from '../../platform/channels/webhooks/signed-payload.ts';
 import { checkSlackSignature } from '../../platform/channels/webhooks/slack-signature.ts';
 import { withTransaction } from '../../platform/db/transaction.ts';
-import { AppError, invalidInput, notFound } from '../../platform/errors.ts';
+import { AppError, notFound } from '../../platform/errors.ts';
 import type { Guard } from '../../platform/http/admin-auth.ts';
 import type { Metrics } from '../../platform/metrics.ts';
-import { SANDBOX_CREDITS_CHANNEL } from './config.ts';
 import { type IntakeDeps, intakeMessage } from './intake.ts';
 import { sandboxLinks } from './sandbox-looker.ts';
-import type { CreditRequestRow } from './schema.ts';
-import type { CreditService } from './service.ts';
+import { CREDIT_REQUEST_STATUSES, type CreditRequestRow } from './schema.ts';
+import { type CreditService, postSandboxRequest } from './service.ts';
 import { slackEventsPayload, slackMessage } from './slack-payload.ts';
 import { getRequest, listRequests } from './store.ts';
 
@@ -123,16 +122,18 @@ export function registerCreditRoutes(app: FastifyInstance, deps: CreditRouteDeps
               .datetime({ offset: true })
               .optional()
               .describe('createdAt of the last row of the previous page'),
+            status: z.enum(CREDIT_REQUEST_STATUSES).optional(),
           })
           .strict(),
       },
       preHandler: guard,
     },
     async (request) => {
-      const { limit, before } = request.query;
+      const { limit, before, status } = request.query;
       const rows = await listRequests(intake.db.orm, {
         limit,
         ...(before ? { before: new Date(before) } : {}),
+        ...(status ? { status } : {}),
       });
       return { requests: rows.map(presentRequest) };
     },
@@ -211,24 +212,9 @@ export function registerCreditRoutes(app: FastifyInstance, deps: CreditRouteDeps
         preHandler: guard,
       },
       async (request, reply) => {
-        const { text } = request.body;
-        const named = request.body.channel.replace(/^#/, '');
-        const channel = named === SANDBOX_CREDITS_CHANNEL.name ? SANDBOX_CREDITS_CHANNEL.id : named;
-        if (!/^[CG][A-Z0-9]{2,}$/.test(channel))
-          throw invalidInput('`channel` is not a Slack channel id', [
-            {
-              field: 'body.channel',
-              message: `a channel id such as ${SANDBOX_CREDITS_CHANNEL.id}, or #${SANDBOX_CREDITS_CHANNEL.name}`,
-            },
-          ]);
-        const posted = await sandbox.postMessage(channel, text);
-        const result = await intakeMessage(
-          intake,
-          posted.channel,
-          { ts: posted.ts, text, user: 'USANDBOX01' },
-          'sandbox',
-        );
-        return reply.status(201).send({ sandbox: true, ...posted, ...result });
+        const { channel, text } = request.body;
+        const posted = await postSandboxRequest(intake, sandbox.postMessage, channel, text);
+        return reply.status(201).send({ sandbox: true, ...posted });
       },
     );
   }

@@ -16,7 +16,8 @@ import {
   varchar,
 } from '../../platform/db/drizzle.ts';
 
-export type CreditRequestStatus = 'queued' | 'processing' | 'done' | 'failed';
+export const CREDIT_REQUEST_STATUSES = ['queued', 'processing', 'done', 'failed'] as const;
+export type CreditRequestStatus = (typeof CREDIT_REQUEST_STATUSES)[number];
 export type CreditIntake = 'events' | 'socket' | 'poll' | 'cli' | 'sandbox' | 'api';
 
 export const creditRequests = pgTable(

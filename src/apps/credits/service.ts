@@ -7,7 +7,14 @@ import { slackError } from '../../platform/channels/slack/slack-driver.ts';
 import { withTransaction } from '../../platform/db/transaction.ts';
 import { AppError, invalidInput, notFound } from '../../platform/errors.ts';
 import { linksIn } from './compute.ts';
-import { type IntakeDeps, queueRequest, type SlackMessage } from './intake.ts';
+import { SANDBOX_CREDITS_CHANNEL } from './config.ts';
+import {
+  type IntakeDeps,
+  type IntakeResult,
+  intakeMessage,
+  queueRequest,
+  type SlackMessage,
+} from './intake.ts';
 import { untilFinished } from './notebook-queue.ts';
 import { type PollResult, pollChannels } from './poll.ts';
 import { CLI_CHANNEL, type ProcessDeps, processRequest } from './process.ts';
@@ -180,4 +187,34 @@ export function createCreditService(
       return { channel, ts };
     },
   };
+}
+
+/**
+ * A message posted to a sandbox Slack channel as a person would post it, then taken in as any
+ * watched message is: the sandbox route's work and the console composer's, written once.
+ * `channel` is a channel id or `#credit_memo_testing`.
+ */
+export async function postSandboxRequest(
+  intake: IntakeDeps,
+  postMessage: CreditService['postSandboxMessage'],
+  channel: string,
+  text: string,
+): Promise<{ channel: string; ts: string } & IntakeResult> {
+  const named = channel.trim().replace(/^#/, '');
+  const id = named === SANDBOX_CREDITS_CHANNEL.name ? SANDBOX_CREDITS_CHANNEL.id : named;
+  if (!/^[CG][A-Z0-9]{2,}$/.test(id))
+    throw invalidInput('`channel` is not a Slack channel id', [
+      {
+        field: 'body.channel',
+        message: `a channel id such as ${SANDBOX_CREDITS_CHANNEL.id}, or #${SANDBOX_CREDITS_CHANNEL.name}`,
+      },
+    ]);
+  const posted = await postMessage(id, text);
+  const result = await intakeMessage(
+    intake,
+    posted.channel,
+    { ts: posted.ts, text, user: 'USANDBOX01' },
+    'sandbox',
+  );
+  return { ...posted, ...result };
 }

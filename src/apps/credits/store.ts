@@ -1,8 +1,14 @@
 // Data access for credit requests and polling cursors. Functions take a db or a transaction.
-import { and, desc, eq, inArray, lt, ne, sql } from '../../platform/db/drizzle.ts';
+import { and, desc, eq, gte, inArray, lt, ne, sql } from '../../platform/db/drizzle.ts';
 import type { DbOrTx } from '../../platform/db/transaction.ts';
 import type { CreditProgress, CreditSummary } from './compute.ts';
-import { type CreditIntake, type CreditRequestRow, creditPollCursors, creditRequests } from './schema.ts';
+import {
+  type CreditIntake,
+  type CreditRequestRow,
+  type CreditRequestStatus,
+  creditPollCursors,
+  creditRequests,
+} from './schema.ts';
 
 export const messageKey = (channel: string, ts: string) => `${channel}:${ts}`;
 
@@ -194,16 +200,42 @@ export async function requeueRequest(db: DbOrTx, id: string): Promise<CreditRequ
   return row;
 }
 
+/** Newest first; `before` is the createdAt of the previous page's last row (the API's list and the console's). */
 export async function listRequests(
   db: DbOrTx,
-  options: { limit: number; before?: Date },
+  options: { limit: number; before?: Date; status?: CreditRequestStatus },
 ): Promise<CreditRequestRow[]> {
   return db
     .select()
     .from(creditRequests)
-    .where(options.before ? lt(creditRequests.createdAt, options.before) : undefined)
+    .where(
+      and(
+        options.before ? lt(creditRequests.createdAt, options.before) : undefined,
+        options.status ? eq(creditRequests.status, options.status) : undefined,
+      ),
+    )
     .orderBy(desc(creditRequests.createdAt), desc(creditRequests.id))
     .limit(options.limit);
+}
+
+/** Credits granted (answered requests and their amounts) per UTC day since `since`, by day. */
+export async function creditsPerDay(
+  db: DbOrTx,
+  since: Date,
+): Promise<Array<{ day: string; requests: number; amountCents: number }>> {
+  const rows = await db
+    .select({
+      // A date cast groups by hash; formatting each row's time first cost more than the scan.
+      day: sql<string>`((${creditRequests.finishedAt} at time zone 'UTC')::date)::text`,
+      requests: sql<number>`count(*)::int`,
+      amountCents: sql<string>`coalesce(sum(${creditRequests.amountCents}), 0)::text`,
+    })
+    .from(creditRequests)
+    .where(and(eq(creditRequests.status, 'done'), gte(creditRequests.finishedAt, since)))
+    .groupBy(sql`1`);
+  return rows
+    .map((r) => ({ day: r.day, requests: Number(r.requests), amountCents: Number(r.amountCents) }))
+    .sort((a, b) => a.day.localeCompare(b.day));
 }
 
 export async function getCursor(db: DbOrTx, channel: string): Promise<string | undefined> {

@@ -66,6 +66,10 @@ export const dailyApp = defineApp({
       cleanup,
     });
   },
+  console: async (ui, context) => {
+    const { planDeps } = stateOf(context);
+    (await import('./console.ts')).addConsole(ui, { db: context.db, plan: () => planDaily(planDeps) });
+  },
 });
 
 const state = new WeakMap<object, { planDeps: PlanDeps; cleanup: () => Promise<unknown> }>();

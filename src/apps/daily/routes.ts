@@ -7,17 +7,62 @@ import type { Database } from '../../platform/db/database.ts';
 import { notFound } from '../../platform/errors.ts';
 import type { Guard } from '../../platform/http/admin-auth.ts';
 import type { PlanResult } from './planning.ts';
-import { getSubscriber, listSubscribers, messageHistory } from './store.ts';
-import { newSubscriber, subscriberUpdate } from './subscriber-input.ts';
+import {
+  getListedSubscriber,
+  getSubscriber,
+  type ListedSubscriber,
+  listSubscribers,
+  messageHistory,
+} from './store.ts';
+import { newSubscriber, resolveWindow, subscriberUpdate } from './subscriber-input.ts';
 import {
   addSubscribers,
   changeSubscriber,
   presentSubscriber,
   removeSubscriber,
   type SubscriberDefaults,
+  withOptOut,
 } from './subscribers.ts';
 
 export const MAX_BULK = 1000;
+
+const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+/** GET /subscribers' filters (the console's subscriber list reads the same). */
+export const subscriberFilter = z
+  .object({
+    after: z.uuid().optional(),
+    limit: z.coerce.number().int().min(1).max(MAX_BULK).default(100),
+    q: z.string().trim().min(1).max(100).optional().describe('part of the phone number or name'),
+    timeZone: z.string().trim().min(1).max(100).optional(),
+    window: z
+      .string()
+      .trim()
+      .max(20)
+      .optional()
+      .describe('exactly this window, e.g. 09:00-17:00')
+      .superRefine((value, ctx) => {
+        if (value && !resolveWindow(value).ok)
+          ctx.addIssue({ code: 'custom', message: 'a window such as 09:00-17:00' });
+      }),
+    paused: flag.optional(),
+    optedOut: flag.optional(),
+  })
+  .strict();
+
+/** The filters as the store function's. */
+export function subscriberQuery(
+  query: z.output<typeof subscriberFilter>,
+): Parameters<typeof listSubscribers>[1] {
+  const { q, window, ...rest } = query;
+  const parsed = window ? resolveWindow(window) : null;
+  return {
+    ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
+    limit: query.limit,
+    ...(q ? { search: q } : {}),
+    ...(parsed?.ok ? { window: parsed.value } : {}),
+  };
+}
 
 export interface DailyRouteDeps {
   db: Database;
@@ -58,11 +103,15 @@ export function registerDailyRoutes(app: FastifyInstance, deps: DailyRouteDeps):
       );
       const created = rows.filter((r) => r.created).length;
       const status = created > 0 ? 201 : 200;
-      if (!bulk) return reply.status(status).send(presentSubscriber((rows[0] as (typeof rows)[number]).row));
+      const listed = await withOptOut(
+        db,
+        rows.map((r) => r.row),
+      );
+      if (!bulk) return reply.status(status).send(presentSubscriber(listed[0] as (typeof listed)[number]));
       return reply.status(status).send({
         created,
         merged: rows.length - created,
-        subscribers: rows.map((r) => presentSubscriber(r.row)),
+        subscribers: listed.map(presentSubscriber),
       });
     },
   );
@@ -72,18 +121,13 @@ export function registerDailyRoutes(app: FastifyInstance, deps: DailyRouteDeps):
     {
       schema: {
         tags,
-        summary: 'Subscribers by id',
-        querystring: z
-          .object({
-            after: z.uuid().optional(),
-            limit: z.coerce.number().int().min(1).max(MAX_BULK).default(100),
-          })
-          .strict(),
+        summary: 'Subscribers by id, with their opt-out state; optionally filtered',
+        querystring: subscriberFilter,
       },
       preHandler: guard,
     },
     async (request) => {
-      const rows = await listSubscribers(db.orm, request.query);
+      const rows = await listSubscribers(db.orm, subscriberQuery(request.query));
       return {
         subscribers: rows.map(presentSubscriber),
         next: rows.length === request.query.limit ? (rows.at(-1)?.id ?? null) : null,
@@ -95,7 +139,7 @@ export function registerDailyRoutes(app: FastifyInstance, deps: DailyRouteDeps):
     '/subscribers/:id',
     { schema: { tags, summary: 'One subscriber', params: id }, preHandler: guard },
     async (request) => {
-      const row = await getSubscriber(db.orm, request.params.id);
+      const row = await getListedSubscriber(db.orm, request.params.id);
       if (!row) throw notFound(`Subscriber ${request.params.id}`);
       return presentSubscriber(row);
     },
@@ -113,7 +157,11 @@ export function registerDailyRoutes(app: FastifyInstance, deps: DailyRouteDeps):
       },
       preHandler: guard,
     },
-    async (request) => presentSubscriber(await changeSubscriber(db, request.params.id, request.body)),
+    async (request) => {
+      const row = await changeSubscriber(db, request.params.id, request.body);
+      const [listed] = await withOptOut(db, [row]);
+      return presentSubscriber(listed as ListedSubscriber);
+    },
   );
 
   typed.delete(

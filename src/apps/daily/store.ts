@@ -1,8 +1,20 @@
 // Data access for subscribers and their history. Functions take a db or a transaction.
 
-import { outboxMessages } from '../../platform/channels/schema.ts';
+import { outboxMessages, smsSuppressions } from '../../platform/channels/schema.ts';
 import type { Orm } from '../../platform/db/database.ts';
-import { and, asc, desc, eq, getTableColumns, gt, lt, sql } from '../../platform/db/drizzle.ts';
+import {
+  and,
+  asc,
+  desc,
+  eq,
+  getTableColumns,
+  gt,
+  gte,
+  inArray,
+  lt,
+  or,
+  sql,
+} from '../../platform/db/drizzle.ts';
 import type { DbOrTx } from '../../platform/db/transaction.ts';
 import { dailyMessages, dailySubscribers, type SubscriberRow } from './schema.ts';
 import type { SubscriberValues } from './subscriber-input.ts';
@@ -48,13 +60,60 @@ export async function getSubscriberByPhone(db: DbOrTx, phone: string): Promise<S
   return row;
 }
 
-export async function listSubscribers(db: DbOrTx, options: { after?: string; limit: number }) {
+export interface SubscriberFilter {
+  /** The last id of the previous page. */
+  after?: string;
+  limit: number;
+  /** Part of the phone number or the name (any case). */
+  search?: string;
+  timeZone?: string;
+  window?: { windowStart: number; windowEnd: number };
+  /** Paused by the API, or by PAUSE <days> through today or later. */
+  paused?: boolean;
+  /** On the platform's suppression list (texted STOP, or the carrier said so). */
+  optedOut?: boolean;
+  ids?: string[];
+}
+
+/** A subscriber with their opt-out from the suppression list (the list every app honours). */
+export type ListedSubscriber = SubscriberRow & { optedOutAt: Date | null; optOutReason: string | null };
+
+/** Subscribers by id, with their opt-out state: the API's list and one, and the console's. */
+export async function listSubscribers(db: DbOrTx, filter: SubscriberFilter): Promise<ListedSubscriber[]> {
+  const s = dailySubscribers;
+  const pausedNow = or(eq(s.paused, true), gte(s.pausedUntil, sql`current_date`));
+  const pattern = filter.search ? `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
   return db
-    .select()
-    .from(dailySubscribers)
-    .where(options.after ? gt(dailySubscribers.id, options.after) : undefined)
-    .orderBy(asc(dailySubscribers.id))
-    .limit(options.limit);
+    .select({
+      ...getTableColumns(s),
+      optedOutAt: smsSuppressions.createdAt,
+      optOutReason: smsSuppressions.reason,
+    })
+    .from(s)
+    .leftJoin(smsSuppressions, eq(smsSuppressions.phone, s.phone))
+    .where(
+      and(
+        filter.after ? gt(s.id, filter.after) : undefined,
+        filter.ids ? inArray(s.id, filter.ids) : undefined,
+        pattern ? sql`(${s.phone} ilike ${pattern} or ${s.name} ilike ${pattern})` : undefined,
+        filter.timeZone ? eq(s.timeZone, filter.timeZone) : undefined,
+        filter.window
+          ? and(eq(s.windowStart, filter.window.windowStart), eq(s.windowEnd, filter.window.windowEnd))
+          : undefined,
+        filter.paused === true ? pausedNow : undefined,
+        filter.paused === false ? sql`not (${pausedNow})` : undefined,
+        filter.optedOut === true ? sql`${smsSuppressions.phone} is not null` : undefined,
+        filter.optedOut === false ? sql`${smsSuppressions.phone} is null` : undefined,
+      ),
+    )
+    .orderBy(asc(s.id))
+    .limit(filter.limit);
+}
+
+/** One subscriber with their opt-out state. */
+export async function getListedSubscriber(db: DbOrTx, id: string): Promise<ListedSubscriber | undefined> {
+  const [row] = await listSubscribers(db, { ids: [id], limit: 1 });
+  return row;
 }
 
 export async function updateSubscriber(
@@ -90,6 +149,12 @@ export async function deleteSubscriber(db: Orm, id: string): Promise<SubscriberR
   });
 }
 
+/** A history row's outbox row (dedupeKeyFor, in SQL). */
+const outboxOfMessage = eq(
+  outboxMessages.dedupeKey,
+  sql`'daily:' || ${dailyMessages.subscriberId}::text || ':' || ${dailyMessages.localDate}::text`,
+);
+
 /** A subscriber's messages, newest first, with the delivery status from the outbox. */
 export async function messageHistory(
   db: DbOrTx,
@@ -111,13 +176,7 @@ export async function messageHistory(
       error: outboxMessages.lastError,
     })
     .from(dailyMessages)
-    .leftJoin(
-      outboxMessages,
-      eq(
-        outboxMessages.dedupeKey,
-        sql`'daily:' || ${dailyMessages.subscriberId}::text || ':' || ${dailyMessages.localDate}::text`,
-      ),
-    )
+    .leftJoin(outboxMessages, outboxOfMessage)
     .where(
       and(
         eq(dailyMessages.subscriberId, subscriberId),
@@ -126,6 +185,41 @@ export async function messageHistory(
     )
     .orderBy(desc(dailyMessages.localDate))
     .limit(options.limit);
+}
+
+const DAY_MS = 86_400_000;
+const utcDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/**
+ * The messages planned to be sent from `from` to `until`, per UTC hour of their send time
+ * (`2026-12-01T14`) and
+ * status: the outbox's, `planned` while waiting for release, `removed` once its outbox row is gone.
+ */
+export async function planByHour(
+  db: DbOrTx,
+  from: Date,
+  until: Date,
+): Promise<Array<{ hour: string; status: string; count: number }>> {
+  const rows = await db
+    .select({
+      hour: sql<string>`to_char(${dailyMessages.sendAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24')`,
+      status: sql<string>`coalesce(${outboxMessages.status}, case when ${dailyMessages.queuedAt} is null then 'planned' else 'removed' end)`,
+      count: sql<number>`count(*)::int`,
+    })
+    .from(dailyMessages)
+    .leftJoin(outboxMessages, outboxOfMessage)
+    .where(
+      and(
+        gte(dailyMessages.sendAt, from),
+        lt(dailyMessages.sendAt, until),
+        // The same rows, bounded by local date (no zone is more than 14 hours from UTC) so that
+        // its index answers instead of a scan of the whole history.
+        gte(dailyMessages.localDate, utcDate(from.getTime() - DAY_MS)),
+        lt(dailyMessages.localDate, utcDate(until.getTime() + 2 * DAY_MS)),
+      ),
+    )
+    .groupBy(sql`1`, sql`2`);
+  return rows.map((r) => ({ hour: r.hour, status: r.status, count: Number(r.count) }));
 }
 
 /** The bodies a subscriber was sent on or after `since` (a local date), for the near-repeat check. */

@@ -3,7 +3,14 @@ import type { Database } from '../../platform/db/database.ts';
 import { withTransaction } from '../../platform/db/transaction.ts';
 import { AppError, type ErrorDetail, notFound } from '../../platform/errors.ts';
 import type { SubscriberRow } from './schema.ts';
-import { deleteSubscriber, getSubscriber, updateSubscriber, upsertSubscribers } from './store.ts';
+import {
+  deleteSubscriber,
+  getSubscriber,
+  type ListedSubscriber,
+  listSubscribers,
+  updateSubscriber,
+  upsertSubscribers,
+} from './store.ts';
 import {
   type NewSubscriber,
   resolveSubscriber,
@@ -76,7 +83,21 @@ export async function removeSubscriber(db: Database, id: string): Promise<void> 
 const clock = (minute: number) =>
   `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`;
 
-export const presentSubscriber = (row: SubscriberRow) => ({
+/** Rows just written, read back with their opt-out state (in the same order). */
+export async function withOptOut(db: Database, rows: SubscriberRow[]): Promise<ListedSubscriber[]> {
+  const listed = new Map<string, ListedSubscriber>();
+  for (let i = 0; i < rows.length; i += 1000) {
+    const ids = rows.slice(i, i + 1000).map((r) => r.id);
+    for (const row of await listSubscribers(db.orm, { ids, limit: ids.length })) listed.set(row.id, row);
+  }
+  return rows.map((r) => listed.get(r.id) ?? { ...r, optedOutAt: null, optOutReason: null });
+}
+
+/**
+ * The API's view of a subscriber. `optedOut` is the suppression list's word: a person who texted
+ * STOP stays subscribed here (their window and zone are kept for a START) but gets nothing.
+ */
+export const presentSubscriber = (row: ListedSubscriber) => ({
   id: row.id,
   phone: row.phone,
   name: row.name,
@@ -85,5 +106,8 @@ export const presentSubscriber = (row: SubscriberRow) => ({
   language: row.language,
   paused: row.paused,
   pausedUntil: row.pausedUntil,
+  optedOut: row.optedOutAt !== null,
+  optedOutAt: row.optedOutAt,
+  optOutReason: row.optOutReason,
   createdAt: row.createdAt,
 });

@@ -51,6 +51,15 @@ export const invoicesApp = defineApp({
       scan: () => scanInvoices(deps, 'api'),
     });
   },
+  console: async (ui, context) => {
+    const { deps, source } = stateOf(context);
+    (await import('./console.ts')).addConsole(ui, {
+      db: context.db,
+      config: context.config,
+      sourceKind: source.kind,
+      scan: (trigger) => scanInvoices(deps, trigger),
+    });
+  },
   stop: async (context) => {
     await state.get(context)?.source.close();
   },

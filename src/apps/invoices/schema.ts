@@ -39,7 +39,7 @@ export const invoiceScans = pgTable(
   'invoice_scans',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    trigger: text('trigger').notNull().$type<'schedule' | 'api' | 'cli'>(),
+    trigger: text('trigger').notNull().$type<'schedule' | 'api' | 'cli' | 'console'>(),
     source: text('source').notNull().$type<'local' | 'external'>(),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp('finished_at', { withTimezone: true }),

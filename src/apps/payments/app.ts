@@ -60,6 +60,7 @@ export function createPaymentsApp(options: { interpreter?: FreeTextInterpreter }
       });
       registerApiKeyRoutes(app, { db: context.db, guard: adminGuard(context.config.adminToken) });
     },
+    console: async (ui, context) => (await import('./console.ts')).addConsole(ui, { db: context.db }),
   });
 }
 

@@ -1,6 +1,6 @@
 // The suppression list every app honours: a number that opted out gets nothing, from any app, until
 // it opts back in. Each change is also written to the consent log.
-import { eq, inArray } from '../db/drizzle.ts';
+import { and, desc, eq, inArray, lt, or } from '../db/drizzle.ts';
 import type { DbOrTx } from '../db/transaction.ts';
 import { smsConsentEvents, smsSuppressions } from './schema.ts';
 
@@ -45,4 +45,25 @@ export async function unsuppress(
   const removed = await db.delete(smsSuppressions).where(eq(smsSuppressions.phone, phone)).returning();
   await db.insert(smsConsentEvents).values({ phone, event: 'opt_in', source, detail });
   return removed.length > 0;
+}
+
+export type ConsentEvent = typeof smsConsentEvents.$inferSelect;
+
+/** The consent log, newest first, `limit` at a time; `before` is the last event of the previous page. */
+export async function listConsentEvents(
+  db: DbOrTx,
+  filter: { phone?: string; limit: number; before?: { at: Date; id: string } },
+): Promise<ConsentEvent[]> {
+  const older = filter.before
+    ? or(
+        lt(smsConsentEvents.createdAt, filter.before.at),
+        and(eq(smsConsentEvents.createdAt, filter.before.at), lt(smsConsentEvents.id, filter.before.id)),
+      )
+    : undefined;
+  return db
+    .select()
+    .from(smsConsentEvents)
+    .where(and(filter.phone ? eq(smsConsentEvents.phone, filter.phone) : undefined, older))
+    .orderBy(desc(smsConsentEvents.createdAt), desc(smsConsentEvents.id))
+    .limit(filter.limit);
 }

@@ -1,0 +1,234 @@
+// PayBot's console pages: chat sessions with their status and current field, one session with its
+// payments (Stripe ids and states), the payments, and hand-offs (sessions PayBot gave to a person)
+// as needs-a-person items; a link to the test chat at /pay. Card data is never shown: it is never
+// stored (a session knows only Stripe's ids and the card's brand), and the pages show the brand alone.
+//
+// The list queries live here rather than in store.ts while PayBot's store is being reworked on
+// another branch (refunds, erasure): move them next to loadSession at the merge. Loaded only by
+// processes that serve the console.
+import { z } from 'zod';
+import { badge, details, filterForm, link, section, table, time } from '../../platform/console/components.ts';
+import { html, queryString, type SafeHtml } from '../../platform/console/html.ts';
+import type { ConsoleUi } from '../../platform/console/ui.ts';
+import type { Database } from '../../platform/db/database.ts';
+import { and, desc, eq, lt, or } from '../../platform/db/drizzle.ts';
+import type { DbOrTx } from '../../platform/db/transaction.ts';
+import { invalidInput, notFound } from '../../platform/errors.ts';
+import { formatMoney } from '../../platform/money.ts';
+import type { DialogState } from './dialog/state.ts';
+import { type ChatSessionRow, chatSessions, paymentAttempts } from './schema.ts';
+
+const PAGE_SIZE = 50;
+const STATUSES = ['collecting', 'confirming', 'completed', 'error'] as const;
+/** A session PayBot handed to a person (too many failed tries, or no Stripe to charge with). */
+const HANDED_OFF = 'error';
+
+type Cursor = { at: Date; id: string };
+
+/**
+ * Sessions, most recently active first: by `expires_at`, which every message moves to now + the
+ * session TTL, so its index (the sweep's) answers the page without sorting the table.
+ */
+export async function listSessions(
+  db: DbOrTx,
+  filter: { status?: string; limit: number; before?: Cursor },
+): Promise<ChatSessionRow[]> {
+  const older = filter.before
+    ? or(
+        lt(chatSessions.expiresAt, filter.before.at),
+        and(eq(chatSessions.expiresAt, filter.before.at), lt(chatSessions.id, filter.before.id)),
+      )
+    : undefined;
+  return db
+    .select()
+    .from(chatSessions)
+    .where(and(filter.status ? eq(chatSessions.status, filter.status) : undefined, older))
+    .orderBy(desc(chatSessions.expiresAt), desc(chatSessions.id))
+    .limit(filter.limit);
+}
+
+export type PaymentAttemptRow = typeof paymentAttempts.$inferSelect;
+
+/** Charge attempts, newest first: one session's, or everyone's. */
+export async function listAttempts(
+  db: DbOrTx,
+  filter: { sessionId?: string; limit: number; before?: Cursor },
+): Promise<PaymentAttemptRow[]> {
+  const older = filter.before
+    ? or(
+        lt(paymentAttempts.createdAt, filter.before.at),
+        and(
+          eq(paymentAttempts.createdAt, filter.before.at),
+          lt(paymentAttempts.idempotencyKey, filter.before.id),
+        ),
+      )
+    : undefined;
+  return db
+    .select()
+    .from(paymentAttempts)
+    .where(and(filter.sessionId ? eq(paymentAttempts.sessionId, filter.sessionId) : undefined, older))
+    .orderBy(desc(paymentAttempts.createdAt), desc(paymentAttempts.idempotencyKey))
+    .limit(filter.limit);
+}
+
+export function addConsole(ui: ConsoleUi, deps: { db: Database }): void {
+  const { db } = deps;
+
+  ui.page({
+    path: '/console/paybot',
+    title: 'PayBot',
+    nav: 'PayBot',
+    live: true,
+    async render(view) {
+      const status = view.query.status;
+      if (status && !(STATUSES as readonly string[]).includes(status))
+        throw invalidInput(`Status ${status} is not one of ${STATUSES.join(', ')}`);
+      const before = cursorOf(view.query.before);
+      const paymentsBefore = cursorOf(view.query.paymentsBefore);
+      const [sessions, attempts] = await Promise.all([
+        listSessions(db.orm, {
+          limit: PAGE_SIZE + 1,
+          ...(status ? { status } : {}),
+          ...(before ? { before } : {}),
+        }),
+        listAttempts(db.orm, { limit: PAGE_SIZE + 1, ...(paymentsBefore ? { before: paymentsBefore } : {}) }),
+      ]);
+      const sessionPage = sessions.slice(0, PAGE_SIZE);
+      const attemptPage = attempts.slice(0, PAGE_SIZE);
+      const lastSession = sessionPage.at(-1);
+      const lastAttempt = attemptPage.at(-1);
+      const nextSessions =
+        sessions.length > PAGE_SIZE && lastSession ? cursor(lastSession.expiresAt, lastSession.id) : null;
+      const nextAttempts =
+        attempts.length > PAGE_SIZE && lastAttempt
+          ? cursor(lastAttempt.createdAt, lastAttempt.idempotencyKey)
+          : null;
+      return html`<p>Try it: ${link('/pay', 'the test chat (/pay)')} talks to PayBot as a customer would. Card details are typed only into Stripe’s own form: PayBot, and this console, never see them.</p>
+${section(
+  'Sessions',
+  html`${filterForm('/console/paybot', [{ name: 'status', label: 'Status', options: [...STATUSES] }], view.query)}
+${sessionTable(sessionPage)}
+${nextSessions ? html`<nav class="pager" aria-label="Sessions pages"><a href="/console/paybot${queryString({ ...view.query, before: nextSessions })}" rel="next">Older sessions</a></nav>` : ''}`,
+  'sessions',
+)}
+${section(
+  'Payments',
+  html`${attemptTable(attemptPage)}
+${nextAttempts ? html`<nav class="pager" aria-label="Payments pages"><a href="/console/paybot${queryString({ ...view.query, paymentsBefore: nextAttempts })}" rel="next">Older payments</a></nav>` : ''}`,
+  'payments',
+)}`;
+    },
+  });
+
+  ui.page({
+    path: '/console/paybot/sessions/:id',
+    title: (view) => `PayBot session ${view.params.id ?? ''}`,
+    live: true,
+    async render(view) {
+      const id = view.params.id ?? '';
+      const [row] = /^[\w.:-]{1,100}$/.test(id)
+        ? await db.orm.select().from(chatSessions).where(eq(chatSessions.id, id))
+        : [];
+      if (!row) throw notFound(`PayBot session ${id}`);
+      const state = row.state as DialogState;
+      const attempts = await listAttempts(db.orm, { sessionId: row.id, limit: PAGE_SIZE });
+      return html`${details([
+        ['Status', statusBadge(row.status)],
+        ['Current field', state.currentField],
+        ['Name', state.name ?? null],
+        ['Amount', amountOf(state)],
+        ['Invoice', state.invoiceId ?? null],
+        ['Card', cardOf(state)],
+        ['Charge status', state.chargeStatus ?? null],
+        ['Attempt', state.attempt],
+        ['Failed tries at this field', state.retries],
+        ['PaymentIntent', row.paymentIntentId ? html`<code>${row.paymentIntentId}</code>` : null],
+        ['Checkout Session', row.checkoutSessionId ? html`<code>${row.checkoutSessionId}</code>` : null],
+        ['Started', time(row.createdAt)],
+        ['Last message', time(row.updatedAt)],
+        ['Expires', time(row.expiresAt)],
+      ])}
+${row.status === HANDED_OFF ? html`<p class="notice error" role="note">PayBot handed this customer to a person: it answers every further message with PAYMENTS_HANDOFF_MESSAGE.</p>` : ''}
+${section('Payments', attemptTable(attempts))}`;
+    },
+  });
+
+  ui.attention(async (limit) => {
+    const handed = await listSessions(db.orm, { status: HANDED_OFF, limit });
+    return handed.map((row) => {
+      const state = row.state as DialogState;
+      return {
+        kind: 'PayBot hand-off',
+        title: `Session ${row.id}`,
+        detail: `handed to a person at the ${state.currentField} step${state.name ? ` (${state.name})` : ''}`,
+        href: `/console/paybot/sessions/${encodeURIComponent(row.id)}`,
+        at: row.updatedAt,
+      };
+    });
+  });
+}
+
+function sessionTable(rows: ChatSessionRow[]): SafeHtml {
+  return table(
+    'Chat sessions, most recently active first',
+    [
+      {
+        label: 'Session',
+        cell: (r) => link(`/console/paybot/sessions/${encodeURIComponent(r.id)}`, r.id),
+      },
+      { label: 'Status', cell: (r) => statusBadge(r.status) },
+      { label: 'Current field', cell: (r) => (r.state as DialogState).currentField },
+      { label: 'Name', cell: (r) => (r.state as DialogState).name ?? '' },
+      { label: 'Amount', cell: (r) => amountOf(r.state as DialogState), numeric: true },
+      { label: 'Card', cell: (r) => cardOf(r.state as DialogState) },
+      { label: 'Last message', cell: (r) => time(r.updatedAt) },
+    ],
+    rows,
+    'No chat sessions yet.',
+  );
+}
+
+function attemptTable(rows: PaymentAttemptRow[]): SafeHtml {
+  return table(
+    'Charges sent to Stripe, newest first',
+    [
+      { label: 'When', cell: (a) => time(a.createdAt) },
+      {
+        label: 'Session',
+        cell: (a) => link(`/console/paybot/sessions/${encodeURIComponent(a.sessionId)}`, a.sessionId),
+      },
+      { label: 'Amount', cell: (a) => formatMoney(a.amountMinor, a.currency), numeric: true },
+      { label: 'Invoice', cell: (a) => a.invoiceId ?? '' },
+      {
+        label: 'PaymentIntent',
+        cell: (a) => (a.paymentIntentId ? html`<code>${a.paymentIntentId}</code>` : ''),
+      },
+      { label: 'Idempotency key', cell: (a) => html`<code>${a.idempotencyKey}</code>` },
+      { label: 'State', cell: (a) => badge(a.status) },
+      { label: 'Error', cell: (a) => a.error ?? '' },
+    ],
+    rows,
+    'No payments yet.',
+  );
+}
+
+const statusBadge = (status: string) =>
+  status === HANDED_OFF ? badge('handed_off') : badge(status, status === 'completed' ? 'good' : 'wait');
+
+const amountOf = (state: DialogState) =>
+  state.amountMinor !== undefined && state.currency ? formatMoney(state.amountMinor, state.currency) : '—';
+
+/** The card's brand only: even the last four digits stay in Stripe's dashboard. */
+const cardOf = (state: DialogState) => (state.card ? `${state.card.brand} card given` : 'not yet');
+
+const cursor = (at: Date, id: string) => `${at.toISOString()}|${id}`;
+
+function cursorOf(value: string | undefined): Cursor | undefined {
+  if (!value) return undefined;
+  const split = value.indexOf('|');
+  const date = new Date(value.slice(0, split));
+  const id = value.slice(split + 1);
+  if (split < 0 || !z.string().min(1).max(200).safeParse(id).success || Number.isNaN(date.getTime()))
+    throw invalidInput('This page link’s cursor is not one the console gave');
+  return { at: date, id };
+}
