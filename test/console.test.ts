@@ -385,6 +385,50 @@ describe.skipIf(!existsSync(CHROMIUM))('every page the console lists, with the f
     await running?.dispose();
   });
 
+  it('posts a credit request from the sandbox composer and shows CreditBot’s answer arriving in its thread', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
+    const page = await context.newPage();
+    await page.goto(`${url}/console/sandbox?tab=slack`);
+    await page.getByRole('button', { name: 'Post the credit request' }).click();
+    await expect
+      .poll(() => page.locator('.notice').innerText())
+      .toContain('The answer arrives in its thread');
+    // No reload: the live refresh brings the reply (the sandbox Looker's sample traffic, computed).
+    const replies = page.locator('.thread .replies');
+    await expect.poll(() => replies.count(), { timeout: 45_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(() => replies.first().innerText(), { timeout: 45_000 })
+      .toMatch(/Approved|Denied|\$[\d,]+\.\d\d/);
+    const [request] = await running.service.db.query<{ status: string; amount_cents: number | null }>(
+      'select status, amount_cents from credit_requests order by created_at desc limit 1',
+    );
+    expect(request?.status).toBe('done');
+    await page.screenshot({ path: `${SHOTS}/sandbox-slack.png`, fullPage: true });
+    await context.close();
+  });
+
+  it('runs "Scan now" and "Plan now" after confirming, and the audit log names them', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
+    const page = await context.newPage();
+    for (const [path, button] of [
+      ['/console/invoices', 'Scan now'],
+      ['/console/daily', 'Plan now'],
+    ] as const) {
+      await page.goto(`${url}${path}`);
+      await page.getByRole('button', { name: button }).click();
+      await expect
+        .poll(async () => (await page.locator('main h1').innerText()).trim())
+        .toBe('Please confirm');
+      await page.getByRole('button', { name: 'Yes, do it' }).click();
+      await expect.poll(() => page.locator('.notice').innerText()).toContain('recorded in the audit log');
+    }
+    const actions = await running.service.db.query<{ action: string }>(
+      `select action from audit_log where outcome = 'done' order by at`,
+    );
+    expect(actions.map((a) => a.action)).toEqual(expect.arrayContaining(['invoices.scan', 'daily.plan']));
+    await context.close();
+  });
+
   it('renders each one without a console error or a serious accessibility violation, at 1280 px and 390 px', async () => {
     for (const width of [1280, 390]) {
       const context = await browser.newContext({ viewport: { width, height: 900 }, bypassCSP: true });

@@ -196,7 +196,7 @@ function slackThreads(messages: SandboxMessage[]): SafeHtml {
   const one = (m: SandboxMessage) => {
     const ts = String(m.content.ts ?? '');
     const marks = reactions.get(ts) ?? [];
-    return html`<div class="bubble ${m.direction}"><small>${m.direction === 'inbound' ? String(m.content.user ?? m.sender ?? 'someone') : 'Switchboard'} · ${time(m.createdAt)}</small>${String(m.content.text ?? '')}${marks.length ? html`<small>Reactions: ${marks.map((r) => badge(`:${r}:`, 'plain'))}</small>` : ''}</div>`;
+    return html`<div class="bubble ${m.direction}"><small>${m.direction === 'inbound' ? String(m.content.user ?? m.sender ?? 'someone') : 'Switchboard'} · ${time(m.createdAt)}</small>${String(m.content.text ?? '')}${marks.length ? html`<small>Reactions: ${marks.map((r) => html`<span class="badge plain">:${r}:</span> `)}</small>` : ''}</div>`;
   };
   if (!roots.length && !replies.size) return html`<p class="empty">No messages.</p>`;
   return html`${roots.map((root) => {
