@@ -8,7 +8,7 @@ import {
   simulateInboundSms,
 } from '../../channels/sandbox/inbox.ts';
 import { countSegments } from '../../channels/sms/segments.ts';
-import { badge, details, link, section, table, time } from '../components.ts';
+import { details, link, section, table, time } from '../components.ts';
 import { html, queryString, type SafeHtml } from '../html.ts';
 import type { ActionDefinition, PageDefinition } from '../ui.ts';
 import type { PlatformPageDeps } from './deps.ts';
