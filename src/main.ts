@@ -14,6 +14,7 @@ import { type Database, openDatabase } from './platform/db/database.ts';
 import { runMigrations } from './platform/db/migrate.ts';
 import { waitForDatabase } from './platform/db/wait-for-database.ts';
 import type { ComponentCheck } from './platform/health.ts';
+import { adminGuard } from './platform/http/admin-auth.ts';
 import { buildHttpApp } from './platform/http/app.ts';
 import type { ServiceInfo } from './platform/http/ops-routes.ts';
 import { JobSystem } from './platform/jobs/job-system.ts';
@@ -171,6 +172,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
             browserHome: '/console',
             routes: async (app: FastifyInstance) => {
               await channels.registerRoutes(app);
+              const { registerJobRoutes } = await import('./platform/jobs/routes.ts');
+              registerJobRoutes(app, { jobs, guard: adminGuard(config.adminToken) });
               for (const module of apps) await module.routes?.(app, context);
               const { mountConsole } = await import('./platform/console/mount.ts');
               await mountConsole(app, {

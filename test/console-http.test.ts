@@ -202,3 +202,57 @@ describe('outbox retry and cancel through the API', () => {
     expect(bad.json().error.code).toBe('invalid_input');
   });
 });
+
+describe('job system API, shared with the console’s jobs page', () => {
+  let running: TestService;
+  const auth = { authorization: `Bearer ${TOKEN}` };
+
+  beforeAll(async () => {
+    running = await startTestService('pglite', { env: { ADMIN_API_TOKEN: TOKEN } });
+  });
+  afterAll(async () => {
+    await running?.dispose();
+  });
+
+  it('lists queues, shows a failed job with its error, retries it once', async () => {
+    const { app, jobs } = running.service;
+    // A job that failed: deferred so no worker takes it first, then failed as a handler would.
+    const id = await jobs.boss.send('outbox.sweep', {}, { startAfter: 3600, retryLimit: 0 });
+    expect(id).toBeTruthy();
+    await jobs.boss.fail('outbox.sweep', id as string, { message: 'the sweep lost its connection' });
+    const queues = await app.inject({ url: '/jobs', headers: auth });
+    // Counts come from pg-boss's queue cache (refreshed by its monitor); the failed list reads the table.
+    expect(queues.json().queues.map((q: { name: string }) => q.name)).toEqual(
+      expect.arrayContaining(['outbox.deliver', 'outbox.sweep', 'outbox.deliver.dead']),
+    );
+    const failed = await app.inject({ url: '/jobs/outbox.sweep/failed', headers: auth });
+    expect(failed.json().jobs).toMatchObject([{ id, output: { message: 'the sweep lost its connection' } }]);
+    const retried = await app.inject({
+      method: 'POST',
+      url: `/jobs/outbox.sweep/${id}/retry`,
+      headers: auth,
+    });
+    expect(retried.statusCode).toBe(202);
+    const twice = await app.inject({ method: 'POST', url: `/jobs/outbox.sweep/${id}/retry`, headers: auth });
+    expect(twice.statusCode).toBe(409);
+    expect((await app.inject({ url: '/jobs/no.such.queue/failed', headers: auth })).statusCode).toBe(404);
+    expect((await app.inject({ url: '/jobs' })).statusCode).toBe(401);
+  });
+
+  it('counts messages per hour and channel for the last day, and what waits', async () => {
+    const { app, channels } = running.service;
+    await channels.enqueue({
+      dedupeKey: 'stats:1',
+      channel: 'email',
+      to: 'ap@example.com',
+      content: { subject: 'Hi', text: 'Hi' },
+      sendAfter: new Date(Date.now() + 3600_000),
+    });
+    const stats = await app.inject({ url: '/outbox/stats?hours=24', headers: auth });
+    expect(stats.json().backlog).toEqual([{ channel: 'email', status: 'queued', count: 1 }]);
+    expect(stats.json().hourly).toEqual([
+      expect.objectContaining({ channel: 'email', outcome: 'other', count: 1 }),
+    ]);
+    expect((await app.inject({ url: '/outbox/stats?hours=0', headers: auth })).statusCode).toBe(400);
+  });
+});

@@ -9,7 +9,7 @@ import type { JobSystem } from '../../jobs/job-system.ts';
 import { OUTBOX_STATUSES, type OutboxRow, type OutboxStatus } from '../schema.ts';
 import { CHANNELS, type Channel } from '../types.ts';
 import type { OutboxJobs } from './jobs.ts';
-import { cancelMessage, retryMessage } from './operator.ts';
+import { cancelMessage, hourlyDelivery, outboxBacklog, retryMessage } from './operator.ts';
 import { getMessage, listMessages } from './store.ts';
 
 const listQuery = z
@@ -55,6 +55,31 @@ export function registerOutboxRoutes(
       const row = await getMessage(deps.db.orm, request.params.id);
       if (!row) throw notFound(`Outbox message ${request.params.id}`);
       return present(row);
+    },
+  );
+  typed.get(
+    '/outbox/stats',
+    {
+      schema: {
+        tags,
+        summary: 'Messages per hour, channel and outcome over the last `hours`, and what waits now',
+        querystring: z
+          .object({
+            hours: z.coerce
+              .number()
+              .int()
+              .min(1)
+              .max(24 * 14)
+              .default(24),
+          })
+          .strict(),
+      },
+      preHandler: deps.guard,
+    },
+    async (request) => {
+      const since = new Date(Date.now() - request.query.hours * 3600_000);
+      const [hourly, backlog] = await Promise.all([hourlyDelivery(deps.db, since), outboxBacklog(deps.db)]);
+      return { since, hourly, backlog };
     },
   );
   const byId = { params: z.object({ id: z.uuid() }) };

@@ -2,7 +2,8 @@
 // Written on the job system rather than mounting @pg-boss/dashboard: the dashboard is a React
 // Router app with its own pg connection (it cannot reach the embedded PGlite without a socket
 // server) and would add React, Hono and a second login to a console that needs three tables.
-import { AppError, notFound } from '../../errors.ts';
+import { notFound } from '../../errors.ts';
+import { retryFailedJob } from '../../jobs/routes.ts';
 import { actionForm, badge, count, jsonBlock, link, section, table, time } from '../components.ts';
 import { html } from '../html.ts';
 import type { ActionDefinition, PageDefinition } from '../ui.ts';
@@ -63,14 +64,8 @@ ${
     confirm: async (view) => `Run job ${view.form.id ?? ''} of ${view.form.queue ?? ''} again?`,
     async run(view) {
       const { queue = '', id = '' } = view.form;
-      const known = (await deps.jobs.queueCounts()).some((q) => q.name === queue);
-      if (!known) throw notFound(`Queue ${queue}`);
       if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound(`Job ${id}`);
-      if (!(await deps.jobs.retryJob(queue, id)))
-        throw new AppError(
-          'conflict',
-          `Job ${id} is not a failed job of ${queue} (it may have been retried already).`,
-        );
+      await retryFailedJob(deps.jobs, queue, id);
       return {
         message: `Job ${id} of ${queue} queued again.`,
         target: id,
