@@ -1,4 +1,4 @@
-// One invoice alert followed end to end in OpenTelemetry traces, as an operator would follow it: the
+// One invoice alert and one credit request followed end to end in OpenTelemetry traces, as an operator would follow it: the
 // real CLI with OTEL_EXPORTER_OTLP_ENDPOINT set, exporting (the SDK's default protobuf over HTTP)
 // to a local collector. On PostgreSQL the API and the workers are separate processes, as in the
 // Kubernetes deployment, so the trace crosses from one to the other through the job's row.
@@ -13,7 +13,7 @@ const SERVER = 2;
 const CLIENT = 3;
 const CONSUMER = 5;
 
-describe(`traces of an invoice alert (${kind}: ${kind === 'postgres' ? 'http and worker processes' : 'one process'})`, () => {
+describe(`traces of an invoice alert and a credit request (${kind}: ${kind === 'postgres' ? 'http and worker processes' : 'one process'})`, () => {
   const started: Running[] = [];
   let target: TestDatabase | null = null;
   const receiver = startOtlpReceiver();
@@ -24,14 +24,14 @@ describe(`traces of an invoice alert (${kind}: ${kind === 'postgres' ? 'http and
     await target?.drop();
   });
 
-  it('links the API request, the delivery job and the provider send in one trace', async () => {
+  it('links each request to the jobs it causes and their provider calls, in one trace per request', async () => {
     const collector = await receiver;
     target = await createTestDatabase(kind);
     const env = {
       ...(target.config.kind === 'postgres'
         ? { DATABASE_URL: target.config.url }
         : { DATA_DIR: target.config.dataDir }),
-      SWITCHBOARD_APPS: 'invoices',
+      SWITCHBOARD_APPS: 'invoices,credits',
       NOTIFICATION_RECIPIENTS: 'ap@example.com',
       OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
       OTEL_SERVICE_NAME: 'switchboard-under-test',
@@ -121,6 +121,41 @@ describe(`traces of an invoice alert (${kind}: ${kind === 'postgres' ? 'http and
     // Protobuf, the SDK's default protocol; and no span for the readiness probes polled above.
     expect(collector.contentTypes.every((type) => type === 'application/x-protobuf')).toBe(true);
     expect(collector.spans.filter((s) => String(s.attributes['url.path']).startsWith('/health'))).toEqual([]);
+
+    // A credit request, as a person posts it in Slack (the sandbox channel), to CreditBot's reply.
+    const posted = await fetch(`${api}/sandbox/slack/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        channel: '#credit_memo_testing',
+        text: 'Please process this credit request https://looker.sandbox.localhost/looks/1',
+      }),
+    });
+    expect(posted.status).toBe(201);
+    const reply = await waitFor('the span of the reply sent to Slack', () =>
+      collector.spans.find(
+        (s) => s.name === 'send slack' && String(s.attributes['outbox.dedupe_key']).endsWith(':reply'),
+      ),
+    );
+    const spansOf = collector.spans.filter((s) => s.traceId === reply.traceId);
+    const chain: string[] = [];
+    for (
+      let at: typeof reply | undefined = reply;
+      at;
+      at = spansOf.find((s) => s.spanId === at?.parentSpanId)
+    )
+      chain.unshift(at.name);
+    expect(chain).toEqual([
+      'POST /sandbox/slack/messages',
+      'process credits.process',
+      'process outbox.deliver',
+      'send slack',
+    ]);
+    const creditJob = spansOf.find((s) => s.name === 'process credits.process');
+    // The Look's query, read under the request's job (the sandbox's sample Looks here; Looker in production).
+    expect(
+      spansOf.filter((s) => s.parentSpanId === creditJob?.spanId && s.kind === CLIENT).map((s) => s.name),
+    ).toEqual(expect.arrayContaining(['sandbox query id', 'sandbox query sql']));
 
     for (const process of started) process.child.kill('SIGTERM');
     for (const process of started) expect((await process.exited).code).toBe(0);

@@ -12,7 +12,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { activeTracer } from './tracing.ts';
+import { activeTracer, recordError } from './tracing.ts';
 
 const UNTRACED = /^\/(health\/|metrics$)/;
 
@@ -46,7 +46,8 @@ export function traceRequests(app: FastifyInstance): void {
 
   // Recorded, but only a 5xx marks the span failed (below): a refused webhook is the server working.
   app.addHook('onError', async (request, _reply, error) => {
-    spans.get(request)?.recordException(error);
+    const span = spans.get(request);
+    if (span) recordError(span, error);
   });
 
   const end = (request: FastifyRequest, status: number | null) => {

@@ -17,6 +17,7 @@ import {
 } from '@opentelemetry/api';
 import type { Config } from '../../config.ts';
 import type { Logger } from '../log.ts';
+import { scrubText } from '../redact.ts';
 import { SERVICE_NAME, SERVICE_VERSION } from '../version.ts';
 
 export type { Span };
@@ -86,11 +87,18 @@ export function recordFailure(span: Span, error: unknown): void {
     'error.type',
     typeof code === 'string' && code ? code : error instanceof Error ? error.name : 'unknown',
   );
-  if (error instanceof Error) span.recordException(error);
-  span.setStatus({
-    code: SpanStatusCode.ERROR,
-    message: error instanceof Error ? error.message : String(error),
-  });
+  span.setStatus({ code: SpanStatusCode.ERROR, message: recordError(span, error) });
+}
+
+/**
+ * Adds an error to a span as an exception event, scrubbed like a log line (providers quote keys and
+ * card numbers back in their error texts). Returns the scrubbed message.
+ */
+export function recordError(span: Span, error: unknown): string {
+  const message = scrubText(error instanceof Error ? error.message : String(error));
+  const stack = error instanceof Error && error.stack ? { stack: scrubText(error.stack) } : {};
+  span.recordException({ name: error instanceof Error ? error.name : 'Error', message, ...stack });
+  return message;
 }
 
 /** The field of a job's payload that carries the trace context it was enqueued in. */
