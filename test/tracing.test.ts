@@ -37,6 +37,7 @@ describe(`traces of an invoice alert and a credit request (${kind}: ${kind === '
       OTEL_SERVICE_NAME: 'switchboard-under-test',
       OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=tracing-test',
       OTEL_BSP_SCHEDULE_DELAY: '100',
+      LOG_LEVEL: 'info',
     };
     const modes = kind === 'postgres' ? ['http', 'worker'] : ['start'];
     const urls: string[] = [];
@@ -156,6 +157,14 @@ describe(`traces of an invoice alert and a credit request (${kind}: ${kind === '
     expect(
       spansOf.filter((s) => s.parentSpanId === creditJob?.spanId && s.kind === CLIENT).map((s) => s.name),
     ).toEqual(expect.arrayContaining(['sandbox query id', 'sandbox query sql']));
+    // The job's log lines carry its trace and span ids: from a trace to its logs and back.
+    const answered = started
+      .flatMap((p) => p.output().split('\n'))
+      .filter((line) => line.includes('"credit request answered"'))
+      .map((line) => JSON.parse(line) as { trace_id?: string; span_id?: string });
+    expect(answered).toEqual([
+      expect.objectContaining({ trace_id: reply.traceId, span_id: creditJob?.spanId }),
+    ]);
 
     for (const process of started) process.child.kill('SIGTERM');
     for (const process of started) expect((await process.exited).code).toBe(0);

@@ -16,7 +16,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import type { Config } from '../../config.ts';
-import type { Logger } from '../log.ts';
+import { type Logger, setLogLineContext } from '../log.ts';
 import { scrubText } from '../redact.ts';
 import { SERVICE_NAME, SERVICE_VERSION } from '../version.ts';
 
@@ -45,6 +45,7 @@ export async function startTracing(
   const { startSdk } = await import('./sdk.ts');
   const sdk = startSdk(config, options);
   tracer = trace.getTracer(SERVICE_NAME, SERVICE_VERSION);
+  setLogLineContext(traceIds);
   return {
     shutdown: async () => {
       tracer = null;
