@@ -6,6 +6,7 @@ import path from 'node:path';
 
 const BENCHMARKS = [
   'cold-start.ts',
+  'sizing.ts',
   'jobs-throughput.ts',
   'outbox.ts',
   'faults.ts',

@@ -142,7 +142,13 @@ function withQueues(config: Config, argv: string[]): Config {
 }
 
 async function serve(config: Config, log: Logger, mode: 'start' | 'http' | 'worker'): Promise<number> {
-  const service = await startService({ config, log, mode });
+  // Imported here, not at the top: `help`, `version` and the bots' commands have no use for it.
+  const { startTracing } = await import('./platform/tracing/tracing.ts');
+  const tracing = await startTracing(config.tracing, { log, mode });
+  const service = await startService({ config, log, mode }).catch(async (error) => {
+    await tracing.shutdown();
+    throw error;
+  });
   return new Promise<number>((resolve) => {
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -156,13 +162,22 @@ async function serve(config: Config, log: Logger, mode: 'start' | 'http' | 'work
         { signal, timeoutMs: config.shutdownTimeoutMs },
         'shutting down: finishing requests and running jobs',
       );
-      service.stop().then(
-        () => resolve(0),
-        (error) => {
-          log.error({ err: error }, 'shutdown failed');
-          resolve(1);
-        },
-      );
+      service
+        .stop()
+        .then(
+          () => 0,
+          (error) => {
+            log.error({ err: error }, 'shutdown failed');
+            return 1;
+          },
+        )
+        // The last spans (the shutdown's own jobs) go out before the process exits.
+        .then(async (code) => {
+          await tracing
+            .shutdown()
+            .catch((error) => log.warn({ err: error }, 'could not export the last spans'));
+          resolve(code);
+        });
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);

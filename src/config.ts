@@ -60,6 +60,14 @@ export const platformEnvSchema = z.object({
     .default(300)
     .describe('how long a starting process retries an unreachable database (0: fail at once)'),
   REDIS_URL: optional(redisUrl).describe('optional Redis, checked by /health/ready when set'),
+  // Read by the platform only to decide whether to load the OpenTelemetry SDK; the SDK reads them
+  // (and every other OTEL_* variable) itself. See the README's "Tracing".
+  OTEL_EXPORTER_OTLP_ENDPOINT: optional(httpUrl).describe(
+    'an OpenTelemetry collector (OTLP base URL); set, traces are exported there',
+  ),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optional(httpUrl).describe(
+    'the full OTLP traces URL (.../v1/traces), instead of or overriding the base URL',
+  ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z
     .enum(['auto', 'json', 'pretty'])
@@ -268,6 +276,16 @@ export interface PlatformConfig {
   /** When set, /outbox and /sandbox require `Authorization: Bearer <token>`. */
   adminToken: string | null;
   ai: AiConfig;
+  tracing: TracingConfig;
+}
+
+/** OpenTelemetry traces (platform/tracing): on when an OTLP endpoint is set. */
+export interface TracingConfig {
+  enabled: boolean;
+  /** Where spans go (the traces URL, or the base URL the SDK appends /v1/traces to); null when off. */
+  endpoint: string | null;
+  /** Every OTEL_* variable given (environment or .env file), for the SDK, which reads them itself. */
+  variables: Record<string, string>;
 }
 
 /** Which language model platform/ai calls, and the limits every call runs under. */
@@ -357,7 +375,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: { c
   const cwd = options.cwd ?? process.cwd();
   const problems: ConfigProblem[] = [];
   const problem = (variable: string, message: string) => problems.push({ variable, message });
-  const platform = platformSettings(e, cwd, problem);
+  const platform = platformSettings(e, cwd, problem, env);
   const running = new Set<string>(platform.apps);
   const context = (app: AppName): SettingsContext => ({
     cwd,
@@ -377,7 +395,12 @@ export function loadConfig(env: Record<string, string | undefined>, options: { c
   return { ...platform, ...apps };
 }
 
-function platformSettings(e: PlatformEnv, cwd: string, problem: Problem): PlatformConfig {
+function platformSettings(
+  e: PlatformEnv,
+  cwd: string,
+  problem: Problem,
+  raw: Record<string, string | undefined>,
+): PlatformConfig {
   const apps: AppName[] = [];
   const named = commaList(e.SWITCHBOARD_APPS);
   for (const name of named) {
@@ -466,8 +489,20 @@ function platformSettings(e: PlatformEnv, cwd: string, problem: Problem): Platfo
     },
     adminToken: e.ADMIN_API_TOKEN ?? null,
     ai,
+    tracing: tracingConfig(e, raw),
     apps,
   };
+}
+
+function tracingConfig(e: PlatformEnv, raw: Record<string, string | undefined>): TracingConfig {
+  const variables = Object.fromEntries(
+    Object.entries(raw).filter(
+      (entry): entry is [string, string] => entry[0].startsWith('OTEL_') && !!entry[1],
+    ),
+  );
+  const endpoint = e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? e.OTEL_EXPORTER_OTLP_ENDPOINT ?? null;
+  const disabled = variables.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true';
+  return { enabled: endpoint !== null && !disabled, endpoint: disabled ? null : endpoint, variables };
 }
 const DEFAULT_MODELS = {
   openai: 'gpt-4o-mini',

@@ -76,6 +76,12 @@ describe.each(databaseKinds)('CreditBot sandbox on %s', (kind) => {
     });
     const list = (await app().inject('/credits/requests')).json();
     expect(list.requests.map((r: { id: string }) => r.id)).toContain(id);
+
+    // The amount answered is on /metrics for the dashboard, under its product.
+    const scrape = (await app().inject('/metrics')).body;
+    expect(scrape).toMatch(/^credit_amount_cents_total\{product="verify"\} 439536$/m);
+    expect(scrape).toMatch(/^credit_request_amount_cents_sum\{product="verify"\} 439536$/m);
+    expect(scrape).toMatch(/^credit_request_amount_cents_bucket\{le="500000",product="verify"\} 1$/m);
   });
 
   it('tells the sandbox operator by DM, and the thread, when a request cannot be answered', async () => {

@@ -12,8 +12,8 @@ const MONITORING = new URL('../deploy/components/monitoring/', import.meta.url);
 
 /** Series from other exporters the rules rely on, with the labels used: not Switchboard's to export. */
 const EXTERNAL: Record<string, string[]> = {
-  // kube-state-metrics: a pod failing its readiness probe (/health/ready).
-  kube_pod_status_ready: ['condition', 'namespace', 'pod'],
+  // Prometheus's own, per scrape target: 0 when a pod does not answer /metrics.
+  up: ['job', 'namespace', 'pod', 'instance'],
 };
 
 const PROMQL_WORDS = new Set(['and', 'or', 'unless', 'bool', 'offset', 'inf', 'nan']);

@@ -76,7 +76,19 @@ describe.each(databaseKinds)('health on %s', (kind) => {
     const { running, stopDatabase } = await startWithStoppableDatabase(kind);
     const app = running.service.app;
     expect((await app.inject('/health/ready')).statusCode).toBe(200);
+    // What the readiness alert reads: each component, scraped from the service itself.
+    const up = async () =>
+      [...(await app.inject('/metrics')).body.matchAll(/^health_component_up\{(.*)\} (\d)$/gm)].map(
+        (m) => `${m[1]} ${m[2]}`,
+      );
+    expect(await up()).toEqual(
+      expect.arrayContaining([
+        'component="database",critical="true" 1',
+        'component="jobs",critical="true" 1',
+      ]),
+    );
     await stopDatabase();
+    expect(await up()).toContain('component="database",critical="true" 0');
 
     const ready = await app.inject('/health/ready');
     expect(ready.statusCode).toBe(503);

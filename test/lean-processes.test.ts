@@ -33,6 +33,16 @@ const PROVIDER_SDKS = [
   '@ai-sdk/amazon-bedrock',
   '@ai-sdk/openai-compatible',
 ];
+/** The OpenTelemetry SDK and exporters: loaded only with OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT set. */
+const TRACING_SDK = [
+  '@opentelemetry/sdk-node',
+  '@opentelemetry/sdk-trace',
+  '@opentelemetry/resources',
+  '@opentelemetry/core',
+  '@opentelemetry/exporter-trace-otlp-proto',
+  '@opentelemetry/otlp-exporter-base',
+  '@grpc/grpc-js',
+];
 /** What only a process serving the API needs. */
 const HTTP_ONLY = ['@fastify/swagger', '@fastify/swagger-ui', '@fastify/static'];
 
@@ -92,7 +102,11 @@ describe.each(databaseKinds)('a worker for invoices only, sandbox channels, on %
       'apps/payments/config.ts',
     ]);
     const packages = packagesOf(files);
-    expect([...PROVIDER_SDKS, ...HTTP_ONLY].filter((name) => packages.has(name))).toEqual([]);
+    expect([...PROVIDER_SDKS, ...HTTP_ONLY, ...TRACING_SDK].filter((name) => packages.has(name))).toEqual([]);
+    // Of tracing, only the no-op helpers every process calls through (@opentelemetry/api under them).
+    expect(ours.filter((file) => file.startsWith('platform/tracing/'))).toEqual([
+      'platform/tracing/tracing.ts',
+    ]);
     // Nor the API's own routes: the outbox, sandbox and webhook handlers.
     expect(ours.filter((file) => /\/(routes|pay-page)\.ts$/.test(file) && !file.startsWith('apps/'))).toEqual(
       [],

@@ -105,6 +105,15 @@ const serializers = {
   reqId: (id: unknown) => (typeof id === 'string' ? scrubText(id) : id),
 };
 
+/**
+ * Fields added to every log line, set once by a module that has them (tracing: the active span's
+ * trace_id and span_id, so a line can be found from its trace and back). Nothing until then.
+ */
+let lineContext: (() => Record<string, string>) | null = null;
+export const setLogLineContext = (fields: () => Record<string, string>) => {
+  lineContext = fields;
+};
+
 export function loggerOptions(config: Pick<Config, 'log'>): LoggerOptions {
   const pretty =
     config.log.format === 'pretty' || (config.log.format === 'auto' && process.stdout.isTTY === true);
@@ -112,6 +121,7 @@ export function loggerOptions(config: Pick<Config, 'log'>): LoggerOptions {
     level: config.log.level,
     redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
     serializers,
+    mixin: () => lineContext?.() ?? {},
     formatters: { log: (object) => scrubLogValue(object) as Record<string, unknown> },
     hooks: {
       logMethod(args, method) {

@@ -103,12 +103,27 @@ export function configSecrets(config: Config): string[] {
   values.push(stripe.secretKey, stripe.webhookSecret, ...config.payments.apiKeys);
   // Stripe also takes its key as a Basic user name with no password.
   if (stripe.secretKey) values.push(Buffer.from(`${stripe.secretKey}:`).toString('base64'));
+  // A collector's API key travels as an OTLP header (`x-honeycomb-team=...,authorization=...`).
+  for (const [name, value] of Object.entries(config.tracing.variables))
+    if (/^OTEL_EXPORTER_OTLP(_TRACES)?_HEADERS$/.test(name))
+      for (const pair of value.split(','))
+        values.push(...headerValueForms(pair.slice(pair.indexOf('=') + 1)));
   return values.filter((value): value is string => typeof value === 'string' && value.length > 0);
 }
 
 /** Registers every secret of a loaded config; called once at boot (startService, the CLI). */
 export function registerConfigSecrets(config: Config): void {
   registerSecrets(configSecrets(config));
+}
+
+/** An OTLP header value as given and as the SDK decodes it (the variable is URL-encoded). */
+function headerValueForms(raw: string): string[] {
+  const value = raw.trim();
+  try {
+    return [value, decodeURIComponent(value)];
+  } catch {
+    return [value];
+  }
 }
 
 /** `text` without any registered secret or well-known credential shape. */

@@ -16,6 +16,7 @@ import { registerCreditRoutes } from './routes.ts';
 import { sandboxLookerSource, seedSampleTraffic } from './sandbox-looker.ts';
 import { type CreditService, createCreditService } from './service.ts';
 import type { SocketIntake } from './socket.ts';
+import { tracedSource } from './traced-source.ts';
 
 interface CreditState {
   intake: IntakeDeps;
@@ -44,8 +45,8 @@ export const creditsApp = defineApp({
     const lookerSource = looker ? (await import('./looker.ts')).lookerSource : null;
     const openSource =
       looker && lookerSource
-        ? () => lookerSource(looker, { timeoutMs, ...(runner ? { runner } : {}) })
-        : () => sandboxLookerSource(db, runner);
+        ? () => tracedSource(lookerSource(looker, { timeoutMs, ...(runner ? { runner } : {}) }), 'looker')
+        : () => tracedSource(sandboxLookerSource(db, runner), 'sandbox');
     if (!looker)
       log.warn(`Looker uses the SANDBOX: links to https://${settings.lookerHost} read sample data`);
     const intake: IntakeDeps = { db, jobs, config: settings, metrics, channels };

@@ -13,7 +13,7 @@ import { errorText } from '../../platform/redact.ts';
 import { type CreditSummary, computeCredit, progressOf, replyText } from './compute.ts';
 import type { CreditsConfig } from './config.ts';
 import { isTransient } from './credit-error.ts';
-import type { CreditMetrics } from './metrics.ts';
+import { type CreditMetrics, recordCreditAmounts } from './metrics.ts';
 import { type NotebookExecutor, NotebookPending } from './notebook-queue.ts';
 import type { QuerySource } from './query-source.ts';
 import type { CreditRequestRow } from './schema.ts';
@@ -122,6 +122,7 @@ async function processPass(
   if (inSlack) await react(deps, row, config.reactions.done);
   deps.metrics.requests.inc({ outcome: 'done' });
   deps.metrics.duration.observe((performance.now() - started) / 1000);
+  recordCreditAmounts(deps.metrics, summary);
   log.info(
     { requestId: id, amountCents: summary.amountCents, links: summary.links.length },
     'credit request answered',

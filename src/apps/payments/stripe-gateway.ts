@@ -3,6 +3,7 @@
 // Session in setup mode (hosted); we only ever read brand, last 4 digits and expiry.
 // The SDK (about 200 modules) is imported only when a secret key is set.
 import type Stripe from 'stripe';
+import { inSpan, SpanKind, tracingEnabled } from '../../platform/tracing/tracing.ts';
 import type { PaymentsConfig } from './config.ts';
 import type { ChargeResult } from './dialog/dialog.ts';
 import type { CardSource, CardSummary, DialogState } from './dialog/state.ts';
@@ -21,7 +22,40 @@ export async function createStripe(
     maxNetworkRetries: config.maxNetworkRetries,
     timeout: timeoutMs,
     telemetry: false,
+    ...(tracingEnabled() ? { httpClient: tracedHttpClient(Stripe.createNodeHttpClient()) } : {}),
   });
+}
+
+/**
+ * The SDK's own HTTP client with a CLIENT span per request to Stripe (each retry its own), the
+ * seam every Stripe call passes through. Method, path, status and idempotency key only: the body
+ * (amounts, emails) stays out of traces.
+ */
+function tracedHttpClient(client: NonNullable<Stripe.StripeConfig['httpClient']>) {
+  return {
+    getClientName: () => client.getClientName(),
+    makeRequest: (...args: Parameters<typeof client.makeRequest>) => {
+      const [host, , path, method, headers] = args;
+      const key = (headers as Record<string, unknown>)['Idempotency-Key'];
+      return inSpan(
+        `stripe ${method}`,
+        {
+          kind: SpanKind.CLIENT,
+          attributes: {
+            'server.address': host,
+            'http.request.method': method,
+            'url.path': path.split('?')[0] ?? path,
+            ...(typeof key === 'string' ? { 'stripe.idempotency_key': key } : {}),
+          },
+        },
+        async (span) => {
+          const response = await client.makeRequest(...args);
+          span.setAttribute('http.response.status_code', response.getStatusCode());
+          return response;
+        },
+      );
+    },
+  };
 }
 
 /** What the client needs to show the card step. */

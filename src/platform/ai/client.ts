@@ -8,6 +8,7 @@ import { parseRetryAfter } from '../channels/types.ts';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
+import { inSpan, SpanKind } from '../tracing/tracing.ts';
 import { type AiMetrics, createAiMetrics } from './metrics.ts';
 import { describeProvider, languageModelFor } from './providers.ts';
 import { recordUsage, tokensSpent, utcDay } from './usage.ts';
@@ -142,16 +143,38 @@ export function createLanguageModels(deps: LanguageModelDeps): LanguageModels {
         const timeout = AbortSignal.timeout(request.timeoutMs ?? config.timeoutMs);
         const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
         try {
-          const result = await ai.generateText({
-            model: languageModel,
-            system: request.system,
-            messages: request.messages,
-            maxOutputTokens,
-            ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-            // Retries are ours: each attempt gets its own timeout and is counted.
-            maxRetries: 0,
-            abortSignal: signal,
-          });
+          // Sizes, never the prompt or the answer (a customer's words; tracing backends keep them).
+          const result = await inSpan(
+            `chat ${described.model}`,
+            {
+              kind: SpanKind.CLIENT,
+              attributes: {
+                'gen_ai.operation.name': 'chat',
+                'gen_ai.provider.name': providerName,
+                'gen_ai.request.model': described.model,
+                'gen_ai.request.max_tokens': maxOutputTokens,
+                'switchboard.ai.purpose': request.purpose,
+                'switchboard.ai.attempt': attempt,
+              },
+            },
+            async (span) => {
+              const answer = await ai.generateText({
+                model: languageModel,
+                system: request.system,
+                messages: request.messages,
+                maxOutputTokens,
+                ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+                // Retries are ours: each attempt gets its own timeout and is counted.
+                maxRetries: 0,
+                abortSignal: signal,
+              });
+              span.setAttributes({
+                'gen_ai.usage.input_tokens': answer.usage.inputTokens ?? 0,
+                'gen_ai.usage.output_tokens': answer.usage.outputTokens ?? 0,
+              });
+              return answer;
+            },
+          );
           const usage = {
             inputTokens: result.usage.inputTokens ?? 0,
             outputTokens: result.usage.outputTokens ?? 0,

@@ -14,6 +14,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../../config.ts';
 import { containsCardNumber } from '../card-numbers.ts';
 import type { Logger } from '../log.ts';
+import { tracingEnabled } from '../tracing/tracing.ts';
 import { SERVICE_NAME, SERVICE_VERSION } from '../version.ts';
 import { fastifyTrustProxy } from './addresses.ts';
 import { installCardNumberPolicy } from './card-policy.ts';
@@ -69,6 +70,8 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     // Fastify's own 503 while closing has no envelope: installClosingAnswer answers with ours.
     return503OnClosing: false,
   });
+  // First, so every other hook and the handler run inside the request's span.
+  if (tracingEnabled()) (await import('../tracing/http.ts')).traceRequests(app);
   installClosingAnswer(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

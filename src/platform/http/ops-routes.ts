@@ -1,7 +1,8 @@
 // Routes operators and orchestrators poll: liveness, readiness, per-component status, service
 // info and Prometheus metrics. None of them needs auth or counts against rate limits.
 import type { FastifyInstance } from 'fastify';
-import { type ComponentCheck, runChecks } from '../health.ts';
+import { Gauge } from 'prom-client';
+import { type ComponentCheck, type ComponentStatus, runChecks } from '../health.ts';
 import type { Metrics } from '../metrics.ts';
 
 export interface ServiceInfo {
@@ -29,6 +30,22 @@ export interface OpsDependencies {
 export function registerOpsRoutes(app: FastifyInstance, deps: OpsDependencies): void {
   const timeout = deps.checkTimeoutMs ?? 2000;
   const tags = ['operations'];
+  // What /health/ready decides on, also as a series: an alert on it needs nothing but this
+  // service's own /metrics (a pod failing readiness is still scraped).
+  const registry = deps.metrics.registry;
+  const componentUp =
+    (registry.getSingleMetric('health_component_up') as Gauge<'component' | 'critical'> | undefined) ??
+    new Gauge({
+      name: 'health_component_up',
+      help: 'Each component /health/ready checks (database, jobs, redis, the bots’): 1 up, 0 down; critical="true" ones down make the process not ready. Checked at every scrape.',
+      labelNames: ['component', 'critical'],
+      registers: [registry],
+    });
+  const checked = async () => {
+    const components = await runChecks(deps.checks, timeout);
+    record(componentUp, components);
+    return components;
+  };
 
   app.get('/health/live', { schema: { tags, summary: 'The process is up' } }, async () => ({ status: 'ok' }));
 
@@ -41,7 +58,7 @@ export function registerOpsRoutes(app: FastifyInstance, deps: OpsDependencies): 
       },
     },
     async (_request, reply) => {
-      const components = await runChecks(deps.checks, timeout);
+      const components = await checked();
       const down = components.filter((c) => c.status === 'down');
       const failing = down.filter((c) => c.critical !== false).map((c) => c.name);
       // A non-critical component down (Redis) keeps the replica in service, degraded: taking every
@@ -56,7 +73,7 @@ export function registerOpsRoutes(app: FastifyInstance, deps: OpsDependencies): 
     '/health/status',
     { schema: { tags, summary: 'Each component with its status and latency' } },
     async () => {
-      const components = await runChecks(deps.checks, timeout);
+      const components = await checked();
       const down = components.some((c) => c.status === 'down');
       return { status: down ? 'degraded' : 'ok', ...deps.info(), components };
     },
@@ -79,9 +96,12 @@ export function registerOpsRoutes(app: FastifyInstance, deps: OpsDependencies): 
     '/metrics',
     { schema: { tags, summary: 'Prometheus metrics', hide: false } },
     async (request, reply) => {
-      await deps
-        .beforeScrape?.()
-        .catch((error) => request.log.warn({ err: error }, 'could not refresh queue depths'));
+      await Promise.all([
+        deps
+          .beforeScrape?.()
+          .catch((error) => request.log.warn({ err: error }, 'could not refresh queue depths')),
+        checked(),
+      ]);
       return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
     },
   );
@@ -94,4 +114,9 @@ export function prefersHtml(accept: string | undefined): boolean {
   const htmlAt = types.indexOf('text/html');
   const jsonAt = types.indexOf('application/json');
   return htmlAt >= 0 && (jsonAt < 0 || htmlAt < jsonAt);
+}
+
+function record(gauge: Gauge<'component' | 'critical'>, components: ComponentStatus[]): void {
+  for (const c of components)
+    gauge.set({ component: c.name, critical: String(c.critical !== false) }, c.status === 'up' ? 1 : 0);
 }

@@ -12,6 +12,7 @@ import { briefError, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { scrubText } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
+import { inJobSpan, traceCarrier, withTraceCarrier } from '../tracing/tracing.ts';
 import {
   deadLetterQueue,
   type JobDefinition,
@@ -195,7 +196,7 @@ export class JobSystem<D extends JobDefinitions> {
         `Invalid payload for job "${name}": ${parsed.error.issues.map((i) => i.message).join('; ')}`,
       );
     }
-    return this.boss.send(name, parsed.data as object, {
+    return this.boss.send(name, withTraceCarrier(parsed.data as object, traceCarrier()), {
       ...(options.singletonKey ? { singletonKey: options.singletonKey } : {}),
       ...(options.startAfter ? { startAfter: options.startAfter } : {}),
       ...(options.tx ? { db: drizzleAdapter(options.tx) } : {}),
@@ -215,6 +216,7 @@ export class JobSystem<D extends JobDefinitions> {
   ): Promise<void> {
     if (items.length === 0) return;
     const schema = this.#definition(name).schema;
+    const carrier = traceCarrier();
     const jobs = items.map((item) => {
       const parsed = schema.safeParse(item.payload);
       if (!parsed.success)
@@ -222,7 +224,7 @@ export class JobSystem<D extends JobDefinitions> {
           `Invalid payload for job "${name}": ${parsed.error.issues.map((i) => i.message).join('; ')}`,
         );
       return {
-        data: parsed.data as object,
+        data: withTraceCarrier(parsed.data as object, carrier),
         ...(item.singletonKey ? { singletonKey: item.singletonKey } : {}),
         ...(item.startAfter ? { startAfter: item.startAfter } : {}),
       };
@@ -419,15 +421,17 @@ export class JobSystem<D extends JobDefinitions> {
             }
             let running: Promise<unknown> | undefined;
             try {
-              running = handler(parsed.data, {
-                jobId: job.id,
-                queue: name,
-                attempt: job.retryCount,
-                signal: job.signal,
-                get log() {
-                  return jobLog();
-                },
-              });
+              running = inJobSpan(name, job, () =>
+                handler(parsed.data, {
+                  jobId: job.id,
+                  queue: name,
+                  attempt: job.retryCount,
+                  signal: job.signal,
+                  get log() {
+                    return jobLog();
+                  },
+                }),
+              );
               this.#running.add(running);
               const output = await running;
               record('completed');
@@ -491,6 +495,9 @@ function bossOptions(
     schedule: workers,
     superviseIntervalSeconds: sweepSeconds,
     monitorIntervalSeconds: sweepSeconds,
+    // Jobs are traced here (platform/tracing), one span per job continuing the trace that enqueued
+    // it; pg-boss's own spans are per fetched batch, which would start a trace of its own per poll.
+    openTelemetry: { enabled: false },
   };
   if (db.pglite) return { ...common, backend: 'pglite', db: fromPglite(db.pglite), useListenNotify: true };
   if (!db.pool) throw new Error('The database has neither an embedded instance nor a pool');

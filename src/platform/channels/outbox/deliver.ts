@@ -13,6 +13,7 @@ import type { JobContext, JobSystem } from '../../jobs/job-system.ts';
 import type { Logger } from '../../log.ts';
 import type { Metrics } from '../../metrics.ts';
 import { errorText } from '../../redact.ts';
+import { inSpan, SpanKind } from '../../tracing/tracing.ts';
 import type { SendPacer } from '../pacing.ts';
 import { type OutboxRow, outboxMessages } from '../schema.ts';
 import { nextSendTime } from '../sms/quiet-hours.ts';
@@ -102,7 +103,10 @@ async function attempt(
   if (readBackSince && driver.findSent) {
     let matches: SendResult[] = [];
     try {
-      matches = await driver.findSent(row, readBackSince);
+      const findSent = driver.findSent.bind(driver);
+      matches = await inSpan(`read back ${row.channel}`, providerSpan(row, driver.name), () =>
+        findSent(row, readBackSince),
+      );
     } catch (error) {
       if (!(error instanceof ProviderError)) throw error;
       // Cannot ask now: try again later rather than risk a duplicate. Not a send: no attempt used.
@@ -141,7 +145,11 @@ async function attempt(
       (performance.now() - started) / 1000,
     );
   try {
-    const result = await driver.send(row);
+    const result = await inSpan(`send ${row.channel}`, providerSpan(row, driver.name), async (span) => {
+      const sent = await driver.send(row);
+      span.setAttribute('outbox.provider_id', sent.providerId);
+      return sent;
+    });
     observe('ok');
     await recordSent(deps, row, driver.name, result, context.log);
     return result.status === 'delivered' ? 'delivered' : 'sent';
@@ -156,6 +164,18 @@ async function attempt(
     return handleProviderError(deps, owned, row, driver.name, error, context, { readBack: false });
   }
 }
+
+/** A provider call's span: which message, to whom it belongs (the dedupe key), which attempt. */
+const providerSpan = (row: OutboxRow, driver: string) => ({
+  kind: SpanKind.CLIENT,
+  attributes: {
+    'outbox.id': row.id,
+    'outbox.dedupe_key': row.dedupeKey,
+    'outbox.channel': row.channel,
+    'outbox.driver': driver,
+    'outbox.attempt': row.attempts,
+  },
+});
 
 /** The attempt the outbox row belongs to, and what it must restore if it ends without sending. */
 interface OwnedAttempt {
