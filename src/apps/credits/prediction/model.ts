@@ -1,6 +1,6 @@
 // The second opinion: a regression of the credit-to-cost ratio on a request's features, with a
-// split-conformal interval. The requests are taken in time order; the older 75% fit the ratio and
-// the newest 25%, which the fit never saw, give the interval.
+// split-conformal interval. The requests are taken in time order; the older 60% fit the ratio and
+// the newest 40%, which the fit never saw, give the interval.
 // - The fit: what the block rates alone say (each mode's cost share times one minus its block rate)
 //   plus a weighted ridge regression of the difference on the features. The penalty pulls toward
 //   that formula, so a small history predicts about what the block rates say, and a larger one
@@ -24,7 +24,7 @@ export const COVERAGE = 0.99;
 export const MIN_HALF_WIDTH = 0.02;
 /** A miss (as a ratio of the fraud cost) beyond which a request is an outlier, not ordinary spread. */
 export const OUTLIER_MISS = 0.25;
-const CALIBRATION_SHARE = 0.25;
+const CALIBRATION_SHARE = 0.4;
 const LAMBDA = 1;
 
 export interface Example {
@@ -57,21 +57,17 @@ export const FEATURE_NAMES = [
   'notebook_x_expected_ratio',
   ...KNOWN_MODES.map((m) => `cost_share_${m}`),
   'cost_share_other',
-  ...KNOWN_MODES.map((m) => `traffic_share_${m}`),
   ...KNOWN_MODES.map((m) => `notebook_x_cost_share_${m}`),
   'product_psms',
   'product_mixed',
   'log_fraud_cost',
-  'log_messages',
   'log_cost_per_message',
-  'log_history_count',
-  'history_mean_ratio',
+  'history_mean_ratio_minus_expected',
   'has_history',
 ];
 
 export function featureVector({ features: f, history: h }: Example): number[] {
   const share = (mode: string) => (f.modes[mode]?.costCents ?? 0) / f.costCents;
-  const traffic = (mode: string) => f.modes[mode]?.trafficShare ?? 0;
   const known = KNOWN_MODES.reduce((sum, m) => sum + share(m), 0);
   const notebook = f.calculator.includes('notebook') ? 1 : 0;
   const dollars = f.costCents / 100;
@@ -82,15 +78,14 @@ export function featureVector({ features: f, history: h }: Example): number[] {
     notebook * f.expectedRatio,
     ...KNOWN_MODES.map(share),
     Math.max(0, 1 - known),
-    ...KNOWN_MODES.map(traffic),
     ...KNOWN_MODES.map((m) => notebook * share(m)),
     f.product === 'psms' ? 1 : 0,
     f.product === 'mixed' ? 1 : 0,
     Math.log10(1 + dollars) / 5,
-    Math.log10(1 + f.messages) / 5,
     f.messages > 0 ? Math.log10(dollars / f.messages + 1e-4) / 4 : 0,
-    Math.log10(1 + h.count) / 3,
-    h.meanRatio ?? f.expectedRatio,
+    // How far the account's credits have run from the block-rate formula, bounded so that one wrong
+    // credit in its history cannot drag its next predictions far.
+    h.meanRatio === null ? 0 : Math.max(-OUTLIER_MISS, Math.min(OUTLIER_MISS, h.meanRatio - f.expectedRatio)),
     h.count > 0 ? 1 : 0,
   ];
 }

@@ -61,6 +61,8 @@ interface Account {
   costPerMessage: number;
   weight: number;
   requests: number;
+  /** An anomaly was planted on it: the next one goes to another account, so each stands out. */
+  planted: boolean;
 }
 
 const PROFILES: Array<[number, Array<[string, number]>]> = [
@@ -108,6 +110,7 @@ function makeAccount(random: Random): Account {
     // A few busy accounts and many occasional ones.
     weight: 1 / (1 + random.int(0, 9)),
     requests: 0,
+    planted: false,
   };
 }
 
@@ -208,13 +211,17 @@ export function syntheticHistory(options: HistoryOptions = {}): SyntheticRequest
     let account = pickAccount();
     if (anomaly === 'ignored_block_rate' || anomaly === 'inflated_credit') {
       const fits = accounts.filter((a) =>
-        anomaly === 'inflated_credit'
-          ? a.calculator === 'notebook'
-          : a.modes.some(([mode]) => mode === 'standard' || mode === 'maximum'),
+        a.planted
+          ? false
+          : anomaly === 'inflated_credit'
+            ? a.calculator === 'notebook'
+            : a.modes.some(([mode]) => mode === 'standard' || mode === 'maximum'),
       );
       account = fits.length ? random.pick(fits) : account;
     } else if (anomaly === 'pumped_account') {
-      const steady = accounts.filter((a) => a.requests >= 4 && a.modes.every(([mode]) => mode !== 'off'));
+      const steady = accounts.filter(
+        (a) => !a.planted && a.requests >= 4 && a.modes.every(([mode]) => mode !== 'off'),
+      );
       if (steady.length) account = random.pick(steady);
       else anomaly = 'inflated_credit';
     }
@@ -230,6 +237,7 @@ export function syntheticHistory(options: HistoryOptions = {}): SyntheticRequest
     }
     const summary = summaryFor(random, account, modes, costCents, blockRates, anomaly, i, host, createdAt);
     account.requests += 1;
+    if (anomaly) account.planted = true;
     history.push({
       createdAt,
       account: account.sid,
