@@ -13,7 +13,12 @@ import type { Guard } from '../../platform/http/admin-auth.ts';
 import type { Metrics } from '../../platform/metrics.ts';
 import { SANDBOX_CREDITS_CHANNEL } from './config.ts';
 import { type IntakeDeps, intakeMessage } from './intake.ts';
-import { getCreditRequest, listCreditRequests, type SecondOpinionView } from './prediction/views.ts';
+import {
+  getCreditRequest,
+  listCreditRequests,
+  opinionOf,
+  type SecondOpinionView,
+} from './prediction/views.ts';
 import { sandboxLinks } from './sandbox-looker.ts';
 import type { CreditRequestRow } from './schema.ts';
 import type { CreditService } from './service.ts';
@@ -57,6 +62,8 @@ export function registerCreditRoutes(app: FastifyInstance, deps: CreditRouteDeps
     const { row, opinion } = await getCreditRequest(intake.db, id);
     return presentRequest(row, opinion);
   };
+  // The row as the action left it (a retried request shows `queued`, whatever a worker does next).
+  const presentRow = async (row: CreditRequestRow) => presentRequest(row, await opinionOf(intake.db, row));
   const typed = app.withTypeProvider<ZodTypeProvider>();
   const tags = ['credits'];
   const events = deps.platformMetrics.webhookEvents;
@@ -161,7 +168,7 @@ export function registerCreditRoutes(app: FastifyInstance, deps: CreditRouteDeps
     '/credits/requests/:id/retry',
     { schema: { tags, summary: 'Try a failed request again', params: requestId }, preHandler: guard },
     async (request, reply) =>
-      reply.status(202).send(await present((await service.retry(request.params.id)).id)),
+      reply.status(202).send(await presentRow(await service.retry(request.params.id))),
   );
 
   typed.post(
@@ -254,7 +261,7 @@ export function registerCreditRoutes(app: FastifyInstance, deps: CreditRouteDeps
         'text' in request.body
           ? await service.runText(request.body.text)
           : await service.runPermalink(request.body.permalink);
-      return reply.status(200).send(await present(row.id));
+      return reply.status(200).send(await presentRow(row));
     },
   );
 

@@ -61,6 +61,11 @@ export async function listCreditRequests(
   return rows.map((row) => ({ row, opinion: secondOpinionView(row, checks.get(row.id)) }));
 }
 
+/** The second opinion on a row already read. */
+export async function opinionOf(db: Database, row: CreditRequestRow): Promise<SecondOpinionView> {
+  return secondOpinionView(row, (await checksFor(db.orm, [row.id])).get(row.id));
+}
+
 export async function getCreditRequest(db: Database, id: string): Promise<RequestWithOpinion> {
   const row = await getRequest(db.orm, id);
   if (!row) throw notFound(`Credit request ${id}`);
