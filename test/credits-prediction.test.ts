@@ -1,7 +1,7 @@
 // CreditBot's second opinion on SYNTHETIC history (src/apps/credits/prediction/synthetic.ts): the
 // generator is deterministic, features come from the stored summary, and a model trained on the
 // older requests flags every planted anomaly in the newer ones while leaving ordinary requests
-// alone. The thresholds: the interval holds 99% of ordinary requests (COVERAGE), a ratio more than
+// alone. The thresholds: the interval aims to hold 99.5% of ordinary requests (COVERAGE), a ratio more than
 // 10 points outside the account's own history is flagged (HISTORY_RATIO_MARGIN). Over generated
 // histories no planted anomaly may be missed, and at most 3% of ordinary requests may be flagged
 // by a model trained on 320 requests (its notebook calibration group is about 50 requests, whose

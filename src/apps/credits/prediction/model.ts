@@ -19,7 +19,7 @@ import { dot, fitRidge } from './ridge.ts';
 
 export const MODEL_KIND = 'ratio-ridge-split-conformal/1';
 /** Share of ordinary requests the interval should hold. */
-export const COVERAGE = 0.99;
+export const COVERAGE = 0.995;
 /** Interval half-width floor, as a ratio (2 points of the fraud cost). */
 export const MIN_HALF_WIDTH = 0.02;
 /** A miss (as a ratio of the fraud cost) beyond which a request is an outlier, not ordinary spread. */
@@ -122,13 +122,16 @@ function halfWidth(misses: number[], coverage: number): number | null {
   return Math.max(MIN_HALF_WIDTH, ordinary[k - 1] ?? 0);
 }
 
-/** Fits on `examples` in time order (oldest first); needs at least 4 of them. */
-export function fitModel(examples: Example[], coverage = COVERAGE): CreditModel {
+/**
+ * Fits on `examples` in time order (oldest first); needs at least 4 of them. `formulaOnly`: no
+ * regression, the block-rate formula with the same intervals (the benchmark's baseline).
+ */
+export function fitModel(examples: Example[], coverage = COVERAGE, formulaOnly = false): CreditModel {
   if (examples.length < 4) throw new Error(`a model needs at least 4 requests, not ${examples.length}`);
   const calibratedOn = Math.max(2, Math.round(examples.length * CALIBRATION_SHARE));
   const fit = examples.slice(0, examples.length - calibratedOn);
   const calibration = examples.slice(examples.length - calibratedOn);
-  const coefficients = fitCoefficients(fit);
+  const coefficients = formulaOnly ? FEATURE_NAMES.map(() => 0) : fitCoefficients(fit);
   const misses = calibration.map((e) => ({ group: groupOf(e), miss: miss({ coefficients }, e) }));
   const halfWidths: Record<string, number> = {
     all:

@@ -93,6 +93,11 @@ export async function saveCheck(db: DbOrTx, values: CheckValues): Promise<void> 
     .onConflictDoUpdate({ target: creditChecks.requestId, set: { ...values, ...reset } });
 }
 
+/** Records checks in bulk; a request that has one already keeps it. */
+export async function insertChecks(db: DbOrTx, rows: CheckValues[]): Promise<void> {
+  if (rows.length) await db.insert(creditChecks).values(rows).onConflictDoNothing();
+}
+
 export async function checksFor(db: DbOrTx, ids: string[]): Promise<Map<string, CreditCheckRow>> {
   if (ids.length === 0) return new Map();
   const rows = await db.select().from(creditChecks).where(inArray(creditChecks.requestId, ids));

@@ -8,7 +8,8 @@
 // - A request's fraud cost is log-normal around its account's typical cost (sigma 0.6), its message
 //   count follows from a cost per message of about $0.05-0.40; busy accounts ask more often.
 // - The builtin calculator gives the credit exactly (calculators/builtin.ts with the block rates);
-//   the notebook applies its own observed block rates, up to 4 points off the expected ones.
+//   the notebook applies its own observed block rates: a steady offset per mode from the expected
+//   ones (NOTEBOOK_OFFSETS) and up to 2 points of noise, while its table shows the expected rates.
 // - Planted anomalies, each marked with its kind: `inflated_credit` (a notebook's credit ten times
 //   what its table says, a unit mix-up), `ignored_block_rate` (the full fraud cost credited in a
 //   standard or maximum mode) and `pumped_account` (an account with a steady history suddenly asks
@@ -49,6 +50,9 @@ export const DEFAULT_BLOCK_RATES: Record<string, number> = {
   standard: 6500,
   maximum: 8500,
 };
+
+/** How far the notebook's observed block rates sit from the expected ones, in basis points. */
+export const NOTEBOOK_OFFSETS: Record<string, number> = { off: 0, basic: 300, standard: -500, maximum: 200 };
 
 interface Account {
   sid: string;
@@ -141,7 +145,8 @@ function summaryFor(
     let credit = row.credit;
     if (account.calculator === 'notebook') {
       const bp = blockRates[row.mode] ?? 0;
-      const observed = Math.min(10000, Math.max(0, bp + Math.round((random.next() * 2 - 1) * 400)));
+      const offset = NOTEBOOK_OFFSETS[row.mode] ?? 0;
+      const observed = Math.min(10000, Math.max(0, bp + offset + Math.round((random.next() * 2 - 1) * 200)));
       credit = Math.round((row.fraud_cost * (10000 - observed)) / 10000);
     }
     if (anomaly === 'ignored_block_rate') credit = row.fraud_cost;

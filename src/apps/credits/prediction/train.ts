@@ -7,7 +7,7 @@ import type { CreditModelSettings } from '../config.ts';
 import { type Evaluation, evaluateModel } from './evaluate.ts';
 import { featuresOf, withHistory } from './features.ts';
 import { fitModel, MODEL_KIND } from './model.ts';
-import { examplesInOrder, insertModel, saveCheck, uncheckedRequests } from './store.ts';
+import { examplesInOrder, insertChecks, insertModel, uncheckedRequests } from './store.ts';
 
 export type TrainTrigger = 'schedule' | 'start' | 'api' | 'cli';
 
@@ -21,10 +21,10 @@ export async function recordMissingFeatures(db: Database): Promise<number> {
   for (;;) {
     const batch = await uncheckedRequests(db.orm, 500);
     if (batch.length === 0) return recorded;
-    for (const request of batch) {
+    const rows = batch.map((request) => {
       const read = request.summary ? featuresOf(request.summary, request.text) : { missing: 'no summary' };
       const features = 'features' in read ? read.features : null;
-      await saveCheck(db.orm, {
+      return {
         requestId: request.id,
         requestedAt: request.createdAt,
         account: features?.account ?? null,
@@ -36,9 +36,10 @@ export async function recordMissingFeatures(db: Database): Promise<number> {
         flagReason: null,
         flagKinds: null,
         held: false,
-      });
-      recorded += 1;
-    }
+      };
+    });
+    await insertChecks(db.orm, rows);
+    recorded += rows.length;
   }
 }
 
