@@ -5,6 +5,7 @@ export interface CreditMetrics {
   intake: Counter<'intake' | 'outcome'>;
   requests: Counter<'outcome'>;
   duration: Histogram;
+  flags: Counter<'kind' | 'held'>;
 }
 
 export function createCreditMetrics(metrics: Metrics): CreditMetrics {
@@ -26,6 +27,12 @@ export function createCreditMetrics(metrics: Metrics): CreditMetrics {
       name: 'credit_request_duration_seconds',
       help: 'Time to compute a request (resolving links, running calculators).',
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60, 300],
+      registers,
+    }),
+    flags: new Counter({
+      name: 'credit_flags_total',
+      help: 'Answered credit requests flagged by the second opinion, by reason kind and whether the reply was held.',
+      labelNames: ['kind', 'held'],
       registers,
     }),
   };

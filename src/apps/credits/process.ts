@@ -116,6 +116,7 @@ async function processPass(
   if (edited) return 'edited';
   if (inSlack && !held) await react(deps, row, config.reactions.done);
   deps.metrics.requests.inc({ outcome: 'done' });
+  for (const kind of check?.flag?.kinds ?? []) deps.metrics.flags.inc({ kind, held: String(held) });
   deps.metrics.duration.observe((performance.now() - started) / 1000);
   log.info(
     {

@@ -21,7 +21,8 @@ export function secondOpinionView(
   row: CreditRequestRow,
   check: CreditCheckRow | undefined,
 ): SecondOpinionView {
-  if (!check)
+  // A request being recomputed (an edit, a retry) shows no check of an earlier round.
+  if (!check || row.status !== 'done')
     return {
       prediction: null,
       predictionNote:
