@@ -104,11 +104,9 @@ describe.each(databaseKinds)('CreditBot second opinion on %s', (kind) => {
       payload: { count: 300, seed: 20 },
     });
     expect(loaded.statusCode).toBe(201);
-    expect(loaded.json()).toMatchObject({
-      synthetic: true,
-      inserted: 300,
-      train: { trained: true, version: 1 },
-    });
+    // The first start's training job may have run meanwhile too: this version is 1 or 2.
+    expect(loaded.json()).toMatchObject({ synthetic: true, inserted: 300, train: { trained: true } });
+    const version = loaded.json().train.version as number;
     const evaluation = (await app().inject('/credits/model/evaluate')).json();
     expect(evaluation.evaluated).toBe(true);
     expect(evaluation.evaluation.folds).toHaveLength(5);
@@ -118,7 +116,7 @@ describe.each(databaseKinds)('CreditBot second opinion on %s', (kind) => {
       const { id, ts } = await post(`credit ${i} ${LOOK_1}`);
       const request = await requestOnceDone(id);
       expect(request.amountCents).toBe(439536);
-      expect(request.prediction).toMatchObject({ modelVersion: 1 });
+      expect(request.prediction.modelVersion).toBeGreaterThanOrEqual(version);
       expect(request.prediction.lowCents).toBeLessThanOrEqual(439536);
       expect(request.prediction.highCents).toBeGreaterThanOrEqual(439536);
       expect(request.flag).toBeNull();
@@ -141,8 +139,14 @@ describe.each(databaseKinds)('CreditBot second opinion on %s', (kind) => {
     const request = await requestOnceDone(id);
     // basic $7,526.30 x 0.584 = $4,395.36, plus off $150,000.00 x 1.
     expect(request.amountCents).toBe(15_439_536);
-    expect(request.flag.kinds).toContain('ratio_history');
-    expect(request.flag.reason).toContain("this account's 4 earlier requests were 58.4%-58.4%");
+    expect(request.flag.reason).toContain(
+      "the credit is 98.0% of the fraud cost ($157,526.30); this account's 4 earlier requests were 58.4%-58.4%",
+    );
+    // The amount fits its mode mix (Fraud Guard off is credited in full), so the interval holds it:
+    // what is unusual is the account's change, which the history check sees.
+    expect(request.flag.kinds).toEqual(['ratio_history']);
+    expect(request.prediction.lowCents).toBeLessThanOrEqual(request.amountCents);
+    expect(request.prediction.highCents).toBeGreaterThanOrEqual(request.amountCents);
     expect(request.hold).toEqual({ approvedBy: null, approvedAt: null, via: null });
 
     const dm = await waitFor('the operator DM', async () =>

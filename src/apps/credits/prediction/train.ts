@@ -3,11 +3,16 @@
 // fitted on all of them in time order and stored as the next version, with the cross-validation of
 // the same history. Below CREDITS_MODEL_MIN_REQUESTS nothing is trained, and the answer says why.
 import type { Database } from '../../../platform/db/database.ts';
+import { sql } from '../../../platform/db/drizzle.ts';
+import { withTransaction } from '../../../platform/db/transaction.ts';
 import type { CreditModelSettings } from '../config.ts';
 import { type Evaluation, evaluateModel } from './evaluate.ts';
 import { featuresOf, withHistory } from './features.ts';
 import { fitModel, MODEL_KIND } from './model.ts';
 import { examplesInOrder, insertChecks, insertModel, uncheckedRequests } from './store.ts';
+
+/** The advisory lock that orders model versions (any constant no other lock in the service uses). */
+const MODEL_VERSION_LOCK = 2_020_120_001;
 
 export type TrainTrigger = 'schedule' | 'start' | 'api' | 'cli';
 
@@ -61,13 +66,17 @@ export async function trainCreditModel(
     return { trained: false, requests: examples.length, reason: tooFew(examples.length, settings) };
   const evaluation = evaluateModel(examples);
   const model = fitModel(examples);
-  const row = await insertModel(db.orm, {
-    kind: MODEL_KIND,
-    parameters: model,
-    evaluation,
-    requests: examples.length,
-    trainedThrough: examples.at(-1)?.requestedAt ?? null,
-    trigger,
+  // Two trainings at once (the schedule and a person) each get a version of their own.
+  const row = await withTransaction(db, async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${MODEL_VERSION_LOCK})`);
+    return insertModel(tx, {
+      kind: MODEL_KIND,
+      parameters: model,
+      evaluation,
+      requests: examples.length,
+      trainedThrough: examples.at(-1)?.requestedAt ?? null,
+      trigger,
+    });
   });
   return { trained: true, version: row.version, requests: examples.length, evaluation };
 }
