@@ -295,7 +295,7 @@ export function registerCreditRoutes(app: FastifyInstance, deps: CreditRouteDeps
             'Record SYNTHETIC answered credit requests (generated, seeded) as history and train a model on them',
           body: z
             .object({
-              count: z.number().int().min(1).max(20_000).default(300),
+              count: z.number().int().min(1).max(5000).default(300),
               seed: z
                 .number()
                 .int()
