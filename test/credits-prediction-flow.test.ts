@@ -2,7 +2,7 @@
 // below CREDITS_MODEL_MIN_REQUESTS (and the API says why); SYNTHETIC history loaded and trained on;
 // an ordinary request predicted and answered at once; a pumped account's request (its traffic
 // suddenly all with Fraud Guard off) flagged, the operator told, the thread reply held
-// (CREDITS_HOLD_OUTLIERS=true) until an allowed user's reaction approves it, who and when recorded,
+// (CREDITS_HOLD_OUTLIERS=true) until an allowed user's reaction (or the API) approves it, who and when recorded,
 // and the amount posted exactly as computed. On PGlite and PostgreSQL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { creditsApp } from '../src/apps/credits/app.ts';
@@ -181,10 +181,46 @@ describe.each(databaseKinds)('CreditBot second opinion on %s', (kind) => {
     expect(await repliesTo(ts)).toHaveLength(1);
   });
 
+  it('posts a held reply when approved through the API, recording who and when', async () => {
+    const LOOK_B = 'https://looker.sandbox.localhost/explore/sms/sms_traffic?qid=SandboxVerifyB3';
+    for (let i = 0; i < 3; i++) {
+      const { id } = await post(`account B ${i} ${LOOK_B}`);
+      expect((await requestOnceDone(id)).flag).toBeNull();
+    }
+    await running.service.db.orm.insert(creditSampleTraffic).values({
+      id: 901,
+      accountSid: 'AC00000000000000000000000000000b02',
+      product: 'Authy Verify',
+      fraudGuardMode: 'off',
+      destinationCountry: 'KH',
+      msgCount: 50_000,
+      fraudCost: '90000.000000',
+    });
+    const { id, ts } = await post(`account B again ${LOOK_B}`);
+    const request = await requestOnceDone(id);
+    expect(request.flag.kinds).toEqual(['ratio_history']);
+    await waitFor('the operator DM', async () =>
+      (await sandboxSlack()).find((m) => m.to === 'U0SANDBOXOP' && m.content.text?.includes(id)),
+    );
+    expect(await repliesTo(ts)).toEqual([]);
+    const bad = await app().inject({ method: 'POST', url: `/credits/requests/${id}/approve`, payload: {} });
+    expect(bad.statusCode).toBe(400);
+    const approved = await app().inject({
+      method: 'POST',
+      url: `/credits/requests/${id}/approve`,
+      payload: { by: 'ops@example.com' },
+    });
+    expect(approved.statusCode).toBe(200);
+    expect(approved.json().hold).toMatchObject({ approvedBy: 'ops@example.com', via: 'api' });
+    expect(approved.json().amountCents).toBe(request.amountCents);
+    const reply = await waitFor('the approved reply', async () => (await repliesTo(ts))[0]);
+    expect(reply.content.text).toBe(`Approved, ${request.summary.amount}, exceptions`);
+  });
+
   it('shows analytics over the answered requests', async () => {
     const analytics = (await app().inject('/credits/analytics')).json();
-    expect(analytics.requests).toBe(305);
-    expect(analytics.byMonth.reduce((s: number, m: { requests: number }) => s + m.requests, 0)).toBe(305);
+    expect(analytics.requests).toBe(309);
+    expect(analytics.byMonth.reduce((s: number, m: { requests: number }) => s + m.requests, 0)).toBe(309);
     expect(analytics.byWeek.reduce((s: number, m: { creditCents: number }) => s + m.creditCents, 0)).toBe(
       analytics.creditCents,
     );
@@ -195,8 +231,8 @@ describe.each(databaseKinds)('CreditBot second opinion on %s', (kind) => {
     expect(analytics.largestAccounts[0].account).toBe('AC00000000000000000000000000000a01');
     expect(
       analytics.ratioDistribution.reduce((s: number, b: { requests: number }) => s + b.requests, 0),
-    ).toBe(305);
-    expect(analytics.flagged).toBeGreaterThanOrEqual(1);
+    ).toBe(309);
+    expect(analytics.flagged).toBeGreaterThanOrEqual(2);
     const bad = await app().inject('/credits/analytics?since=yesterday');
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.code).toBe('invalid_input');
