@@ -52,7 +52,7 @@ export interface RequestWithOpinion {
 /** A page of requests, newest first, each with its prediction and flag. */
 export async function listCreditRequests(
   db: Database,
-  options: { limit: number; before?: Date },
+  options: Parameters<typeof listRequests>[1],
 ): Promise<RequestWithOpinion[]> {
   const rows = await listRequests(db.orm, options);
   const checks = await checksFor(
