@@ -13,6 +13,7 @@ const BENCHMARKS = [
   'invoices.ts',
   'daily.ts',
   'credits.ts',
+  'credits-model.ts',
   'chat.ts',
   'fuzz.ts',
 ];

@@ -42,4 +42,28 @@ describe('switchboard credits', () => {
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('switchboard credits poll --once');
   }, 120_000);
+
+  it('trains and evaluates the second opinion, says why not below the minimum, and demos it', async () => {
+    const env = { DATA_DIR: freshDataDir() };
+    const train = await runCli(['credits', 'model', 'train'], env);
+    expect(train.code).toBe(1);
+    expect(train.stderr).toContain('No model: 0 answered request(s) with a per-mode table; a model needs 30');
+    const evaluate = await runCli(['credits', 'model', 'evaluate'], env);
+    expect(evaluate.code).toBe(1);
+
+    const demo = await runCli(['credits', 'model', 'demo', '--count', '300', '--seed', '7'], env);
+    expect(demo.stderr).toBe('');
+    expect(demo.code).toBe(0);
+    expect(demo.stdout).toContain('SYNTHETIC history: 300 generated credit requests (seed 7), nothing real.');
+    expect(demo.stdout).toMatch(/^all +\d+ +\$[\d,.]+ +\d+\.\d% +\d+$/m);
+    expect(demo.stdout).toMatch(/planted anomalies flagged 3 of 3 \(recall 100%\)/);
+    const bad = await runCli(['credits', 'model', 'demo', '--count', 'many'], env);
+    expect(bad.code).toBe(2);
+    const approve = await runCli(
+      ['credits', 'approve', '00000000-0000-4000-8000-000000000000', '--by', 'me'],
+      env,
+    );
+    expect(approve.code).toBe(2);
+    expect(approve.stderr).toContain('Refused (HTTP 404)');
+  }, 120_000);
 });

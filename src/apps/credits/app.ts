@@ -10,6 +10,7 @@ import { creditJobs, PROCESS_RETRY_LIMIT, pollRecurrence } from './jobs.ts';
 import { createCreditMetrics } from './metrics.ts';
 import { queuedNotebooks, runNotebookJob } from './notebook-queue.ts';
 import { initCursors } from './poll.ts';
+import { latestModel } from './prediction/store.ts';
 import { type ProcessDeps, processRequest } from './process.ts';
 import type { QueryRunner } from './query-source.ts';
 import { registerCreditRoutes } from './routes.ts';
@@ -69,6 +70,19 @@ export const creditsApp = defineApp({
       outcome: await processRequest(processDeps, id, { final: job.attempt >= PROCESS_RETRY_LIMIT }),
     }));
     jobs.work('credits.poll', async () => ({ channels: await service.pollOnce() }));
+    jobs.work('credits.model.train', async ({ trigger }) => {
+      // At start only a database without a model trains (the schedule keeps it fresh after).
+      if (trigger === 'start' && (await latestModel(db.orm)))
+        return { trained: false, reason: 'has a model' };
+      const result = await service.trainModel(trigger);
+      log.info(
+        result.trained
+          ? { version: result.version, requests: result.requests, mae: result.evaluation.overall.maeCents }
+          : { requests: result.requests, reason: result.reason },
+        result.trained ? 'credit model trained' : 'credit model not trained',
+      );
+      return result.trained ? { version: result.version } : { reason: result.reason };
+    });
     jobs.work('credits.notebook', (payload, job) => runNotebookJob(notebookDeps, payload, job), {
       concurrency: settings.notebook.concurrency,
     });
@@ -86,6 +100,10 @@ export const creditsApp = defineApp({
     // A notebook-only worker: polling, the socket and the sandbox belong to the other processes.
     if (jobs.filtersOut('credits.process')) return;
     if (!settings.looker) await seedSampleTraffic(db);
+    if (settings.model.retrainCron)
+      await jobs.schedule('credits.model.train', settings.model.retrainCron, { trigger: 'schedule' });
+    else await jobs.unschedule('credits.model.train');
+    await jobs.send('credits.model.train', { trigger: 'start' });
     await initCursors(found.intake);
     if (settings.pollIntervalMinutes > 0) {
       await jobs.schedule('credits.poll', pollRecurrence(settings.pollIntervalMinutes), {
@@ -101,6 +119,7 @@ export const creditsApp = defineApp({
         apiUrl: config.channels.slack.apiUrl,
         intake: found.intake,
         log: context.log.child({ app: 'credits', intake: 'socket' }),
+        onReaction: (event) => found.service.approveByReaction(event),
       });
     }
   },
@@ -114,7 +133,7 @@ export const creditsApp = defineApp({
       eventsPerMinute: context.config.webhooks.statusPerMinute,
       sandbox:
         context.config.channels.slack.driver === 'sandbox'
-          ? { postMessage: service.postSandboxMessage }
+          ? { postMessage: service.postSandboxMessage, loadHistory: service.loadSyntheticHistory }
           : null,
     });
   },

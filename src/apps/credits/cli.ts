@@ -2,19 +2,30 @@
 // `credits retry <id>`: through the service API (in-process, or the running server's), so they
 // validate and process exactly as the API does.
 import type { CliIo, Connect } from '../../platform/cli/app-command.ts';
+import { demoReport, evaluationLines } from './prediction/demo.ts';
+import type { Evaluation } from './prediction/evaluate.ts';
 
 export const CREDITS_USAGE = `Usage:
   switchboard credits run <message text or Slack permalink>
                                       compute one request now and print the result; a permalink's
                                       message is also answered in its thread (once, ever)
   switchboard credits poll --once     read the watched channels since the last pass, queue new requests
-  switchboard credits retry <id>      try a failed request again`;
+  switchboard credits retry <id>      try a failed request again
+  switchboard credits approve <id> --by <name>
+                                      post a held reply (CREDITS_HOLD_OUTLIERS), recorded as approved by <name>
+  switchboard credits model train     train the prediction model on the answered requests now
+  switchboard credits model evaluate  time-ordered cross-validation: MAE, interval coverage, flagged
+  switchboard credits model demo [--count N] [--seed S]
+                                      the prediction on SYNTHETIC history, in memory (nothing stored)`;
 
 interface RequestView {
   id: string;
   status: string;
   amountCents: number | null;
   error: string | null;
+  prediction?: { amountCents: number; lowCents: number; highCents: number; modelVersion: number } | null;
+  predictionNote?: string | null;
+  flag?: { reason: string } | null;
   summary: {
     amount: string;
     links: Array<{
@@ -68,6 +79,63 @@ export async function creditsCommand(args: string[], connect: Connect, io: CliIo
     const { api } = await connect();
     return report(await api('POST', `/credits/requests/${encodeURIComponent(rest[0] as string)}/retry`), io);
   }
+  if (sub === 'approve' && rest.length === 3 && rest[1] === '--by') {
+    const { api } = await connect();
+    const [id, , by] = rest as [string, string, string];
+    const response = await api('POST', `/credits/requests/${encodeURIComponent(id)}/approve`, { by });
+    if (response.status >= 400) return refused(response, io);
+    io.out(`Approved: the reply to request ${id} is on its way.`);
+    return 0;
+  }
+  if (sub === 'model') return modelCommand(rest, connect, io);
+  io.err(CREDITS_USAGE);
+  return 2;
+}
+
+async function modelCommand(args: string[], connect: Connect, io: CliIo): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === 'demo') {
+    const options = { count: 1000, seed: 20 };
+    for (let i = 0; i < rest.length; i += 2) {
+      const [flag, value] = [rest[i], Number(rest[i + 1])];
+      if ((flag !== '--count' && flag !== '--seed') || !Number.isInteger(value) || value < 0) {
+        io.err(CREDITS_USAGE);
+        return 2;
+      }
+      options[flag === '--count' ? 'count' : 'seed'] = value;
+    }
+    if (options.count < 20 || options.count > 100_000) {
+      io.err('--count: from 20 to 100000 requests');
+      return 2;
+    }
+    for (const line of demoReport(options)) io.out(line);
+    return 0;
+  }
+  if ((sub === 'train' || sub === 'evaluate') && rest.length === 0) {
+    const { api, where } = await connect();
+    const response =
+      sub === 'train'
+        ? await api('POST', '/credits/model/train', { trigger: 'cli' })
+        : await api('GET', '/credits/model/evaluate');
+    if (response.status >= 400) return refused(response, io);
+    const body = response.body as {
+      trained?: boolean;
+      evaluated?: boolean;
+      version?: number;
+      requests: number;
+      reason?: string;
+      evaluation?: Evaluation;
+    };
+    if (body.reason) {
+      io.err(`No model: ${body.reason}.`);
+      return 1;
+    }
+    if (sub === 'train')
+      io.out(`Model version ${body.version} trained on ${body.requests} requests (${where}).`);
+    io.out('Time-ordered cross-validation (5 folds, each trained only on the requests before it):');
+    for (const line of evaluationLines(body.evaluation as Evaluation)) io.out(line);
+    return 0;
+  }
   io.err(CREDITS_USAGE);
   return 2;
 }
@@ -94,6 +162,12 @@ function report(response: { status: number; body: unknown }, io: CliIo): number 
     return 0;
   }
   io.out(`Credit: ${request.summary.amount} (request ${request.id})`);
+  if (request.prediction)
+    io.out(
+      `  Second opinion (model ${request.prediction.modelVersion}): ${cents(request.prediction.lowCents)}-${cents(request.prediction.highCents)}`,
+    );
+  else if (request.predictionNote) io.out(`  Second opinion: ${request.predictionNote}`);
+  if (request.flag) io.out(`  Flagged: ${request.flag.reason}`);
   for (const link of request.summary.links) {
     io.out(
       link.status === 'credited'

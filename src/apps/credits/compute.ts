@@ -33,6 +33,8 @@ export interface LinkOutcome {
   /** The SQL itself, with CREDITS_KEEP_SQL=true. */
   sql?: string;
   product?: Product;
+  /** The Twilio account SIDs the query's SQL names (a request's history is kept per account). */
+  accounts?: string[];
   calculator?: CalculatorSetting['kind'];
   reason?: string;
   /** same_query: the link that was credited for this query. */
@@ -85,6 +87,15 @@ const PROGRESS = Symbol('credit progress');
 /** The progress a failed computeCredit attached to its error, if any. */
 export const progressOf = (error: unknown): CreditProgress | undefined =>
   error && typeof error === 'object' ? (error as { [PROGRESS]?: CreditProgress })[PROGRESS] : undefined;
+
+/** `AC` and 32 hex digits: an account SID, whose earlier requests are the history a check reads. */
+export const accountSids = (text: string): string[] => [
+  ...new Set(text.match(/\bAC[0-9a-f]{32}\b/gi)?.map((sid) => `AC${sid.slice(2).toLowerCase()}`) ?? []),
+];
+const accountsOf = (sql: string) => {
+  const found = accountSids(sql);
+  return found.length ? { accounts: found } : {};
+};
 
 export const sqlHash = (sql: string) => createHash('sha256').update(sql).digest('hex');
 
@@ -219,6 +230,7 @@ async function computeQuery(
     sqlHash: sqlHash(query.sql),
     ...(settings.keepSql ? { sql: query.sql } : {}),
     product: detectProduct(query.sql, settings.verifyPatterns),
+    ...accountsOf(query.sql),
   };
   const product = known.product;
   const calculator = settings.calculators[product];

@@ -75,6 +75,25 @@ const creditsSchema = z.object({
     .string()
     .regex(/^[a-z0-9_+'-]+$/)
     .default('x'),
+  CREDITS_MODEL_MIN_REQUESTS: positiveInt
+    .min(4)
+    .max(1_000_000)
+    .default(30)
+    .describe('answered requests before a prediction is made'),
+  CREDITS_MODEL_RETRAIN_CRON: z
+    .string()
+    .trim()
+    .regex(/^(|\S+( \S+){4})$/, 'a cron expression of 5 fields (minute first), or empty for none')
+    .default('0 3 * * *'),
+  CREDITS_HOLD_OUTLIERS: optional(flag),
+  CREDITS_APPROVERS: z
+    .string()
+    .regex(/^[UW0-9A-Z,\s]*$/, 'comma-separated Slack user ids')
+    .default(''),
+  CREDITS_REACTION_APPROVE: z
+    .string()
+    .regex(/^[a-z0-9_+'-]+$/)
+    .default('heavy_check_mark'),
 });
 
 /** CreditBot: where requests come from, how queries are resolved and run, how credits are computed. */
@@ -106,6 +125,20 @@ export interface CreditsConfig {
   reactions: { processing: string; done: string; failed: string };
   /** Keep each query's SQL in the stored summary (its sha256 is always kept). */
   keepSql: boolean;
+  /** The second opinion on each credit (prediction/). */
+  model: CreditModelSettings;
+}
+
+export interface CreditModelSettings {
+  /** Answered requests (with a per-mode table) before a prediction is made. */
+  minRequests: number;
+  /** When the model is trained again (pg-boss cron, UTC); null: only by `credits model train`. */
+  retrainCron: string | null;
+  /** A flagged request's thread reply waits for a person's approval. */
+  holdOutliers: boolean;
+  /** Slack users whose approval reaction releases a held reply (default: the operator). */
+  approvers: string[];
+  approveReaction: string;
 }
 
 export type CalculatorSetting = { kind: 'builtin' } | { kind: 'notebook'; path: string } | { kind: 'none' };
@@ -246,6 +279,17 @@ function creditsSettings(
     blockRates,
     replyTemplate: e.CREDITS_REPLY_TEMPLATE,
     keepSql: e.CREDITS_KEEP_SQL ?? false,
+    model: {
+      minRequests: e.CREDITS_MODEL_MIN_REQUESTS,
+      retrainCron: e.CREDITS_MODEL_RETRAIN_CRON || null,
+      holdOutliers: e.CREDITS_HOLD_OUTLIERS ?? false,
+      approvers: list(e.CREDITS_APPROVERS).length
+        ? list(e.CREDITS_APPROVERS)
+        : e.SLACK_USER_ID
+          ? [e.SLACK_USER_ID]
+          : [],
+      approveReaction: e.CREDITS_REACTION_APPROVE,
+    },
     reactions: {
       processing: e.CREDITS_REACTION_PROCESSING,
       done: e.CREDITS_REACTION_DONE,

@@ -17,6 +17,12 @@ export const creditJobs = {
     heartbeatSeconds: NOTEBOOK_HEARTBEAT_SECONDS,
   }),
   ...notebookJobs,
+  // Training the prediction model (prediction/train.ts): the schedule, the first start, the API.
+  'credits.model.train': defineJob({
+    schema: z.object({ trigger: z.enum(['schedule', 'start', 'api', 'cli']) }),
+    policy: 'singleton',
+    retryLimit: 1,
+  }),
   'credits.poll': defineJob({
     schema: z.object({ trigger: z.enum(['schedule', 'start', 'api', 'cli']) }),
     policy: 'singleton',

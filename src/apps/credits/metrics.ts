@@ -8,6 +8,7 @@ export interface CreditMetrics {
   duration: Histogram;
   amountCents: Counter<'product'>;
   requestAmountCents: Histogram<'product'>;
+  flags: Counter<'kind' | 'held'>;
 }
 
 export function createCreditMetrics(metrics: Metrics): CreditMetrics {
@@ -43,6 +44,12 @@ export function createCreditMetrics(metrics: Metrics): CreditMetrics {
       labelNames: ['product'],
       // $1 to $100,000: the requests this bot answers run from a few dollars to tens of thousands.
       buckets: [100, 1_000, 5_000, 10_000, 50_000, 100_000, 500_000, 1_000_000, 5_000_000, 10_000_000],
+      registers,
+    }),
+    flags: new Counter({
+      name: 'credit_flags_total',
+      help: 'Answered credit requests flagged by the second opinion, by reason kind and whether the reply was held.',
+      labelNames: ['kind', 'held'],
       registers,
     }),
   };

@@ -15,6 +15,8 @@ import type { CreditsConfig } from './config.ts';
 import { isTransient } from './credit-error.ts';
 import { type CreditMetrics, recordCreditAmounts } from './metrics.ts';
 import { type NotebookExecutor, NotebookPending } from './notebook-queue.ts';
+import { type CreditCheck, checkCredit } from './prediction/check.ts';
+import { saveCheck } from './prediction/store.ts';
 import type { QuerySource } from './query-source.ts';
 import type { CreditRequestRow } from './schema.ts';
 import { claimRequest, completeRequest, failRequest, noteError, requeueIfEdited } from './store.ts';
@@ -97,37 +99,107 @@ async function processPass(
     await source.close().catch(() => {});
   }
 
+  // The second opinion and, for a flag, the message's link: read before the transaction.
+  const check = await secondOpinion(deps, row, summary);
+  const flagLink = inSlack && check?.flag ? await permalink(deps, row) : '';
+  const held = Boolean(inSlack && check?.values.held);
   const edited = await withTransaction(db, async (tx) => {
     const completed = await completeRequest(tx, id, summary, row.text);
     if (!completed) return Boolean(await requeueIfEdited(tx, id, row.text));
+    if (check) await saveCheck(tx, check.values);
     if (!inSlack) return false;
-    const reply = replyText(config.replyTemplate, summary);
-    await deps.channels.enqueue(
-      {
-        // Round 1 keeps the key it always had; a recomputation (an edit, a retry) is a new message.
-        dedupeKey: `credits:${row.messageKey}:${row.round > 1 ? `round-${row.round}:` : ''}reply`,
-        channel: 'slack',
-        to: row.channel,
-        content: {
-          text: row.editedAt && row.round > 1 ? `Recomputed for the edited message: ${reply}` : reply,
-          threadTs: answerThread(row),
-        },
-        meta: { creditRequestId: id },
-      },
-      tx,
-    );
+    if (check?.flag) await tellOperatorOfFlag(deps, row, summary, check, flagLink, tx);
+    // Held: the same reply is sent once a person approves it (prediction/approve.ts).
+    if (!held) await enqueueReply(deps, row, summary, tx);
     return false;
   });
   if (edited) return 'edited';
-  if (inSlack) await react(deps, row, config.reactions.done);
+  if (inSlack && !held) await react(deps, row, config.reactions.done);
   deps.metrics.requests.inc({ outcome: 'done' });
+  for (const kind of check?.flag?.kinds ?? []) deps.metrics.flags.inc({ kind, held: String(held) });
   deps.metrics.duration.observe((performance.now() - started) / 1000);
   recordCreditAmounts(deps.metrics, summary);
   log.info(
-    { requestId: id, amountCents: summary.amountCents, links: summary.links.length },
-    'credit request answered',
+    {
+      requestId: id,
+      amountCents: summary.amountCents,
+      links: summary.links.length,
+      ...(check?.flag ? { flagged: check.flag.kinds, held } : {}),
+    },
+    held ? 'credit request computed; its reply waits for approval' : 'credit request answered',
   );
   return 'done';
+}
+
+/** The thread reply, through the outbox: now, or when a person approves a held one. */
+export async function enqueueReply(
+  deps: Pick<ProcessDeps, 'channels' | 'config'>,
+  row: CreditRequestRow,
+  summary: CreditSummary,
+  tx: Parameters<Channels['enqueue']>[1],
+): Promise<void> {
+  const reply = replyText(deps.config.replyTemplate, summary);
+  await deps.channels.enqueue(
+    {
+      // Round 1 keeps the key it always had; a recomputation (an edit, a retry) is a new message.
+      dedupeKey: `credits:${row.messageKey}:${row.round > 1 ? `round-${row.round}:` : ''}reply`,
+      channel: 'slack',
+      to: row.channel,
+      content: {
+        text: row.editedAt && row.round > 1 ? `Recomputed for the edited message: ${reply}` : reply,
+        threadTs: answerThread(row),
+      },
+      meta: { creditRequestId: row.id },
+    },
+    tx,
+  );
+}
+
+/** The check never fails a request: without it the answer goes out as it always did. */
+async function secondOpinion(
+  deps: ProcessDeps,
+  row: CreditRequestRow,
+  summary: CreditSummary,
+): Promise<CreditCheck | null> {
+  try {
+    return await checkCredit(deps.db.orm, deps.config.model, row, summary);
+  } catch (error) {
+    deps.log.warn({ requestId: row.id, err: error }, 'the credit check could not run; answered without it');
+    return null;
+  }
+}
+
+/** The operator's DM about a flagged credit: why, and (held) how to release the reply. */
+async function tellOperatorOfFlag(
+  deps: ProcessDeps,
+  row: CreditRequestRow,
+  summary: CreditSummary,
+  check: CreditCheck,
+  link: string,
+  tx: Parameters<Channels['enqueue']>[1],
+): Promise<void> {
+  if (!deps.config.operator) {
+    deps.log.warn({ requestId: row.id }, 'no SLACK_USER_ID set: nobody gets a DM about the flagged credit');
+    return;
+  }
+  const lines = [
+    `CreditBot flagged a credit for a person's look: ${link}`,
+    `Computed: ${summary.amount} (the answer; the check never changes it)`,
+    `Why: ${check.flag?.reason}`,
+    check.values.held
+      ? `The thread reply waits for approval: react :${deps.config.model.approveReaction}: on the request, or POST /credits/requests/${row.id}/approve or \`switchboard credits approve ${row.id}\``
+      : 'The reply was posted (CREDITS_HOLD_OUTLIERS is off).',
+  ];
+  await deps.channels.enqueue(
+    {
+      dedupeKey: `credits:${row.messageKey}:round-${row.round}:flag`,
+      channel: 'slack',
+      to: deps.config.operator,
+      content: { text: lines.join('\n') },
+      meta: { creditRequestId: row.id },
+    },
+    tx,
+  );
 }
 
 /** A reaction is a courtesy: failing to add one never fails the request. */

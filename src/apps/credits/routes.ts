@@ -8,15 +8,20 @@ import { firstSighting } from '../../platform/channels/webhook-events.ts';
 import { checkSigned, parseSignedJson } from '../../platform/channels/webhooks/signed-payload.ts';
 import { checkSlackSignature } from '../../platform/channels/webhooks/slack-signature.ts';
 import { withTransaction } from '../../platform/db/transaction.ts';
-import { AppError, notFound } from '../../platform/errors.ts';
+import { AppError, invalidInput, notFound } from '../../platform/errors.ts';
 import type { Guard } from '../../platform/http/admin-auth.ts';
 import type { Metrics } from '../../platform/metrics.ts';
 import { type IntakeDeps, intakeMessage } from './intake.ts';
+import {
+  getCreditRequest,
+  listCreditRequests,
+  opinionOf,
+  type SecondOpinionView,
+} from './prediction/views.ts';
 import { sandboxLinks } from './sandbox-looker.ts';
 import { CREDIT_REQUEST_STATUSES, type CreditRequestRow } from './schema.ts';
 import { type CreditService, postSandboxRequest } from './service.ts';
-import { slackEventsPayload, slackMessage } from './slack-payload.ts';
-import { getRequest, listRequests } from './store.ts';
+import { slackEventsPayload, slackMessage, slackReaction } from './slack-payload.ts';
 
 export interface CreditRouteDeps {
   intake: IntakeDeps;
@@ -27,10 +32,11 @@ export interface CreditRouteDeps {
   /** Set when Slack is the sandbox: the sandbox channel's route is added. */
   sandbox: {
     postMessage: (channel: string, text: string) => Promise<{ channel: string; ts: string }>;
+    loadHistory: CreditService['loadSyntheticHistory'];
   } | null;
 }
 
-export const presentRequest = (row: CreditRequestRow) => ({
+export const presentRequest = (row: CreditRequestRow, opinion: SecondOpinionView) => ({
   id: row.id,
   channel: row.channel,
   ts: row.ts,
@@ -46,10 +52,17 @@ export const presentRequest = (row: CreditRequestRow) => ({
   error: row.error,
   createdAt: row.createdAt,
   finishedAt: row.finishedAt,
+  ...opinion,
 });
 
 export function registerCreditRoutes(app: FastifyInstance, deps: CreditRouteDeps): void {
   const { intake, service, guard } = deps;
+  const present = async (id: string) => {
+    const { row, opinion } = await getCreditRequest(intake.db, id);
+    return presentRequest(row, opinion);
+  };
+  // The row as the action left it (a retried request shows `queued`, whatever a worker does next).
+  const presentRow = async (row: CreditRequestRow) => presentRequest(row, await opinionOf(intake.db, row));
   const typed = app.withTypeProvider<ZodTypeProvider>();
   const tags = ['credits'];
   const events = deps.platformMetrics.webhookEvents;
@@ -92,14 +105,21 @@ export function registerCreditRoutes(app: FastifyInstance, deps: CreditRouteDeps
           event.type === 'message'
             ? checkSigned(event, slackMessage, 'Slack message event', 'body.event')
             : null;
+        const reaction =
+          event.type === 'reaction_added'
+            ? checkSigned(event, slackReaction, 'Slack reaction event', 'body.event')
+            : null;
         // Acknowledged at once: the request is queued, not processed, before Slack's 3 s deadline.
-        const result = await withTransaction(intake.db, async (tx) => {
+        let result: { outcome: string } = await withTransaction(intake.db, async (tx) => {
           // Slack retries an event it thinks we missed with the same event_id: answered once.
           if (!(await firstSighting(tx, 'slack-events', eventId))) return { outcome: 'duplicate' as const };
+          if (reaction) return { outcome: 'reaction' as const };
           if (!message) return { outcome: 'ignored' as const, reason: `a ${event.type} event` };
           if (!message.channel) return { outcome: 'ignored' as const, reason: 'a message without a channel' };
           return intakeMessage(intake, message.channel, message, 'events', tx);
         });
+        // An approval of a held reply: a short transaction of its own, the reply through the outbox.
+        if (reaction && result.outcome === 'reaction') result = await service.approveByReaction(reaction);
         events.inc({ provider: 'slack', kind: 'events', outcome: 'processed' });
         request.log.debug({ eventId, outcome: result.outcome }, 'Slack event');
         return reply.status(200).send({ ok: true, outcome: result.outcome });
@@ -130,29 +150,97 @@ export function registerCreditRoutes(app: FastifyInstance, deps: CreditRouteDeps
     },
     async (request) => {
       const { limit, before, status } = request.query;
-      const rows = await listRequests(intake.db.orm, {
+      const rows = await listCreditRequests(intake.db, {
         limit,
         ...(before ? { before: new Date(before) } : {}),
         ...(status ? { status } : {}),
       });
-      return { requests: rows.map(presentRequest) };
+      return { requests: rows.map(({ row, opinion }) => presentRequest(row, opinion)) };
     },
   );
 
   typed.get(
     '/credits/requests/:id',
     { schema: { tags, summary: 'One credit request', params: requestId }, preHandler: guard },
-    async (request) => {
-      const row = await getRequest(intake.db.orm, request.params.id);
-      if (!row) throw notFound(`Credit request ${request.params.id}`);
-      return presentRequest(row);
-    },
+    async (request) => present(request.params.id),
   );
 
   typed.post(
     '/credits/requests/:id/retry',
     { schema: { tags, summary: 'Try a failed request again', params: requestId }, preHandler: guard },
-    async (request, reply) => reply.status(202).send(presentRequest(await service.retry(request.params.id))),
+    async (request, reply) =>
+      reply.status(202).send(await presentRow(await service.retry(request.params.id))),
+  );
+
+  typed.post(
+    '/credits/requests/:id/approve',
+    {
+      schema: {
+        tags,
+        summary: 'Approve a held reply (CREDITS_HOLD_OUTLIERS): it is posted in the thread as computed',
+        params: requestId,
+        body: z.object({ by: z.string().trim().min(1).max(200).describe('who approves') }).strict(),
+      },
+      preHandler: guard,
+    },
+    async (request) => {
+      await service.approve(request.params.id, request.body.by);
+      return present(request.params.id);
+    },
+  );
+
+  typed.get(
+    '/credits/analytics',
+    {
+      schema: {
+        tags,
+        summary: 'Credit totals by week, month, product and mode; largest accounts; credit-to-cost ratios',
+        querystring: z
+          .object({
+            since: z.iso.datetime({ offset: true }).optional(),
+            until: z.iso.datetime({ offset: true }).optional(),
+            accounts: z.coerce.number().int().min(1).max(100).default(10),
+          })
+          .strict(),
+      },
+      preHandler: guard,
+    },
+    async (request) => {
+      const { since, until, accounts } = request.query;
+      return service.analytics({
+        accounts,
+        ...(since ? { since: new Date(since) } : {}),
+        ...(until ? { until: new Date(until) } : {}),
+      });
+    },
+  );
+
+  typed.post(
+    '/credits/model/train',
+    {
+      schema: {
+        tags,
+        summary: 'Train the prediction model on the answered requests now (a new version)',
+        body: z
+          .object({ trigger: z.enum(['api', 'cli']).default('api') })
+          .strict()
+          .default({ trigger: 'api' }),
+      },
+      preHandler: guard,
+    },
+    async (request) => service.trainModel(request.body.trigger),
+  );
+
+  typed.get(
+    '/credits/model/evaluate',
+    {
+      schema: {
+        tags,
+        summary: 'Time-ordered cross-validation on the answered requests: MAE, coverage, flagged',
+      },
+      preHandler: guard,
+    },
+    async () => service.evaluateModel(),
   );
 
   typed.post(
@@ -174,7 +262,7 @@ export function registerCreditRoutes(app: FastifyInstance, deps: CreditRouteDeps
         'text' in request.body
           ? await service.runText(request.body.text)
           : await service.runPermalink(request.body.permalink);
-      return reply.status(200).send(presentRequest(row));
+      return reply.status(200).send(await presentRow(row));
     },
   );
 
@@ -198,6 +286,31 @@ export function registerCreditRoutes(app: FastifyInstance, deps: CreditRouteDeps
         channels: intake.config.channels,
         links: sandboxLinks(intake.config.lookerHost),
       }),
+    );
+    typed.post(
+      '/sandbox/credits/history',
+      {
+        schema: {
+          tags: ['sandbox'],
+          summary:
+            'Record SYNTHETIC answered credit requests (generated, seeded) as history and train a model on them',
+          body: z
+            .object({
+              count: z.number().int().min(1).max(5000).default(300),
+              seed: z
+                .number()
+                .int()
+                .min(0)
+                .max(2 ** 31)
+                .default(20),
+            })
+            .strict()
+            .default({ count: 300, seed: 20 }),
+        },
+        preHandler: guard,
+      },
+      async (request, reply) =>
+        reply.status(201).send({ synthetic: true, ...(await sandbox.loadHistory(request.body)) }),
     );
     typed.post(
       '/sandbox/slack/messages',

@@ -2,6 +2,7 @@
 // the intake mode), the polling cursor per channel, and the sample SMS traffic the sandbox Looker serves.
 import {
   bigint,
+  boolean,
   check,
   index,
   integer,
@@ -80,3 +81,62 @@ export const creditSampleTraffic = pgTable('credit_sample_sms_traffic', {
   /** US dollars, exact (numeric reads back as a decimal string, never a float). */
   fraudCost: numeric('fraud_cost', { precision: 14, scale: 6 }).notNull(),
 });
+
+/**
+ * The prediction models, one row per training run (`switchboard credits model train`, the schedule):
+ * the newest is the one checks use. Its parameters are the fitted coefficients and intervals
+ * (prediction/model.ts); evaluation is the time-ordered cross-validation of the same history.
+ */
+export const creditModels = pgTable('credit_models', {
+  version: integer('version').primaryKey(),
+  kind: text('kind').notNull(),
+  parameters: jsonb('parameters').notNull(),
+  evaluation: jsonb('evaluation'),
+  /** Answered requests it learnt from, and the newest one's time. */
+  requests: integer('requests').notNull(),
+  trainedThrough: timestamp('trained_through', { withTimezone: true }),
+  trigger: text('trigger').notNull(),
+  trainedAt: timestamp('trained_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export type CreditModelRow = typeof creditModels.$inferSelect;
+
+/**
+ * The second opinion on one answered request (one row per request, replaced by a new round): the
+ * features read from its summary, the prediction (null, with the reason, below the minimum history),
+ * the flag and, for a held reply, who approved it and when. The amount itself stays in credit_requests.
+ */
+export const creditChecks = pgTable(
+  'credit_checks',
+  {
+    requestId: uuid('request_id')
+      .primaryKey()
+      .references(() => creditRequests.id, { onDelete: 'cascade' }),
+    /** The request's own createdAt: history and training take requests in this order. */
+    requestedAt: timestamp('requested_at', { withTimezone: true }).notNull(),
+    /** The account SID(s) the request is for; null when nothing names one. */
+    account: varchar('account', { length: 400 }),
+    costCents: bigint('cost_cents', { mode: 'number' }),
+    creditCents: bigint('credit_cents', { mode: 'number' }).notNull(),
+    /** RequestFeatures (prediction/features.ts); null when the summary does not give them. */
+    features: jsonb('features'),
+    /** { amountCents, lowCents, highCents, modelVersion } or null. */
+    prediction: jsonb('prediction'),
+    /** Why there is no prediction. */
+    predictionNote: text('prediction_note'),
+    flagReason: text('flag_reason'),
+    flagKinds: jsonb('flag_kinds'),
+    /** The thread reply waits for a person (CREDITS_HOLD_OUTLIERS). */
+    held: boolean('held').notNull().default(false),
+    approvedBy: varchar('approved_by', { length: 200 }),
+    approvedVia: text('approved_via').$type<'slack' | 'api'>(),
+    approvedAt: timestamp('approved_at', { withTimezone: true }),
+    checkedAt: timestamp('checked_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    index('credit_checks_account_idx').on(table.account, table.requestedAt),
+    index('credit_checks_requested_idx').on(table.requestedAt),
+  ],
+);
+
+export type CreditCheckRow = typeof creditChecks.$inferSelect;

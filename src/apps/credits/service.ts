@@ -17,6 +17,11 @@ import {
 } from './intake.ts';
 import { untilFinished } from './notebook-queue.ts';
 import { type PollResult, pollChannels } from './poll.ts';
+import { creditAnalytics } from './prediction/analytics.ts';
+import { approveByReaction, approveHeldReply } from './prediction/approve.ts';
+import { insertAnsweredRequests } from './prediction/store.ts';
+import { type HistoryOptions, syntheticHistory } from './prediction/synthetic.ts';
+import { evaluateCreditModel, type TrainTrigger, trainCreditModel } from './prediction/train.ts';
 import { CLI_CHANNEL, type ProcessDeps, processRequest } from './process.ts';
 import type { CreditRequestRow } from './schema.ts';
 import { getRequest, requeueRequest } from './store.ts';
@@ -27,6 +32,16 @@ export interface CreditService {
   retry(id: string): Promise<CreditRequestRow>;
   pollOnce(): Promise<PollResult[]>;
   postSandboxMessage(channel: string, text: string): Promise<{ channel: string; ts: string }>;
+  /** The second opinion (prediction/): approvals, training, evaluation, analytics, synthetic history. */
+  approve(id: string, by: string): ReturnType<typeof approveHeldReply>;
+  approveByReaction(event: Parameters<typeof approveByReaction>[1]): ReturnType<typeof approveByReaction>;
+  trainModel(trigger: TrainTrigger): ReturnType<typeof trainCreditModel>;
+  evaluateModel(): ReturnType<typeof evaluateCreditModel>;
+  analytics(options?: Parameters<typeof creditAnalytics>[1]): ReturnType<typeof creditAnalytics>;
+  /** SYNTHETIC answered requests recorded as history (the sandbox), then a model trained on them. */
+  loadSyntheticHistory(
+    options: Pick<HistoryOptions, 'seed' | 'count'>,
+  ): Promise<{ inserted: number; train: Awaited<ReturnType<typeof trainCreditModel>> }>;
 }
 
 /** A Slack-style ts, unique enough for messages that did not come from Slack. */
@@ -174,6 +189,23 @@ export function createCreditService(
     },
 
     pollOnce: () => pollChannels({ ...deps.intake, client: deps.client }),
+
+    approve: (id, by) => approveHeldReply(deps, id, { by, via: 'api' }),
+    approveByReaction: (event) => approveByReaction(deps, event),
+    trainModel: (trigger) => trainCreditModel(db, deps.config.model, trigger),
+    evaluateModel: () => evaluateCreditModel(db, deps.config.model),
+    analytics: (options) => creditAnalytics(db, options),
+    async loadSyntheticHistory(options) {
+      const history = syntheticHistory({
+        ...options,
+        blockRates: deps.config.blockRates,
+        host: deps.config.lookerHost,
+        // Ending now, so the weeks and months read as recent.
+        start: new Date((Math.floor(Date.now() / 86_400_000) - 181) * 86_400_000),
+      });
+      const inserted = await insertAnsweredRequests(db.orm, history);
+      return { inserted, train: await trainCreditModel(db, deps.config.model, 'api') };
+    },
 
     async postSandboxMessage(channel, text) {
       const ts = syntheticTs();

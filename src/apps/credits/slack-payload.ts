@@ -29,3 +29,20 @@ export const slackEventsPayload = z.discriminatedUnion('type', [
     })
     .loose(),
 ]);
+
+/** A `reaction_added` event (https://api.slack.com/events/reaction_added): an approval of a held reply. */
+export const slackReaction = z
+  .object({
+    type: z.literal('reaction_added'),
+    user: slackText(100).optional(),
+    reaction: slackText(100).optional(),
+    item: z
+      .object({
+        type: slackText(40).optional(),
+        channel: slackText(100).optional(),
+        ts: slackText(40).optional(),
+      })
+      .loose()
+      .optional(),
+  })
+  .loose();

@@ -8,7 +8,7 @@ import { withTransaction } from '../../platform/db/transaction.ts';
 import { findUnstorableText } from '../../platform/http/input-policy.ts';
 import type { Logger } from '../../platform/log.ts';
 import { type IntakeDeps, intakeMessage, type SlackMessage } from './intake.ts';
-import { slackMessage } from './slack-payload.ts';
+import { slackMessage, slackReaction } from './slack-payload.ts';
 
 export interface SocketIntake {
   stop(): Promise<void>;
@@ -19,6 +19,8 @@ export function startSocketIntake(options: {
   apiUrl: string;
   intake: IntakeDeps;
   log: Logger;
+  /** An approval reaction on a held reply's request (prediction/approve.ts). */
+  onReaction?: (event: import('zod').infer<typeof slackReaction>) => Promise<unknown>;
 }): SocketIntake {
   const client = new SocketModeClient({
     appToken: options.appToken,
@@ -63,6 +65,31 @@ export function startSocketIntake(options: {
       } catch (error) {
         // Not acknowledged: Slack delivers it again.
         options.log.error({ err: error }, 'Socket Mode event not recorded');
+      }
+    },
+  );
+  client.on(
+    'reaction_added',
+    async ({
+      ack,
+      body,
+      event,
+    }: {
+      ack: () => Promise<void>;
+      body: { event_id?: string };
+      event: unknown;
+    }) => {
+      try {
+        const parsed = slackReaction.safeParse(event);
+        if (parsed.success && options.onReaction) {
+          const first = await withTransaction(options.intake.db, (tx) =>
+            body.event_id ? firstSighting(tx, 'slack-events', body.event_id) : Promise.resolve(true),
+          );
+          if (first) await options.onReaction(parsed.data);
+        }
+        await ack();
+      } catch (error) {
+        options.log.error({ err: error }, 'Socket Mode reaction not recorded');
       }
     },
   );

@@ -1,0 +1,95 @@
+// The second opinion on one answered request: its features, the account's history, the newest
+// model's prediction (none below CREDITS_MODEL_MIN_REQUESTS, with the reason) and the flag. It reads
+// only; the caller records it in the transaction that answers the request. The computed amount is
+// an input here and is never changed.
+import type { DbOrTx } from '../../../platform/db/transaction.ts';
+import type { CreditSummary } from '../compute.ts';
+import type { CreditModelSettings } from '../config.ts';
+import { featuresOf, type HistoryFeatures, NO_HISTORY } from './features.ts';
+import { type Flag, flagOf } from './flags.ts';
+import { modelFrom, predict } from './model.ts';
+import { accountHistory, type CheckValues, latestModel } from './store.ts';
+
+export interface PredictionView {
+  amountCents: number;
+  lowCents: number;
+  highCents: number;
+  modelVersion: number;
+}
+
+export interface CreditCheck {
+  values: CheckValues;
+  prediction: PredictionView | null;
+  /** Why there is no prediction. */
+  note: string | null;
+  flag: Flag | null;
+  history: HistoryFeatures;
+}
+
+export async function checkCredit(
+  db: DbOrTx,
+  settings: CreditModelSettings,
+  request: { id: string; createdAt: Date; text: string },
+  summary: CreditSummary,
+): Promise<CreditCheck> {
+  const read = featuresOf(summary, request.text);
+  const base = {
+    requestId: request.id,
+    requestedAt: request.createdAt,
+    creditCents: summary.amountCents,
+    flagReason: null,
+    flagKinds: null,
+    held: false,
+  };
+  if (!('features' in read)) {
+    const note = `no prediction: ${read.missing}`;
+    return {
+      values: {
+        ...base,
+        account: null,
+        costCents: null,
+        features: null,
+        prediction: null,
+        predictionNote: note,
+      },
+      prediction: null,
+      note,
+      flag: null,
+      history: NO_HISTORY,
+    };
+  }
+  const { features } = read;
+  const history = features.account
+    ? await accountHistory(db, features.account, request.createdAt, request.id)
+    : NO_HISTORY;
+  const stored = await latestModel(db);
+  const model = stored ? modelFrom(stored.parameters) : null;
+  let prediction: PredictionView | null = null;
+  let note: string | null = null;
+  if (!stored || !model) {
+    note = `no prediction yet: no model has been trained (predictions start once ${settings.minRequests} requests are answered, CREDITS_MODEL_MIN_REQUESTS; \`switchboard credits model train\` trains one)`;
+  } else if (stored.requests < settings.minRequests) {
+    note = `no prediction: model ${stored.version} learnt from ${stored.requests} requests, fewer than CREDITS_MODEL_MIN_REQUESTS (${settings.minRequests})`;
+  } else {
+    const { amountCents, lowCents, highCents } = predict(model, { features, history });
+    prediction = { amountCents, lowCents, highCents, modelVersion: stored.version };
+  }
+  const flag = flagOf({ features, history }, prediction);
+  return {
+    values: {
+      ...base,
+      account: features.account,
+      costCents: features.costCents,
+      features,
+      prediction,
+      predictionNote: note,
+      flagReason: flag?.reason ?? null,
+      flagKinds: flag?.kinds ?? null,
+      held: Boolean(flag && settings.holdOutliers),
+    },
+    prediction,
+    note,
+    flag,
+    history,
+  };
+}

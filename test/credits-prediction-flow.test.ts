@@ -1,0 +1,240 @@
+// The second opinion in the running service, on the sandbox Slack channel and Looker: no prediction
+// below CREDITS_MODEL_MIN_REQUESTS (and the API says why); SYNTHETIC history loaded and trained on;
+// an ordinary request predicted and answered at once; a pumped account's request (its traffic
+// suddenly all with Fraud Guard off) flagged, the operator told, the thread reply held
+// (CREDITS_HOLD_OUTLIERS=true) until an allowed user's reaction (or the API) approves it, who and when recorded,
+// and the amount posted exactly as computed. On PGlite and PostgreSQL.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { creditsApp } from '../src/apps/credits/app.ts';
+import { creditSampleTraffic } from '../src/apps/credits/schema.ts';
+import { slackSignature } from '../src/platform/channels/webhooks/slack-signature.ts';
+import { databaseKinds } from './helpers/databases.ts';
+import { startTestService, type TestService } from './helpers/service.ts';
+import { waitFor } from './helpers/wait.ts';
+
+const SECRET = 'slack-signing-secret-for-tests';
+const APPROVER = 'U0APPROVER1';
+const CHANNEL = 'C0CREDITMEMO';
+const LOOK_1 = 'https://looker.sandbox.localhost/looks/1';
+
+interface SandboxMessage {
+  direction: string;
+  to: string;
+  content: { text?: string; threadTs?: string };
+}
+
+describe.each(databaseKinds)('CreditBot second opinion on %s', (kind) => {
+  let running: TestService;
+  const app = () => running.service.app;
+  const sandboxSlack = async () =>
+    ((await app().inject('/sandbox/messages?channel=slack')).json() as { messages: SandboxMessage[] })
+      .messages;
+  const repliesTo = async (ts: string) =>
+    (await sandboxSlack()).filter((m) => m.direction === 'outbound' && m.content.threadTs === ts);
+  const post = async (text: string) => {
+    const posted = await app().inject({
+      method: 'POST',
+      url: '/sandbox/slack/messages',
+      payload: { channel: CHANNEL, text },
+    });
+    expect(posted.statusCode).toBe(201);
+    return posted.json() as { ts: string; id: string };
+  };
+  const requestOnceDone = (id: string) =>
+    waitFor(`request ${id} done`, async () => {
+      const request = (await app().inject(`/credits/requests/${id}`)).json();
+      return request.status === 'done' ? request : undefined;
+    });
+  const react = (user: string, ts: string, eventId: string) => {
+    const body = JSON.stringify({
+      type: 'event_callback',
+      event_id: eventId,
+      event: {
+        type: 'reaction_added',
+        user,
+        reaction: 'heavy_check_mark',
+        item: { type: 'message', channel: CHANNEL, ts },
+      },
+    });
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    return app().inject({
+      method: 'POST',
+      url: '/webhooks/slack/events',
+      headers: {
+        'content-type': 'application/json',
+        'x-slack-request-timestamp': timestamp,
+        'x-slack-signature': slackSignature(SECRET, timestamp, body),
+      },
+      payload: body,
+    });
+  };
+
+  beforeAll(async () => {
+    running = await startTestService(kind, {
+      apps: [creditsApp],
+      env: {
+        CREDITS_HOLD_OUTLIERS: 'true',
+        CREDITS_APPROVERS: APPROVER,
+        SLACK_SIGNING_SECRET: SECRET,
+        CREDITS_MODEL_RETRAIN_CRON: '',
+      },
+    });
+  });
+  afterAll(async () => {
+    await running?.dispose();
+  });
+
+  it('makes no prediction below the minimum history, and says why', async () => {
+    const { id, ts } = await post(`credit please ${LOOK_1}`);
+    const request = await requestOnceDone(id);
+    expect(request.prediction).toBeNull();
+    expect(request.predictionNote).toContain('CREDITS_MODEL_MIN_REQUESTS');
+    expect(request.flag).toBeNull();
+    const reply = await waitFor('the reply', async () => (await repliesTo(ts))[0]);
+    expect(reply.content.text).toBe('Approved, $4,395.36, exceptions');
+    const train = await app().inject({ method: 'POST', url: '/credits/model/train', payload: {} });
+    expect(train.json()).toMatchObject({ trained: false, requests: 1 });
+    expect(train.json().reason).toContain('a model needs 30 (CREDITS_MODEL_MIN_REQUESTS)');
+  });
+
+  it('learns from synthetic history, predicts an ordinary request and answers it at once', async () => {
+    const loaded = await app().inject({
+      method: 'POST',
+      url: '/sandbox/credits/history',
+      payload: { count: 300, seed: 20 },
+    });
+    expect(loaded.statusCode).toBe(201);
+    // The first start's training job may have run meanwhile too: this version is 1 or 2.
+    expect(loaded.json()).toMatchObject({ synthetic: true, inserted: 300, train: { trained: true } });
+    const version = loaded.json().train.version as number;
+    const evaluation = (await app().inject('/credits/model/evaluate')).json();
+    expect(evaluation.evaluated).toBe(true);
+    expect(evaluation.evaluation.folds).toHaveLength(5);
+
+    // Account A asks three more times, ordinarily: each predicted, none flagged, each answered.
+    for (let i = 0; i < 3; i++) {
+      const { id, ts } = await post(`credit ${i} ${LOOK_1}`);
+      const request = await requestOnceDone(id);
+      expect(request.amountCents).toBe(439536);
+      expect(request.prediction.modelVersion).toBeGreaterThanOrEqual(version);
+      expect(request.prediction.lowCents).toBeLessThanOrEqual(439536);
+      expect(request.prediction.highCents).toBeGreaterThanOrEqual(439536);
+      expect(request.flag).toBeNull();
+      await waitFor('the reply', async () => (await repliesTo(ts))[0]);
+    }
+  });
+
+  it("holds a pumped account's flagged reply until an allowed user approves it; the amount as computed", async () => {
+    // Account A's Verify traffic now includes $150,000 with Fraud Guard off: credited in full.
+    await running.service.db.orm.insert(creditSampleTraffic).values({
+      id: 900,
+      accountSid: 'AC00000000000000000000000000000a01',
+      product: 'Authy Verify',
+      fraudGuardMode: 'off',
+      destinationCountry: 'TJ',
+      msgCount: 100_000,
+      fraudCost: '150000.000000',
+    });
+    const { id, ts } = await post(`urgent credit ${LOOK_1}`);
+    const request = await requestOnceDone(id);
+    // basic $7,526.30 x 0.584 = $4,395.36, plus off $150,000.00 x 1.
+    expect(request.amountCents).toBe(15_439_536);
+    expect(request.flag.reason).toContain(
+      "the credit is 98.0% of the fraud cost ($157,526.30); this account's 4 earlier requests were 58.4%-58.4%",
+    );
+    // The amount fits its mode mix (Fraud Guard off is credited in full), so the interval holds it:
+    // what is unusual is the account's change, which the history check sees.
+    expect(request.flag.kinds).toEqual(['ratio_history']);
+    expect(request.prediction.lowCents).toBeLessThanOrEqual(request.amountCents);
+    expect(request.prediction.highCents).toBeGreaterThanOrEqual(request.amountCents);
+    expect(request.hold).toEqual({ approvedBy: null, approvedAt: null, via: null });
+
+    const dm = await waitFor('the operator DM', async () =>
+      (await sandboxSlack()).find((m) => m.to === 'U0SANDBOXOP' && m.content.text?.includes('flagged')),
+    );
+    expect(dm.content.text).toContain('Computed: $154,395.36 (the answer; the check never changes it)');
+    expect(dm.content.text).toContain(`Why: ${request.flag.reason}`);
+    expect(dm.content.text).toContain(`POST /credits/requests/${id}/approve`);
+
+    // Someone not allowed to approve reacts: nothing is posted.
+    expect((await react('U0SOMEONE01', ts, `Ev${kind}-a`)).json()).toMatchObject({ outcome: 'ignored' });
+    // Let the outbox run (the DM above went); the held reply must still be absent.
+    expect(await repliesTo(ts)).toEqual([]);
+
+    const approved = await react(APPROVER, ts, `Ev${kind}-b`);
+    expect(approved.json()).toMatchObject({ outcome: 'approved' });
+    const reply = await waitFor('the approved reply', async () => (await repliesTo(ts))[0]);
+    expect(reply.content.text).toBe('Approved, $154,395.36, exceptions');
+    const after = (await app().inject(`/credits/requests/${id}`)).json();
+    expect(after.amountCents).toBe(15_439_536);
+    expect(after.hold).toMatchObject({ approvedBy: APPROVER, via: 'slack' });
+    expect(Date.parse(after.hold.approvedAt)).toBeGreaterThan(Date.parse(after.finishedAt) - 1000);
+
+    // Approving again changes nothing: 409, one reply.
+    const again = await app().inject({
+      method: 'POST',
+      url: `/credits/requests/${id}/approve`,
+      payload: { by: 'ops@example.com' },
+    });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error.code).toBe('conflict');
+    expect(await repliesTo(ts)).toHaveLength(1);
+  });
+
+  it('posts a held reply when approved through the API, recording who and when', async () => {
+    const LOOK_B = 'https://looker.sandbox.localhost/explore/sms/sms_traffic?qid=SandboxVerifyB3';
+    for (let i = 0; i < 3; i++) {
+      const { id } = await post(`account B ${i} ${LOOK_B}`);
+      expect((await requestOnceDone(id)).flag).toBeNull();
+    }
+    await running.service.db.orm.insert(creditSampleTraffic).values({
+      id: 901,
+      accountSid: 'AC00000000000000000000000000000b02',
+      product: 'Authy Verify',
+      fraudGuardMode: 'off',
+      destinationCountry: 'KH',
+      msgCount: 50_000,
+      fraudCost: '90000.000000',
+    });
+    const { id, ts } = await post(`account B again ${LOOK_B}`);
+    const request = await requestOnceDone(id);
+    expect(request.flag.kinds).toEqual(['ratio_history']);
+    await waitFor('the operator DM', async () =>
+      (await sandboxSlack()).find((m) => m.to === 'U0SANDBOXOP' && m.content.text?.includes(id)),
+    );
+    expect(await repliesTo(ts)).toEqual([]);
+    const bad = await app().inject({ method: 'POST', url: `/credits/requests/${id}/approve`, payload: {} });
+    expect(bad.statusCode).toBe(400);
+    const approved = await app().inject({
+      method: 'POST',
+      url: `/credits/requests/${id}/approve`,
+      payload: { by: 'ops@example.com' },
+    });
+    expect(approved.statusCode).toBe(200);
+    expect(approved.json().hold).toMatchObject({ approvedBy: 'ops@example.com', via: 'api' });
+    expect(approved.json().amountCents).toBe(request.amountCents);
+    const reply = await waitFor('the approved reply', async () => (await repliesTo(ts))[0]);
+    expect(reply.content.text).toBe(`Approved, ${request.summary.amount}, exceptions`);
+  });
+
+  it('shows analytics over the answered requests', async () => {
+    const analytics = (await app().inject('/credits/analytics')).json();
+    expect(analytics.requests).toBe(309);
+    expect(analytics.byMonth.reduce((s: number, m: { requests: number }) => s + m.requests, 0)).toBe(309);
+    expect(analytics.byWeek.reduce((s: number, m: { creditCents: number }) => s + m.creditCents, 0)).toBe(
+      analytics.creditCents,
+    );
+    expect(analytics.byProduct.map((p: { product: string }) => p.product).sort()).toEqual(['psms', 'verify']);
+    expect(analytics.byMode.map((m: { mode: string }) => m.mode)).toEqual(
+      expect.arrayContaining(['off', 'basic', 'standard', 'maximum']),
+    );
+    expect(analytics.largestAccounts[0].account).toBe('AC00000000000000000000000000000a01');
+    expect(
+      analytics.ratioDistribution.reduce((s: number, b: { requests: number }) => s + b.requests, 0),
+    ).toBe(309);
+    expect(analytics.flagged).toBeGreaterThanOrEqual(2);
+    const bad = await app().inject('/credits/analytics?since=yesterday');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.code).toBe('invalid_input');
+  });
+});
