@@ -8,7 +8,7 @@ import { firstSighting } from '../../platform/channels/webhook-events.ts';
 import { checkSigned, parseSignedJson } from '../../platform/channels/webhooks/signed-payload.ts';
 import { checkSlackSignature } from '../../platform/channels/webhooks/slack-signature.ts';
 import { withTransaction } from '../../platform/db/transaction.ts';
-import { AppError, invalidInput, notFound } from '../../platform/errors.ts';
+import { AppError } from '../../platform/errors.ts';
 import type { Guard } from '../../platform/http/admin-auth.ts';
 import type { Metrics } from '../../platform/metrics.ts';
 import { type IntakeDeps, intakeMessage } from './intake.ts';
