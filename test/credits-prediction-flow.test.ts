@@ -161,6 +161,17 @@ describe.each(databaseKinds)('CreditBot second opinion on %s', (kind) => {
     // Let the outbox run (the DM above went); the held reply must still be absent.
     expect(await repliesTo(ts)).toEqual([]);
 
+    // The console shows it as needing a person, with the flag's reason and the approve button.
+    const first = await app().inject('/console');
+    const cookie = String(first.headers['set-cookie'] ?? '').split(';')[0] ?? '';
+    expect(first.body).toContain('credit reply held');
+    const page = await app().inject({ url: `/console/credits/${id}`, headers: { cookie } });
+    expect(page.body).toContain('waiting for a person to approve it');
+    expect(page.body).toContain(`action="/console/credits/${id}/approve"`);
+    expect(page.body).toContain('this account&#39;s 4 earlier requests were 58.4%-58.4%');
+    const list = await app().inject({ url: '/console/credits', headers: { cookie } });
+    expect(list.body).toMatch(/badge wait">held</);
+
     const approved = await react(APPROVER, ts, `Ev${kind}-b`);
     expect(approved.json()).toMatchObject({ outcome: 'approved' });
     const reply = await waitFor('the approved reply', async () => (await repliesTo(ts))[0]);
@@ -215,6 +226,30 @@ describe.each(databaseKinds)('CreditBot second opinion on %s', (kind) => {
     expect(approved.json().amountCents).toBe(request.amountCents);
     const reply = await waitFor('the approved reply', async () => (await repliesTo(ts))[0]);
     expect(reply.content.text).toBe(`Approved, ${request.summary.amount}, exceptions`);
+  });
+
+  it('refuses a console approval of a reply already approved, saying by whom, and records the refusal', async () => {
+    const first = await app().inject('/console');
+    const cookie = String(first.headers['set-cookie'] ?? '').split(';')[0] ?? '';
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(first.body)?.[1] ?? '';
+    const [held] = await running.service.db.query<{ request_id: string }>(
+      `select request_id from credit_checks where approved_via = 'api' limit 1`,
+    );
+    const response = await app().inject({
+      method: 'POST',
+      url: `/console/credits/${held?.request_id}/approve`,
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `_csrf=${encodeURIComponent(csrf)}&_confirmed=yes`,
+    });
+    expect(response.statusCode).toBe(409);
+    expect(response.body).toContain('was approved by ops@example.com');
+    const audit = await running.service.db.query(`select action, outcome from audit_log where target = $1`, [
+      held?.request_id,
+    ]);
+    expect(audit).toEqual([{ action: 'credits.approve', outcome: 'refused' }]);
+    const analytics = await app().inject({ url: '/console/credits/analytics', headers: { cookie } });
+    expect(analytics.statusCode).toBe(200);
+    expect(analytics.body).toContain('AC00000000000000000000000000000a01');
   });
 
   it('shows analytics over the answered requests', async () => {

@@ -24,7 +24,9 @@ import { invalidInput, notFound } from '../../platform/errors.ts';
 import { formatMoney } from '../../platform/money.ts';
 import type { CreditProgress, CreditSummary, LinkOutcome } from './compute.ts';
 import { SANDBOX_CREDITS_CHANNEL } from './config.ts';
+import { addOpinionConsole, opinionCell, opinionSection } from './console-opinion.ts';
 import type { IntakeDeps } from './intake.ts';
+import { listCreditRequests, opinionOf } from './prediction/views.ts';
 import { sandboxLinks } from './sandbox-looker.ts';
 import { CREDIT_REQUEST_STATUSES, type CreditRequestRow, type CreditRequestStatus } from './schema.ts';
 import { type CreditService, postSandboxRequest } from './service.ts';
@@ -55,13 +57,13 @@ export function addConsole(ui: ConsoleUi, deps: CreditConsoleDeps): void {
     async render(view) {
       const status = statusOf(view.query.status);
       const before = view.query.before ? instant(view.query.before) : undefined;
-      const rows = await listRequests(db.orm, {
+      const rows = await listCreditRequests(db, {
         limit: PAGE_SIZE + 1,
         ...(before ? { before } : {}),
         ...(status ? { status } : {}),
       });
       const page = rows.slice(0, PAGE_SIZE);
-      const next = rows.length > PAGE_SIZE ? (page.at(-1)?.createdAt.toISOString() ?? null) : null;
+      const next = rows.length > PAGE_SIZE ? (page.at(-1)?.row.createdAt.toISOString() ?? null) : null;
       const now = Date.now();
       // One read of the days since the first week's Monday: the weeks are added up from them.
       const firstMonday = new Date(startOfWeek(new Date(now)).getTime() - (WEEKS - 1) * 7 * 86_400_000);
@@ -72,21 +74,22 @@ export function addConsole(ui: ConsoleUi, deps: CreditConsoleDeps): void {
 ${table(
   'Credit requests, newest first',
   [
-    { label: 'Received', cell: (r) => link(`/console/credits/${r.id}`, time(r.createdAt)) },
-    { label: 'Status', cell: (r) => statusBadge(r.status) },
-    { label: 'Amount', cell: (r) => usd(r.amountCents), numeric: true },
-    { label: 'Channel', cell: (r) => r.channel },
-    { label: 'Intake', cell: (r) => r.intake },
-    { label: 'Attempts', cell: (r) => r.attempts, numeric: true },
-    { label: 'Message', cell: (r) => excerpt(r.text) },
-    { label: 'Error', cell: (r) => r.error ?? '' },
+    { label: 'Received', cell: ({ row: r }) => link(`/console/credits/${r.id}`, time(r.createdAt)) },
+    { label: 'Status', cell: ({ row: r }) => statusBadge(r.status) },
+    { label: 'Amount', cell: ({ row: r }) => usd(r.amountCents), numeric: true },
+    { label: 'Second opinion', cell: ({ opinion }) => opinionCell(opinion) },
+    { label: 'Channel', cell: ({ row: r }) => r.channel },
+    { label: 'Intake', cell: ({ row: r }) => r.intake },
+    { label: 'Attempts', cell: ({ row: r }) => r.attempts, numeric: true },
+    { label: 'Message', cell: ({ row: r }) => excerpt(r.text) },
+    { label: 'Error', cell: ({ row: r }) => r.error ?? '' },
   ],
   page,
   'No credit requests match.',
 )}
 ${pager('/console/credits', view.query, next)}`,
       )}
-${section('Credits granted', creditCharts(days, now))}`;
+${section('Credits granted', html`${creditCharts(days, now)}<p>${link('/console/credits/analytics', 'Analytics')}: totals by week and month, product and mode, the largest accounts, credit-to-cost ratios.</p>`)}`;
     },
   });
 
@@ -96,6 +99,7 @@ ${section('Credits granted', creditCharts(days, now))}`;
     live: true,
     async render(view) {
       const row = await mustFind(deps, view.params.id);
+      const opinion = await opinionOf(db, row);
       return html`${row.status === 'failed' ? html`<p>${actionForm(`/console/credits/${row.id}/retry`, 'Retry this request', view.csrf, {}, 'primary')}</p>` : ''}
 ${details([
   ['Status', statusBadge(row.status)],
@@ -111,6 +115,7 @@ ${details([
   ['Error', row.error],
 ])}
 ${section('Message', html`<pre class="text">${row.text}</pre>`)}
+${opinionSection(row.id, opinion, view.csrf)}
 ${requestBody(row)}`;
     },
   });
@@ -143,6 +148,8 @@ ${requestBody(row)}`;
       at: r.finishedAt ?? r.updatedAt,
     }));
   });
+
+  addOpinionConsole(ui, { db, service: deps.service });
 
   if (!deps.sandboxSlack) return;
   ui.sandboxPanel(async (view) => composer(deps, view));

@@ -129,7 +129,7 @@ export const creditChecks = pgTable(
     /** The thread reply waits for a person (CREDITS_HOLD_OUTLIERS). */
     held: boolean('held').notNull().default(false),
     approvedBy: varchar('approved_by', { length: 200 }),
-    approvedVia: text('approved_via').$type<'slack' | 'api'>(),
+    approvedVia: text('approved_via').$type<'slack' | 'api' | 'console'>(),
     approvedAt: timestamp('approved_at', { withTimezone: true }),
     checkedAt: timestamp('checked_at', { withTimezone: true }).notNull().defaultNow(),
   },

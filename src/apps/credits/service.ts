@@ -33,7 +33,7 @@ export interface CreditService {
   pollOnce(): Promise<PollResult[]>;
   postSandboxMessage(channel: string, text: string): Promise<{ channel: string; ts: string }>;
   /** The second opinion (prediction/): approvals, training, evaluation, analytics, synthetic history. */
-  approve(id: string, by: string): ReturnType<typeof approveHeldReply>;
+  approve(id: string, by: string, via?: 'api' | 'console'): ReturnType<typeof approveHeldReply>;
   approveByReaction(event: Parameters<typeof approveByReaction>[1]): ReturnType<typeof approveByReaction>;
   trainModel(trigger: TrainTrigger): ReturnType<typeof trainCreditModel>;
   evaluateModel(): ReturnType<typeof evaluateCreditModel>;
@@ -190,7 +190,7 @@ export function createCreditService(
 
     pollOnce: () => pollChannels({ ...deps.intake, client: deps.client }),
 
-    approve: (id, by) => approveHeldReply(deps, id, { by, via: 'api' }),
+    approve: (id, by, via = 'api') => approveHeldReply(deps, id, { by, via }),
     approveByReaction: (event) => approveByReaction(deps, event),
     trainModel: (trigger) => trainCreditModel(db, deps.config.model, trigger),
     evaluateModel: () => evaluateCreditModel(db, deps.config.model),

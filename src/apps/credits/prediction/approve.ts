@@ -15,7 +15,7 @@ export type ApproveDeps = Pick<ProcessDeps, 'db' | 'channels' | 'config' | 'slac
 export async function approveHeldReply(
   deps: ApproveDeps,
   id: string,
-  approval: { by: string; via: 'slack' | 'api' },
+  approval: { by: string; via: 'slack' | 'api' | 'console' },
 ): Promise<{ request: CreditRequestRow; check: CreditCheckRow }> {
   const { db } = deps;
   const done = await withTransaction(db, async (tx) => {

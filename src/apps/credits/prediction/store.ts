@@ -109,7 +109,7 @@ export async function approveCheck(
   db: DbOrTx,
   requestId: string,
   by: string,
-  via: 'slack' | 'api',
+  via: 'slack' | 'api' | 'console',
 ): Promise<CreditCheckRow | undefined> {
   const [row] = await db
     .update(creditChecks)
