@@ -18,7 +18,8 @@ import type { ConsoleUi } from '../../platform/console/ui.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { formatMoney } from '../../platform/money.ts';
 import { creditAnalytics } from './prediction/analytics.ts';
-import { getCreditRequest, listCreditRequests, type SecondOpinionView } from './prediction/views.ts';
+import { heldAwaitingApproval } from './prediction/store.ts';
+import { getCreditRequest, type SecondOpinionView } from './prediction/views.ts';
 import type { CreditService } from './service.ts';
 
 const usd = (cents: number) => formatMoney(cents, 'USD');
@@ -82,17 +83,15 @@ export function addOpinionConsole(ui: ConsoleUi, deps: { db: Database; service: 
   });
 
   ui.attention(async (limit) => {
-    const recent = await listCreditRequests(deps.db, { limit: Math.max(limit * 5, 50), status: 'done' });
-    return recent
-      .filter(({ opinion }) => waitsForApproval(opinion))
-      .slice(0, limit)
-      .map(({ row, opinion }) => ({
-        kind: 'credit reply held',
-        title: `Credit request ${row.id.slice(0, 8)} in ${row.channel}`,
-        detail: opinion.flag?.reason ?? 'held for approval',
-        href: `/console/credits/${row.id}`,
-        at: row.finishedAt ?? row.updatedAt,
-      }));
+    const held = await heldAwaitingApproval(deps.db.orm, limit);
+    const requests = await Promise.all(held.map((id) => getCreditRequest(deps.db, id)));
+    return requests.map(({ row, opinion }) => ({
+      kind: 'credit reply held',
+      title: `Credit request ${row.id.slice(0, 8)} in ${row.channel}`,
+      detail: opinion.flag?.reason ?? 'held for approval',
+      href: `/console/credits/${row.id}`,
+      at: row.finishedAt ?? row.updatedAt,
+    }));
   });
 
   ui.page({

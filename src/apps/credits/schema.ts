@@ -136,6 +136,8 @@ export const creditChecks = pgTable(
   (table) => [
     index('credit_checks_account_idx').on(table.account, table.requestedAt),
     index('credit_checks_requested_idx').on(table.requestedAt),
+    // Held replies waiting for a person: few, read on every console overview.
+    index('credit_checks_waiting_idx').on(table.requestedAt).where(sql`held and approved_at is null`),
   ],
 );
 

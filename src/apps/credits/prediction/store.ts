@@ -104,6 +104,17 @@ export async function checksFor(db: DbOrTx, ids: string[]): Promise<Map<string, 
   return new Map(rows.map((row) => [row.requestId, row]));
 }
 
+/** The ids of held replies nobody has approved yet, newest first (the console's "needs a person"). */
+export async function heldAwaitingApproval(db: DbOrTx, limit: number): Promise<string[]> {
+  const rows = await db
+    .select({ id: creditChecks.requestId })
+    .from(creditChecks)
+    .where(and(eq(creditChecks.held, true), isNull(creditChecks.approvedAt)))
+    .orderBy(desc(creditChecks.requestedAt))
+    .limit(limit);
+  return rows.map((row) => row.id);
+}
+
 /** Marks a held reply approved; undefined when it is not held, or already approved. */
 export async function approveCheck(
   db: DbOrTx,

@@ -29,4 +29,5 @@ CREATE TABLE "credit_models" (
 --> statement-breakpoint
 ALTER TABLE "credit_checks" ADD CONSTRAINT "credit_checks_request_id_credit_requests_id_fk" FOREIGN KEY ("request_id") REFERENCES "public"."credit_requests"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "credit_checks_account_idx" ON "credit_checks" USING btree ("account","requested_at");--> statement-breakpoint
-CREATE INDEX "credit_checks_requested_idx" ON "credit_checks" USING btree ("requested_at");
+CREATE INDEX "credit_checks_requested_idx" ON "credit_checks" USING btree ("requested_at");--> statement-breakpoint
+CREATE INDEX "credit_checks_waiting_idx" ON "credit_checks" USING btree ("requested_at") WHERE held and approved_at is null;
