@@ -10,6 +10,8 @@ import { type FreeTextInterpreter, ruleOnlyInterpreter } from './interpreter.ts'
 import { createPaymentMetrics } from './metrics.ts';
 import { modelInterpreter } from './model-interpreter.ts';
 import { loadPageSecret } from './page-token.ts';
+import { registerRefundRoutes } from './refund-routes.ts';
+import { retryUnansweredRefunds } from './refunds.ts';
 import { registerPaymentRoutes } from './routes.ts';
 import { deleteExpiredSessions } from './store.ts';
 import { createStripe } from './stripe-gateway.ts';
@@ -17,6 +19,8 @@ import { createStripe } from './stripe-gateway.ts';
 export const paymentJobs = {
   // Expired sessions are answered as expired for a day (so the customer hears why), then removed.
   'payments.sweep-sessions': defineJob({ schema: z.object({}), policy: 'singleton', retryLimit: 1 }),
+  // Refunds Stripe did not answer (network, 5xx after the SDK's retries): read back, then sent again.
+  'payments.retry-refunds': defineJob({ schema: z.object({}), policy: 'singleton', retryLimit: 1 }),
 };
 
 /** The app with another free-text interpreter (the platform's language-model layer, or a test's). */
@@ -45,9 +49,11 @@ export function createPaymentsApp(options: { interpreter?: FreeTextInterpreter }
         metrics: createPaymentMetrics(context.metrics),
       });
       jobs.work('payments.sweep-sessions', async () => ({ deleted: await deleteExpiredSessions(db.orm) }));
+      jobs.work('payments.retry-refunds', () => retryUnansweredRefunds({ db, stripe, log: appLog }));
     },
     started: async ({ jobs }) => {
       await jobs.schedule('payments.sweep-sessions', '17 * * * *', {});
+      await jobs.schedule('payments.retry-refunds', '*/5 * * * *', {});
     },
     routes: async (app, context) => {
       const chat = state.get(context);
@@ -58,7 +64,9 @@ export function createPaymentsApp(options: { interpreter?: FreeTextInterpreter }
         db: context.db,
         pageSecret: await loadPageSecret(context.db),
       });
-      registerApiKeyRoutes(app, { db: context.db, guard: adminGuard(context.config.adminToken) });
+      const guard = adminGuard(context.config.adminToken);
+      registerApiKeyRoutes(app, { db: context.db, guard });
+      registerRefundRoutes(app, { db: context.db, stripe: chat.stripe, log: chat.log, guard });
     },
   });
 }

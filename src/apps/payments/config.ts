@@ -15,7 +15,10 @@ export interface PaymentsConfig {
     /** null: the bot still talks, but says card payments are not set up instead of opening the card step. */
     secretKey: string | null;
     publishableKey: string | null;
+    /** The first of `webhookSecrets` (what platform/secrets.ts registers for scrubbing). */
     webhookSecret: string | null;
+    /** STRIPE_WEBHOOK_SECRET split on commas: during a rotation, a signature by any one verifies. */
+    webhookSecrets: string[];
     /** STRIPE_API_BASE_URL split the way the stripe SDK takes it. */
     api: { protocol: 'http' | 'https'; host: string; port: number };
     jsUrl: string;
@@ -39,7 +42,14 @@ export const paymentsConfig = defineAppConfig({
   schema: z.object({
     STRIPE_SECRET_KEY: optional(z.string().regex(/^(sk|rk)_\S+$/, 'a Stripe secret key (sk_... or rk_...)')),
     STRIPE_PUBLISHABLE_KEY: optional(z.string().regex(/^pk_\S+$/, 'a Stripe publishable key (pk_...)')),
-    STRIPE_WEBHOOK_SECRET: optional(z.string().regex(/^whsec_\S+$/, 'a webhook signing secret (whsec_...)')),
+    STRIPE_WEBHOOK_SECRET: optional(
+      z
+        .string()
+        .regex(
+          /^\s*whsec_[^\s,]+\s*(?:,\s*whsec_[^\s,]+\s*)*$/,
+          'a webhook signing secret (whsec_...), or several separated by commas during a rotation',
+        ),
+    ),
     STRIPE_API_BASE_URL: httpUrl.default('https://api.stripe.com'),
     STRIPE_JS_URL: httpUrl.default('https://js.stripe.com/v3'),
     STRIPE_MAX_NETWORK_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
@@ -70,12 +80,17 @@ export const paymentsConfig = defineAppConfig({
         'required with PAYMENTS_CARD_MODE=embedded (the Payment Element needs it)',
       );
     const base = new URL(e.STRIPE_API_BASE_URL);
+    const webhookSecrets = (e.STRIPE_WEBHOOK_SECRET ?? '')
+      .split(',')
+      .map((secret) => secret.trim())
+      .filter(Boolean);
     const protocol = base.protocol === 'http:' ? 'http' : 'https';
     return {
       stripe: {
         secretKey: e.STRIPE_SECRET_KEY ?? null,
         publishableKey: e.STRIPE_PUBLISHABLE_KEY ?? null,
-        webhookSecret: e.STRIPE_WEBHOOK_SECRET ?? null,
+        webhookSecret: webhookSecrets[0] ?? null,
+        webhookSecrets,
         api: { protocol, host: base.hostname, port: Number(base.port || (protocol === 'http' ? 80 : 443)) },
         jsUrl: e.STRIPE_JS_URL,
         maxNetworkRetries: e.STRIPE_MAX_NETWORK_RETRIES,

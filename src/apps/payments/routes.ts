@@ -177,8 +177,8 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
       },
       async (request) => {
         const stripe = deps.chat.stripe;
-        const secret = payments.stripe.webhookSecret;
-        if (!stripe || !secret)
+        const secrets = payments.stripe.webhookSecrets;
+        if (!stripe || secrets.length === 0)
           throw new AppError('not_found', 'Stripe webhooks are not configured (STRIPE_WEBHOOK_SECRET)');
         const signature = request.headers['stripe-signature'];
         if (typeof signature !== 'string' || !signature)
@@ -189,7 +189,7 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
           stripe,
           typeof request.body === 'string' ? request.body : '',
           signature,
-          secret,
+          secrets,
         );
         // A repeated event id is acknowledged without effect: Stripe re-signs each delivery, so a
         // retry of an event whose answer got lost is fresh and valid, and a 4xx would make Stripe
