@@ -123,7 +123,11 @@ async function takeTurn(
     throw new AppError('rate_limited', 'Too many messages in this session; wait a moment', {
       retryAfterSeconds: Math.max(1, stored.windowSecondsLeft),
     });
-  let state: DialogState = stored && !stored.expired ? stored.state : initialState();
+  // An expired session starts over as a new charge attempt (a fresh idempotency key at Stripe).
+  let state: DialogState =
+    stored && !stored.expired
+      ? stored.state
+      : { ...initialState(), attempt: (stored?.state.attempt ?? 0) + 1 };
   const notes: string[] = [];
   if (stored?.expired) {
     notes.push(
