@@ -32,6 +32,8 @@ export interface PaymentsConfig {
   /** Plain keys from CHAT_API_KEYS (simple installs); hashed keys live in the database. */
   apiKeys: string[];
   sessionTtlMs: number;
+  /** How long a session with a charge attempt keeps the person's data after its last activity. */
+  retentionDays: number;
   ratePerKeyPerMinute: number;
   ratePerSessionPerMinute: number;
   bodyLimitBytes: number;
@@ -66,6 +68,7 @@ export const paymentsConfig = defineAppConfig({
     PAYMENTS_INTERPRETER_TIMEOUT_SECONDS: seconds.max(30).default(2),
     CHAT_API_KEYS: z.string().default(''),
     CHAT_SESSION_TTL_MINUTES: positiveInt.max(7 * 24 * 60).default(60),
+    CHAT_RETENTION_DAYS: positiveInt.max(3650).default(30),
     CHAT_RATE_LIMIT_PER_KEY: positiveInt.max(1_000_000).default(600),
     CHAT_RATE_LIMIT_PER_SESSION: positiveInt.max(10_000).default(30),
     CHAT_BODY_LIMIT_BYTES: positiveInt.max(1024 * 1024).default(8192),
@@ -104,6 +107,7 @@ export const paymentsConfig = defineAppConfig({
         .map((key) => key.trim())
         .filter(Boolean),
       sessionTtlMs: e.CHAT_SESSION_TTL_MINUTES * 60_000,
+      retentionDays: e.CHAT_RETENTION_DAYS,
       ratePerKeyPerMinute: e.CHAT_RATE_LIMIT_PER_KEY,
       ratePerSessionPerMinute: e.CHAT_RATE_LIMIT_PER_SESSION,
       bodyLimitBytes: e.CHAT_BODY_LIMIT_BYTES,
