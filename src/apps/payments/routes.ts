@@ -12,6 +12,7 @@ import { isLoopbackHost } from '../../platform/http/addresses.ts';
 import { credentialGuard } from '../../platform/http/credential-failures.ts';
 import { chatAuth, hashKey } from './api-keys.ts';
 import { type ChatDeps, handleChat } from './chat.ts';
+import { chatEvents, wantsEventStream } from './chat-stream.ts';
 import { FIELDS } from './dialog/state.ts';
 import { canResume, checkSessionToken, resumeCookie, signSession } from './page-token.ts';
 import { payPageHtml, payPageScript } from './pay-page.ts';
@@ -74,7 +75,7 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
         tags: ['payments'],
         summary: 'One chat message to PayBot; the answer says what the client must do next',
         description:
-          'Card details must never be sent here: a card number or security code typed in a message is removed before anything else sees it. `payment` appears when the client must act: `checkoutUrl` (hosted card step), `publishableKey`/`amount`/`currency` (embedded Payment Element), or `clientSecret`/`nextAction` (3-D Secure).',
+          'With `Accept: text/event-stream` the answer comes as server-sent events: `token` (a piece of a model-written reply, as it comes), `message` (a rule-based reply, whole), then `done` carrying this same JSON contract. Card details must never be sent here: a card number or security code typed in a message is removed before anything else sees it. `payment` appears when the client must act: `checkoutUrl` (hosted card step), `publishableKey`/`amount`/`currency` (embedded Payment Element), or `clientSecret`/`nextAction` (3-D Secure).',
         body: chatBody,
         response: {
           200: z.object({
@@ -93,7 +94,7 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const body = request.body;
       const pageToken = request.headers['x-pay-page-token'];
       if (typeof pageToken === 'string' && pageToken && !request.headers.authorization) {
@@ -108,13 +109,20 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
       } else {
         await authenticate(request);
       }
-      return handleChat(deps.chat, {
+      const answer = await handleChat(deps.chat, {
         sessionId: body.sessionId,
         message: body.message,
         ...(body.confirmationToken ? { confirmationToken: body.confirmationToken } : {}),
         ...(body.invoiceId ? { invoiceId: body.invoiceId } : {}),
         returnUrl: `${publicBase(config, request)}/pay`,
       });
+      if (!wantsEventStream(request.headers.accept)) return answer;
+      // Errors before this point (401, 429, 400) are the usual JSON envelope with their status.
+      return reply
+        .header('cache-control', 'no-store')
+        .header('x-accel-buffering', 'no')
+        .type('text/event-stream; charset=utf-8')
+        .send(chatEvents(answer) as never);
     },
   );
 
