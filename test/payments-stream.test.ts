@@ -100,4 +100,34 @@ describe('POST /chat as server-sent events', () => {
     expect(wantsEventStream(undefined)).toBe(false);
     expect(wantsEventStream('*/*')).toBe(false);
   });
+
+  it('GET /pay/status answers the page for its own session only', async () => {
+    const page = await fetch(`${url}/pay`);
+    const html = await page.text();
+    const session = html.match(/data-session="([^"]+)"/)?.[1] as string;
+    const token = html.match(/data-token="([^"]+)"/)?.[1] as string;
+    const status = (id: string, headers: Record<string, string>) =>
+      fetch(`${url}/pay/status?session=${encodeURIComponent(id)}`, { headers });
+    // No turn yet: no session to report on.
+    expect((await status(session, { 'x-pay-page-token': token })).status).toBe(404);
+    await fetch(`${url}/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-pay-page-token': token },
+      body: JSON.stringify({ sessionId: session, message: 'I am Ann Lee, pay $7, ann@example.com' }),
+    });
+    const answer = await status(session, { 'x-pay-page-token': token });
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({
+      status: 'collecting',
+      currentField: 'card',
+      charging: false,
+      amountText: '$7.00',
+      description: 'Payment to PayBot',
+      receiptEmail: 'ann@example.com',
+      reference: null,
+    });
+    expect((await status(session, {})).status).toBe(401);
+    expect((await status(session, { 'x-pay-page-token': 'forged' })).status).toBe(401);
+    expect((await status('sse-1', { 'x-pay-page-token': token })).status).toBe(401);
+  });
 });

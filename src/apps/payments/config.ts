@@ -38,7 +38,15 @@ export interface PaymentsConfig {
   ratePerSessionPerMinute: number;
   bodyLimitBytes: number;
   messageMaxChars: number;
+  /** How /pay presents the merchant. */
+  brand: { name: string; logoUrl: string | null; color: string; backgroundColor: string };
 }
+
+const hexColour = z
+  .string()
+  .trim()
+  .regex(/^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/, 'a colour as #rgb or #rrggbb')
+  .transform((value) => value.toLowerCase());
 
 export const paymentsConfig = defineAppConfig({
   schema: z.object({
@@ -73,6 +81,10 @@ export const paymentsConfig = defineAppConfig({
     CHAT_RATE_LIMIT_PER_SESSION: positiveInt.max(10_000).default(30),
     CHAT_BODY_LIMIT_BYTES: positiveInt.max(1024 * 1024).default(8192),
     CHAT_MESSAGE_MAX_CHARS: positiveInt.max(10_000).default(1000),
+    PAYMENTS_BRAND_NAME: z.string().trim().min(1).max(80).default('PayBot'),
+    PAYMENTS_BRAND_LOGO_URL: optional(httpUrl),
+    PAYMENTS_BRAND_COLOR: hexColour.default('#1d4ed8'),
+    PAYMENTS_BRAND_BACKGROUND_COLOR: hexColour.default('#f8fafc'),
   }),
   settings(e, { problem }): PaymentsConfig {
     if (!isCurrency(e.PAYMENTS_DEFAULT_CURRENCY))
@@ -112,6 +124,12 @@ export const paymentsConfig = defineAppConfig({
       ratePerSessionPerMinute: e.CHAT_RATE_LIMIT_PER_SESSION,
       bodyLimitBytes: e.CHAT_BODY_LIMIT_BYTES,
       messageMaxChars: e.CHAT_MESSAGE_MAX_CHARS,
+      brand: {
+        name: e.PAYMENTS_BRAND_NAME,
+        logoUrl: e.PAYMENTS_BRAND_LOGO_URL ?? null,
+        color: e.PAYMENTS_BRAND_COLOR,
+        backgroundColor: e.PAYMENTS_BRAND_BACKGROUND_COLOR,
+      },
     };
   },
 });

@@ -11,11 +11,12 @@ import { AppError } from '../../platform/errors.ts';
 import { isLoopbackHost } from '../../platform/http/addresses.ts';
 import { credentialGuard } from '../../platform/http/credential-failures.ts';
 import { chatAuth, hashKey } from './api-keys.ts';
-import { type ChatDeps, handleChat } from './chat.ts';
+import { type ChatDeps, handleChat, paymentPurpose } from './chat.ts';
 import { chatEvents, wantsEventStream } from './chat-stream.ts';
 import { FIELDS } from './dialog/state.ts';
 import { canResume, checkSessionToken, resumeCookie, signSession } from './page-token.ts';
 import { payPageHtml, payPageScript } from './pay-page.ts';
+import { loadSession } from './store.ts';
 import { verifyStripeEvent } from './stripe-event.ts';
 import { handleStripeEvent } from './webhook.ts';
 
@@ -75,7 +76,7 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
         tags: ['payments'],
         summary: 'One chat message to PayBot; the answer says what the client must do next',
         description:
-          'With `Accept: text/event-stream` the answer comes as server-sent events: `token` (a piece of a model-written reply, as it comes), `message` (a rule-based reply, whole), then `done` carrying this same JSON contract. Card details must never be sent here: a card number or security code typed in a message is removed before anything else sees it. `payment` appears when the client must act: `checkoutUrl` (hosted card step), `publishableKey`/`amount`/`currency` (embedded Payment Element), or `clientSecret`/`nextAction` (3-D Secure).',
+          'With `Accept: text/event-stream` the answer comes as server-sent events: `token` (a piece of a model-written reply, as it comes), `message` (a rule-based reply, whole), then `done` carrying this same JSON contract. Card details must never be sent here: a card number or security code typed in a message is removed before anything else sees it. `payment` appears when the client must act: `checkoutUrl` (hosted card step), `publishableKey`/`amount`/`currency` (embedded Payment Element), both with `amountText` and `description` (what is being paid, to show before the card), or `clientSecret`/`nextAction` (3-D Secure).',
         body: chatBody,
         response: {
           200: z.object({
@@ -85,8 +86,14 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
             currentField: z.enum(FIELDS as [string, ...string[]]),
             payment: z
               .union([
-                z.object({ checkoutUrl: z.string() }),
-                z.object({ publishableKey: z.string(), amount: z.number().int(), currency: z.string() }),
+                z.object({ checkoutUrl: z.string(), amountText: z.string(), description: z.string() }),
+                z.object({
+                  publishableKey: z.string(),
+                  amount: z.number().int(),
+                  currency: z.string(),
+                  amountText: z.string(),
+                  description: z.string(),
+                }),
                 z.object({ clientSecret: z.string(), nextAction: z.unknown() }),
               ])
               .optional(),
@@ -149,10 +156,11 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
       const id = resumed ?? `web-${randomUUID()}`;
       if (!resumed) reply.header('set-cookie', resumeCookie(deps.pageSecret, id, isHttps(config, request)));
       const stripeOrigin = new URL(payments.stripe.jsUrl).origin;
+      const logoOrigin = payments.brand.logoUrl ? ` ${new URL(payments.brand.logoUrl).origin}` : '';
       reply
         .header(
           'content-security-policy',
-          `default-src 'self'; script-src 'self' ${stripeOrigin}; frame-src ${stripeOrigin} https://*.stripe.com; connect-src 'self' ${stripeOrigin} https://api.stripe.com; img-src 'self' data: https://*.stripe.com; style-src 'self' 'unsafe-inline'`,
+          `default-src 'self'; script-src 'self' ${stripeOrigin}; frame-src ${stripeOrigin} https://*.stripe.com; connect-src 'self' ${stripeOrigin} https://api.stripe.com; img-src 'self' data: https://*.stripe.com${logoOrigin}; style-src 'self' 'unsafe-inline'`,
         )
         .type('text/html; charset=utf-8');
       return payPageHtml({
@@ -161,7 +169,55 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
         invoiceId: request.query.invoice ?? null,
         stripeJsUrl: payments.stripe.jsUrl,
         publishableKey: payments.stripe.publishableKey,
+        brand: payments.brand,
       });
+    },
+  );
+
+  // The page's own session, read without a dialog turn: whether a charge is under way and, once the
+  // webhook settled it, what the receipt screen shows.
+  typed.get(
+    '/pay/status',
+    {
+      schema: {
+        tags: ['payments'],
+        summary: "The /pay page's session: where the payment stands (page token)",
+        querystring: z.object({ session: sessionId }),
+        response: {
+          200: z.object({
+            status: z.enum(['collecting', 'confirming', 'completed', 'error']),
+            currentField: z.enum(FIELDS as [string, ...string[]]),
+            charging: z.boolean(),
+            amountText: z.string().nullable(),
+            description: z.string().nullable(),
+            receiptEmail: z.string().nullable(),
+            reference: z.string().nullable(),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const id = request.query.session;
+      const token = request.headers['x-pay-page-token'];
+      await credentialGuard(request, async () => {
+        if (typeof token !== 'string' || !isPageSession(id) || !checkSessionToken(deps.pageSecret, id, token))
+          throw new AppError('unauthorized', 'The page token does not belong to this session');
+      });
+      const stored = await loadSession(db, id);
+      if (!stored || stored.expired) throw new AppError('not_found', 'This payment session has ended');
+      const state = stored.state;
+      const purpose = state.amountMinor !== undefined ? paymentPurpose(state, payments) : null;
+      return {
+        status: state.status,
+        currentField: state.currentField,
+        charging:
+          state.status === 'confirming' &&
+          (state.chargeStatus === 'succeeded' || state.chargeStatus === 'processing'),
+        amountText: purpose?.amountText ?? null,
+        description: purpose?.description ?? null,
+        receiptEmail: state.receiptEmail ?? null,
+        reference: state.paymentIntentId ?? null,
+      };
     },
   );
 
