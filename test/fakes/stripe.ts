@@ -145,7 +145,10 @@ const FAKE_STRIPE_JS = `(function () {
   };
 })();`;
 
-const id = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`;
+// Stripe's ids are base62 (letters and digits), as here: hex ids had runs of 13+ digits often
+// enough (about one in a thousand) to be a Luhn-valid "card number" that the card policy refuses.
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const id = (prefix: string) => `${prefix}_${[...randomBytes(24)].map((byte) => BASE62[byte % 62]).join('')}`;
 
 /** Stripe's nested form encoding back into an object (a[b][0]=c). */
 function decodeForm(form: URLSearchParams): Record<string, unknown> {
