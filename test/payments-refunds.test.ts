@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPaymentsApp } from '../src/apps/payments/app.ts';
 import { retryUnansweredRefunds } from '../src/apps/payments/refunds.ts';
 import { createStripe } from '../src/apps/payments/stripe-gateway.ts';
-import { loadConfig } from '../src/config.ts';
+import { ConfigError, loadConfig } from '../src/config.ts';
 import { route } from './fakes/http-fake.ts';
 import { type FakeStripe, startFakeStripe } from './fakes/stripe.ts';
 import { databaseKinds } from './helpers/databases.ts';
@@ -344,5 +344,18 @@ describe.each(databaseKinds)('PayBot refunds on %s', (kind) => {
     expect(
       (await webhook('payment_intent.processing', object, 'whsec_someone_elses_secret')).statusCode,
     ).toBe(403);
+  });
+});
+
+describe('STRIPE_WEBHOOK_SECRET during a rotation', () => {
+  it('takes a comma-separated list of whsec_ secrets, and refuses anything else in it', () => {
+    const secrets = (value: string) => loadConfig({ STRIPE_WEBHOOK_SECRET: value }).payments.stripe;
+    expect(secrets('whsec_new123, whsec_old456')).toMatchObject({
+      webhookSecret: 'whsec_new123',
+      webhookSecrets: ['whsec_new123', 'whsec_old456'],
+    });
+    expect(secrets('whsec_only789').webhookSecrets).toEqual(['whsec_only789']);
+    for (const bad of ['whsec_a,', 'whsec_a,sk_test_b', 'whsec_a whsec_b', ','])
+      expect(() => secrets(bad), bad).toThrow(ConfigError);
   });
 });
