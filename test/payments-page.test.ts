@@ -19,6 +19,9 @@ import { startTestService, type TestService } from './helpers/service.ts';
 const CHROMIUM = '/usr/bin/chromium';
 /** Conditions are waited for, with room for a loaded machine (two cores shared by several runs). */
 const POLL = { timeout: 30_000 };
+/** A 1x1 PNG: the merchant's logo. */
+const LOGO_PNG =
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
 const SCREENSHOTS = path.resolve('.cache/pay-screenshots');
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const WIDTHS = [
@@ -67,6 +70,8 @@ describe.skipIf(!existsSync(CHROMIUM))('/pay in chromium', () => {
         PAYMENTS_BRAND_NAME: 'Acme Water',
         PAYMENTS_BRAND_COLOR: '#0f766e',
         PAYMENTS_BRAND_BACKGROUND_COLOR: '#f0fdfa',
+        // On another origin than the page, so the CSP must name it (the browser serves it from the test).
+        PAYMENTS_BRAND_LOGO: `${stripe.url}/logo.png`,
       },
     });
     url = await running.service.app.listen({ port: 0, host: '127.0.0.1' });
@@ -127,6 +132,9 @@ describe.skipIf(!existsSync(CHROMIUM))('/pay in chromium', () => {
         await held;
         await route.continue();
       });
+      await page.route('**/logo.png', (route) =>
+        route.fulfill({ contentType: 'image/png', body: Buffer.from(LOGO_PNG, 'base64') }),
+      );
       await page.goto(`${url}/pay?invoice=${invoice}`);
       const log = page.locator('#log');
       expect(await log.textContent()).toContain(
@@ -136,6 +144,10 @@ describe.skipIf(!existsSync(CHROMIUM))('/pay in chromium', () => {
       expect(await page.locator('#typing').textContent()).toBe('Acme Water is typing…');
       expect(await page.locator('#send').isDisabled()).toBe(true);
       expect(await page.locator('h1').textContent()).toBe('Acme Water');
+      // The logo loaded: the page's CSP allows its origin.
+      await expect
+        .poll(() => page.evaluate("document.querySelector('.brand img').naturalWidth"), POLL)
+        .toBe(1);
       release();
       await expect.poll(() => log.textContent(), POLL).toContain(`Invoice ${invoice}: $25.99`);
       await page.locator('#typing').waitFor({ state: 'hidden' });

@@ -82,7 +82,7 @@ export const paymentsConfig = defineAppConfig({
     CHAT_BODY_LIMIT_BYTES: positiveInt.max(1024 * 1024).default(8192),
     CHAT_MESSAGE_MAX_CHARS: positiveInt.max(10_000).default(1000),
     PAYMENTS_BRAND_NAME: z.string().trim().min(1).max(80).default('PayBot'),
-    PAYMENTS_BRAND_LOGO_URL: optional(httpUrl),
+    PAYMENTS_BRAND_LOGO: optional(httpUrl),
     PAYMENTS_BRAND_COLOR: hexColour.default('#1d4ed8'),
     PAYMENTS_BRAND_BACKGROUND_COLOR: hexColour.default('#f8fafc'),
   }),
@@ -126,7 +126,7 @@ export const paymentsConfig = defineAppConfig({
       messageMaxChars: e.CHAT_MESSAGE_MAX_CHARS,
       brand: {
         name: e.PAYMENTS_BRAND_NAME,
-        logoUrl: e.PAYMENTS_BRAND_LOGO_URL ?? null,
+        logoUrl: e.PAYMENTS_BRAND_LOGO ?? null,
         color: e.PAYMENTS_BRAND_COLOR,
         backgroundColor: e.PAYMENTS_BRAND_BACKGROUND_COLOR,
       },
