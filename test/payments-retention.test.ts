@@ -216,6 +216,21 @@ describe.each(databaseKinds)('PayBot retention and erasure on %s', (kind) => {
       ),
     ).toBe(true);
     await expect(listSessions(db(), { cursor: 'garbage' })).rejects.toMatchObject({ code: 'invalid_input' });
+    // The same over HTTP, behind the admin token.
+    const get = (url: string, headers: Record<string, string> = { authorization: `Bearer ${ADMIN}` }) =>
+      running.service.app.inject({ method: 'GET', url, headers });
+    const first = await get('/payments/sessions?limit=1');
+    expect(first.statusCode).toBe(200);
+    expect(first.json().sessions.map((s: { id: string }) => s.id)).toEqual(['list-paid']);
+    const next = await get(`/payments/sessions?limit=1&cursor=${first.json().next}`);
+    expect(next.json().sessions[0].id).not.toBe('list-paid');
+    expect((await get('/payments/sessions/list-paid')).json()).toMatchObject({
+      id: 'list-paid',
+      name: 'Lia List',
+    });
+    expect((await get('/payments/sessions/none-such')).statusCode).toBe(404);
+    expect((await get('/payments/sessions?cursor=garbage')).statusCode).toBe(400);
+    expect((await get('/payments/sessions', {})).statusCode).toBe(401);
     expect(await getSession(db(), 'no-such-session')).toBeNull();
   });
 });

@@ -15,6 +15,7 @@ import { loadPageSecret } from './page-token.ts';
 import { registerRefundRoutes } from './refund-routes.ts';
 import { retryUnansweredRefunds } from './refunds.ts';
 import { registerPaymentRoutes } from './routes.ts';
+import { registerSessionRoutes } from './session-routes.ts';
 import { deleteExpiredSessions } from './store.ts';
 import { createStripe } from './stripe-gateway.ts';
 
@@ -75,6 +76,7 @@ export function createPaymentsApp(options: { interpreter?: FreeTextInterpreter }
       const guard = adminGuard(context.config.adminToken);
       registerApiKeyRoutes(app, { db: context.db, guard });
       registerErasureRoutes(app, { db: context.db, guard });
+      registerSessionRoutes(app, { db: context.db, guard });
       registerRefundRoutes(app, { db: context.db, stripe: chat.stripe, log: chat.log, guard });
     },
   });
