@@ -132,10 +132,11 @@ describe('dialog', () => {
   });
 
   it('cancels and restarts', () => {
+    // Everything forgotten; the next payment is a new attempt (a new idempotency key at Stripe).
     const outcome = conversation('Jane Doe', '$20', 'cancel');
-    expect(outcome.state).toEqual(initialState());
+    expect(outcome.state).toEqual({ ...initialState(), attempt: 2 });
     expect(outcome.reply).toContain('nothing was charged');
-    expect(conversation('Jane Doe', 'start over').state).toEqual(initialState());
+    expect(conversation('Jane Doe', 'start over').state).toEqual({ ...initialState(), attempt: 2 });
   });
 
   it('answers small talk briefly and steers back', () => {

@@ -131,7 +131,13 @@ describe.each(databaseKinds)('PayBot on %s', (kind) => {
   it('embedded mode: the ConfirmationToken from the Payment Element, 3-D Secure, then a decline back to the card step', async () => {
     let answer = await chat(embedded, 's-emb', "I'm Ann Lee and I'd like to pay 30 EUR");
     expect(answer).toMatchObject({ currentField: 'card' });
-    expect(answer.payment).toEqual({ publishableKey: 'pk_test_fake_paybot', amount: 3000, currency: 'eur' });
+    expect(answer.payment).toEqual({
+      publishableKey: 'pk_test_fake_paybot',
+      amount: 3000,
+      currency: 'eur',
+      amountText: '€30.00',
+      description: 'Payment to PayBot',
+    });
 
     const token = stripe.createConfirmationToken({ behaviour: { outcome: '3ds' } });
     answer = await chat(embedded, 's-emb', 'card entered', { confirmationToken: token });

@@ -35,7 +35,8 @@ const SECRET_ENV: Record<string, string> = {
   LOOKER_CLIENT_SECRET: 'looker-secret-UNITSECRET-14',
   LOOKER_BASE_URL: 'https://looker.example.com',
   STRIPE_SECRET_KEY: 'sk_test_UNITSECRET15',
-  STRIPE_WEBHOOK_SECRET: 'whsec_UNITSECRET16',
+  // Two during a rotation: both are secrets.
+  STRIPE_WEBHOOK_SECRET: 'whsec_UNITSECRET16,whsec_UNITSECRET16b',
   CHAT_API_KEYS: 'chat-key-UNITSECRET-17,chat-key-UNITSECRET-18',
   DATABASE_URL: 'postgres://app:db-pass-UNITSECRET-19@db:5432/sb',
   REDIS_URL: 'redis://default:redis-pass-UNITSECRET-20@cache:6379',
@@ -51,7 +52,7 @@ describe('secret scrubber', () => {
     /** What must be registered for each variable (a URL's password, each key of a list). */
     const expected = (name: string, value: string): string[] => {
       if (name.endsWith('_URL')) return [decodeURIComponent(new URL(value).password)];
-      if (name === 'CHAT_API_KEYS') return value.split(',');
+      if (name === 'CHAT_API_KEYS' || name === 'STRIPE_WEBHOOK_SECRET') return value.split(',');
       return [value];
     };
     const aiKeys: Record<string, string[]> = {

@@ -100,7 +100,7 @@ export function configSecrets(config: Config): string[] {
   if (credits.runner.kind === 'postgres') values.push(...urlCredentials(credits.runner.url));
   if (credits.runner.kind === 'trino') values.push(...urlCredentials(credits.runner.url));
   const stripe = config.payments.stripe;
-  values.push(stripe.secretKey, stripe.webhookSecret, ...config.payments.apiKeys);
+  values.push(stripe.secretKey, ...stripe.webhookSecrets, ...config.payments.apiKeys);
   // Stripe also takes its key as a Basic user name with no password.
   if (stripe.secretKey) values.push(Buffer.from(`${stripe.secretKey}:`).toString('base64'));
   // A collector's API key travels as an OTLP header (`x-honeycomb-team=...,authorization=...`).

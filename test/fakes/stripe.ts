@@ -5,7 +5,8 @@
 // decline_code, message } }, and the objects PayBot uses: PaymentIntents (confirm with a
 // confirmation_token or payment_method; succeeded, requires_action with next_action, card_declined),
 // Checkout Sessions (setup mode, completed by the test), ConfirmationTokens (made by the test, as
-// Stripe.js would), and webhook events signed with the SDK's own test header helper.
+// Stripe.js would), Refunds (never more than the charge: Stripe's own 400 otherwise; `succeeded`, or
+// `pending` when the test says so), and webhook events signed with the SDK's own test header helper.
 import { randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
 import {
@@ -42,6 +43,24 @@ export interface FakePaymentIntent {
   last_payment_error: unknown;
   payment_method: string | null;
   description: string | null;
+  latest_charge: string | null;
+  /** What the fake's refunds took back (Stripe's charge.amount_refunded). */
+  amount_refunded: number;
+  receipt_email: string | null;
+}
+
+export interface FakeRefund {
+  id: string;
+  object: 'refund';
+  amount: number;
+  currency: string;
+  payment_intent: string;
+  charge: string | null;
+  reason: string | null;
+  status: 'pending' | 'succeeded' | 'failed' | 'canceled' | 'requires_action';
+  failure_reason: string | null;
+  metadata: Record<string, string>;
+  created: number;
 }
 
 export interface FakeStripe {
@@ -52,6 +71,12 @@ export interface FakeStripe {
   /** Every PaymentIntent created: one per real charge, whatever the retries. */
   paymentIntents: FakePaymentIntent[];
   checkoutSessions: Map<string, Record<string, unknown>>;
+  /** Every Refund created: one per real refund, whatever the retries. */
+  refunds: FakeRefund[];
+  /** The status new refunds get (`succeeded` by default; `pending` as for bank transfers or slow networks). */
+  refundStatus: FakeRefund['status'];
+  /** The charge object Stripe sends in charge.refunded for a PaymentIntent. */
+  chargeOf(paymentIntentId: string): Record<string, unknown>;
   /** Environment pointing Switchboard at this fake. */
   env: Record<string, string>;
   /** Next matching requests fail with a 400 invalid_request_error quoting the request (the key too). */
@@ -66,7 +91,7 @@ export interface FakeStripe {
   signEvent(
     type: string,
     object: object,
-    options?: { id?: string; timestamp?: number },
+    options?: { id?: string; timestamp?: number; secret?: string },
   ): { body: string; signature: string };
   close(): Promise<void>;
 }
@@ -120,7 +145,10 @@ const FAKE_STRIPE_JS = `(function () {
   };
 })();`;
 
-const id = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`;
+// Stripe's ids are base62 (letters and digits), as here: hex ids had runs of 13+ digits often
+// enough (about one in a thousand) to be a Luhn-valid "card number" that the card policy refuses.
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const id = (prefix: string) => `${prefix}_${[...randomBytes(24)].map((byte) => BASE62[byte % 62]).join('')}`;
 
 /** Stripe's nested form encoding back into an object (a[b][0]=c). */
 function decodeForm(form: URLSearchParams): Record<string, unknown> {
@@ -157,6 +185,8 @@ export async function startFakeStripe(
   const checkoutSessions = new Map<string, Record<string, unknown>>();
   const idempotency = new Map<string, { params: string; response: FakeResponse }>();
   const paymentIntents: FakePaymentIntent[] = [];
+  const refunds: FakeRefund[] = [];
+  const fake = { refundStatus: 'succeeded' as FakeRefund['status'] };
   const sdk = new Stripe(secretKey);
 
   const cardOf = (card: FakeCard) => ({
@@ -210,6 +240,9 @@ export async function startFakeStripe(
       last_payment_error: null,
       payment_method: pm,
       description: (params.description as string) ?? null,
+      latest_charge: null,
+      amount_refunded: 0,
+      receipt_email: (params.receipt_email as string) ?? null,
     };
     intents.set(intentId, intent);
     paymentIntents.push(intent);
@@ -240,9 +273,65 @@ export async function startFakeStripe(
         };
       } else {
         intent.status = 'succeeded';
+        intent.latest_charge = id('ch');
       }
     }
     return { status: 200, body: intent };
+  };
+
+  const createRefund = (params: Record<string, unknown>): FakeResponse => {
+    const intent = intents.get(String(params.payment_intent ?? ''));
+    if (!intent)
+      return error(400, {
+        type: 'invalid_request_error',
+        code: 'resource_missing',
+        param: 'payment_intent',
+        message: `No such payment_intent: '${String(params.payment_intent)}'`,
+      });
+    if (intent.status !== 'succeeded')
+      return error(400, {
+        type: 'invalid_request_error',
+        message: `This PaymentIntent (${intent.id}) does not have a successful charge to refund.`,
+      });
+    const left = intent.amount - intent.amount_refunded;
+    if (left === 0)
+      return error(400, {
+        type: 'invalid_request_error',
+        code: 'charge_already_refunded',
+        message: `Charge ${intent.latest_charge} has already been refunded.`,
+      });
+    const amount = params.amount === undefined ? left : Number(params.amount);
+    if (!Number.isInteger(amount) || amount < 1 || amount > left)
+      return error(400, {
+        type: 'invalid_request_error',
+        param: 'amount',
+        message: `Refund amount (${amount}) is greater than unrefunded amount on charge (${left})`,
+      });
+    if (
+      params.reason !== undefined &&
+      !['duplicate', 'fraudulent', 'requested_by_customer'].includes(String(params.reason))
+    )
+      return error(400, {
+        type: 'invalid_request_error',
+        param: 'reason',
+        message: 'Invalid reason: must be one of duplicate, fraudulent, or requested_by_customer',
+      });
+    intent.amount_refunded += amount;
+    const refund: FakeRefund = {
+      id: id('re'),
+      object: 'refund',
+      amount,
+      currency: intent.currency,
+      payment_intent: intent.id,
+      charge: intent.latest_charge,
+      reason: (params.reason as string) ?? null,
+      status: fake.refundStatus,
+      failure_reason: null,
+      metadata: (params.metadata as Record<string, string>) ?? {},
+      created: Math.floor(Date.now() / 1000),
+    };
+    refunds.push(refund);
+    return { status: 200, body: refund };
   };
 
   const handler = (req: RecordedRequest): FakeResponse => {
@@ -290,6 +379,11 @@ export async function startFakeStripe(
 
   const route = (req: RecordedRequest, params: Record<string, unknown>): FakeResponse => {
     if (req.method === 'POST' && req.path === '/v1/payment_intents') return createIntent(params);
+    if (req.method === 'POST' && req.path === '/v1/refunds') return createRefund(params);
+    if (req.method === 'GET' && req.path === '/v1/refunds') {
+      const data = refunds.filter((refund) => refund.payment_intent === params.payment_intent).reverse();
+      return { status: 200, body: { object: 'list', url: '/v1/refunds', has_more: false, data } };
+    }
     let match = req.path.match(/^\/v1\/payment_intents\/([\w]+)$/);
     if (req.method === 'GET' && match) {
       const intent = intents.get(match[1] as string);
@@ -383,6 +477,32 @@ export async function startFakeStripe(
     webhookSecret,
     paymentIntents,
     checkoutSessions,
+    refunds,
+    get refundStatus() {
+      return fake.refundStatus;
+    },
+    set refundStatus(status) {
+      fake.refundStatus = status;
+    },
+    chargeOf(paymentIntentId) {
+      const intent = intents.get(paymentIntentId);
+      if (!intent?.latest_charge) throw new Error(`no charge for ${paymentIntentId}`);
+      return {
+        id: intent.latest_charge,
+        object: 'charge',
+        amount: intent.amount,
+        amount_refunded: intent.amount_refunded,
+        currency: intent.currency,
+        payment_intent: intent.id,
+        refunded: intent.amount_refunded === intent.amount,
+        metadata: intent.metadata,
+        refunds: {
+          object: 'list',
+          data: refunds.filter((refund) => refund.payment_intent === intent.id),
+          has_more: false,
+        },
+      };
+    },
     env: {
       STRIPE_SECRET_KEY: secretKey,
       STRIPE_PUBLISHABLE_KEY: publishableKey,
@@ -420,6 +540,7 @@ export async function startFakeStripe(
       if (!intent) throw new Error(`no payment intent ${paymentIntentId}`);
       intent.next_action = null;
       intent.status = passed ? 'succeeded' : 'requires_payment_method';
+      if (passed) intent.latest_charge = id('ch');
       if (!passed)
         intent.last_payment_error = {
           type: 'card_error',
@@ -440,7 +561,7 @@ export async function startFakeStripe(
       });
       const signature = sdk.webhooks.generateTestHeaderString({
         payload: body,
-        secret: webhookSecret,
+        secret: eventOptions.secret ?? webhookSecret,
         ...(eventOptions.timestamp ? { timestamp: eventOptions.timestamp } : {}),
       });
       return { body, signature };

@@ -6,6 +6,7 @@
 import type { Database } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/log.ts';
+import { formatMoney } from '../../platform/money.ts';
 import { containsCardNumber, errorText } from '../../platform/redact.ts';
 import type { PaymentsConfig } from './config.ts';
 import {
@@ -55,9 +56,17 @@ export interface ChatRequest {
   returnUrl: string;
 }
 
+/** What the customer is about to pay, shown with the card step (before any card is asked for). */
+export interface PaymentPurpose {
+  /** The amount formatted once, by platform/money.ts ("$25.99"). */
+  amountText: string;
+  /** "Invoice INV-77", or "Payment to <brand>". */
+  description: string;
+}
+
 export type PaymentAction =
-  | { checkoutUrl: string }
-  | { publishableKey: string; amount: number; currency: string }
+  | ({ checkoutUrl: string } & PaymentPurpose)
+  | ({ publishableKey: string; amount: number; currency: string } & PaymentPurpose)
   | { clientSecret: string; nextAction: unknown };
 
 export interface ChatResponse {
@@ -123,7 +132,11 @@ async function takeTurn(
     throw new AppError('rate_limited', 'Too many messages in this session; wait a moment', {
       retryAfterSeconds: Math.max(1, stored.windowSecondsLeft),
     });
-  let state: DialogState = stored && !stored.expired ? stored.state : initialState();
+  // An expired session starts over as a new charge attempt (a fresh idempotency key at Stripe).
+  let state: DialogState =
+    stored && !stored.expired
+      ? stored.state
+      : { ...initialState(), attempt: (stored?.state.attempt ?? 0) + 1 };
   const notes: string[] = [];
   if (stored?.expired) {
     notes.push(
@@ -204,14 +217,20 @@ async function takeTurn(
     if (action === 'open_card') {
       try {
         const step = await openCardStep(stripe, config, request.sessionId, outcome.state, request.returnUrl);
+        const purpose = paymentPurpose(outcome.state, config);
         if (step.mode === 'hosted') {
           outcome.state = { ...outcome.state, checkoutSessionId: step.checkoutSessionId };
-          payment = { checkoutUrl: step.checkoutUrl };
+          payment = { checkoutUrl: step.checkoutUrl, ...purpose };
           replies.push(
             `Open the secure Stripe page to enter your card: ${step.checkoutUrl} - then tell me when you are done.`,
           );
         } else {
-          payment = { publishableKey: step.publishableKey, amount: step.amount, currency: step.currency };
+          payment = {
+            publishableKey: step.publishableKey,
+            amount: step.amount,
+            currency: step.currency,
+            ...purpose,
+          };
         }
       } catch (error) {
         log.warn({ err: error, sessionId: request.sessionId }, 'could not open the card step');
@@ -255,6 +274,13 @@ async function takeTurn(
     sessionId: request.sessionId,
     currentField: outcome.state.currentField,
     ...(payment ? { payment } : {}),
+  };
+}
+
+export function paymentPurpose(state: DialogState, config: PaymentsConfig): PaymentPurpose {
+  return {
+    amountText: formatMoney(state.amountMinor ?? 0, state.currency ?? config.defaultCurrency),
+    description: state.invoiceId ? `Invoice ${state.invoiceId}` : `Payment to ${config.brand.name}`,
   };
 }
 

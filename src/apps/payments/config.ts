@@ -15,7 +15,10 @@ export interface PaymentsConfig {
     /** null: the bot still talks, but says card payments are not set up instead of opening the card step. */
     secretKey: string | null;
     publishableKey: string | null;
+    /** The first of `webhookSecrets` (what platform/secrets.ts registers for scrubbing). */
     webhookSecret: string | null;
+    /** STRIPE_WEBHOOK_SECRET split on commas: during a rotation, a signature by any one verifies. */
+    webhookSecrets: string[];
     /** STRIPE_API_BASE_URL split the way the stripe SDK takes it. */
     api: { protocol: 'http' | 'https'; host: string; port: number };
     jsUrl: string;
@@ -29,17 +32,34 @@ export interface PaymentsConfig {
   /** Plain keys from CHAT_API_KEYS (simple installs); hashed keys live in the database. */
   apiKeys: string[];
   sessionTtlMs: number;
+  /** How long a session with a charge attempt keeps the person's data after its last activity. */
+  retentionDays: number;
   ratePerKeyPerMinute: number;
   ratePerSessionPerMinute: number;
   bodyLimitBytes: number;
   messageMaxChars: number;
+  /** How /pay presents the merchant. */
+  brand: { name: string; logoUrl: string | null; color: string; backgroundColor: string };
 }
+
+const hexColour = z
+  .string()
+  .trim()
+  .regex(/^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/, 'a colour as #rgb or #rrggbb')
+  .transform((value) => value.toLowerCase());
 
 export const paymentsConfig = defineAppConfig({
   schema: z.object({
     STRIPE_SECRET_KEY: optional(z.string().regex(/^(sk|rk)_\S+$/, 'a Stripe secret key (sk_... or rk_...)')),
     STRIPE_PUBLISHABLE_KEY: optional(z.string().regex(/^pk_\S+$/, 'a Stripe publishable key (pk_...)')),
-    STRIPE_WEBHOOK_SECRET: optional(z.string().regex(/^whsec_\S+$/, 'a webhook signing secret (whsec_...)')),
+    STRIPE_WEBHOOK_SECRET: optional(
+      z
+        .string()
+        .regex(
+          /^\s*whsec_[^\s,]+\s*(?:,\s*whsec_[^\s,]+\s*)*$/,
+          'a webhook signing secret (whsec_...), or several separated by commas during a rotation',
+        ),
+    ),
     STRIPE_API_BASE_URL: httpUrl.default('https://api.stripe.com'),
     STRIPE_JS_URL: httpUrl.default('https://js.stripe.com/v3'),
     STRIPE_MAX_NETWORK_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
@@ -56,10 +76,15 @@ export const paymentsConfig = defineAppConfig({
     PAYMENTS_INTERPRETER_TIMEOUT_SECONDS: seconds.max(30).default(2),
     CHAT_API_KEYS: z.string().default(''),
     CHAT_SESSION_TTL_MINUTES: positiveInt.max(7 * 24 * 60).default(60),
+    CHAT_RETENTION_DAYS: positiveInt.max(3650).default(30),
     CHAT_RATE_LIMIT_PER_KEY: positiveInt.max(1_000_000).default(600),
     CHAT_RATE_LIMIT_PER_SESSION: positiveInt.max(10_000).default(30),
     CHAT_BODY_LIMIT_BYTES: positiveInt.max(1024 * 1024).default(8192),
     CHAT_MESSAGE_MAX_CHARS: positiveInt.max(10_000).default(1000),
+    PAYMENTS_BRAND_NAME: z.string().trim().min(1).max(80).default('PayBot'),
+    PAYMENTS_BRAND_LOGO: optional(httpUrl),
+    PAYMENTS_BRAND_COLOR: hexColour.default('#1d4ed8'),
+    PAYMENTS_BRAND_BACKGROUND_COLOR: hexColour.default('#f8fafc'),
   }),
   settings(e, { problem }): PaymentsConfig {
     if (!isCurrency(e.PAYMENTS_DEFAULT_CURRENCY))
@@ -70,12 +95,17 @@ export const paymentsConfig = defineAppConfig({
         'required with PAYMENTS_CARD_MODE=embedded (the Payment Element needs it)',
       );
     const base = new URL(e.STRIPE_API_BASE_URL);
+    const webhookSecrets = (e.STRIPE_WEBHOOK_SECRET ?? '')
+      .split(',')
+      .map((secret) => secret.trim())
+      .filter(Boolean);
     const protocol = base.protocol === 'http:' ? 'http' : 'https';
     return {
       stripe: {
         secretKey: e.STRIPE_SECRET_KEY ?? null,
         publishableKey: e.STRIPE_PUBLISHABLE_KEY ?? null,
-        webhookSecret: e.STRIPE_WEBHOOK_SECRET ?? null,
+        webhookSecret: webhookSecrets[0] ?? null,
+        webhookSecrets,
         api: { protocol, host: base.hostname, port: Number(base.port || (protocol === 'http' ? 80 : 443)) },
         jsUrl: e.STRIPE_JS_URL,
         maxNetworkRetries: e.STRIPE_MAX_NETWORK_RETRIES,
@@ -89,10 +119,17 @@ export const paymentsConfig = defineAppConfig({
         .map((key) => key.trim())
         .filter(Boolean),
       sessionTtlMs: e.CHAT_SESSION_TTL_MINUTES * 60_000,
+      retentionDays: e.CHAT_RETENTION_DAYS,
       ratePerKeyPerMinute: e.CHAT_RATE_LIMIT_PER_KEY,
       ratePerSessionPerMinute: e.CHAT_RATE_LIMIT_PER_SESSION,
       bodyLimitBytes: e.CHAT_BODY_LIMIT_BYTES,
       messageMaxChars: e.CHAT_MESSAGE_MAX_CHARS,
+      brand: {
+        name: e.PAYMENTS_BRAND_NAME,
+        logoUrl: e.PAYMENTS_BRAND_LOGO ?? null,
+        color: e.PAYMENTS_BRAND_COLOR,
+        backgroundColor: e.PAYMENTS_BRAND_BACKGROUND_COLOR,
+      },
     };
   },
 });

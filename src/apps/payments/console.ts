@@ -16,7 +16,9 @@ import type { DbOrTx } from '../../platform/db/transaction.ts';
 import { invalidInput, notFound } from '../../platform/errors.ts';
 import { formatMoney } from '../../platform/money.ts';
 import type { DialogState } from './dialog/state.ts';
+import type { RefundView } from './refunds.ts';
 import { type ChatSessionRow, chatSessions, paymentAttempts } from './schema.ts';
+import { getSession } from './service.ts';
 
 const PAGE_SIZE = 50;
 const STATUSES = ['collecting', 'confirming', 'completed', 'error'] as const;
@@ -131,7 +133,11 @@ ${nextAttempts ? html`<nav class="pager" aria-label="Payments pages"><a href="/c
         : [];
       if (!row) throw notFound(`PayBot session ${id}`);
       const state = row.state as DialogState;
-      const attempts = await listAttempts(db.orm, { sessionId: row.id, limit: PAGE_SIZE });
+      const [attempts, summary] = await Promise.all([
+        listAttempts(db.orm, { sessionId: row.id, limit: PAGE_SIZE }),
+        // The same read as GET /payments/sessions/:id: the session's payments with their refunds.
+        getSession(db, row.id),
+      ]);
       return html`${details([
         ['Status', statusBadge(row.status)],
         ['Current field', state.currentField],
@@ -149,7 +155,8 @@ ${nextAttempts ? html`<nav class="pager" aria-label="Payments pages"><a href="/c
         ['Expires', time(row.expiresAt)],
       ])}
 ${row.status === HANDED_OFF ? html`<p class="notice error" role="note">PayBot handed this customer to a person: it answers every further message with PAYMENTS_HANDOFF_MESSAGE.</p>` : ''}
-${section('Payments', attemptTable(attempts))}`;
+${section('Payments', attemptTable(attempts))}
+${section('Refunds', refundTable(summary?.payments.flatMap((p) => p.refunds) ?? []))}`;
     },
   });
 
@@ -185,6 +192,28 @@ function sessionTable(rows: ChatSessionRow[]): SafeHtml {
     ],
     rows,
     'No chat sessions yet.',
+  );
+}
+
+/** Refunds (POST /payments/:id/refunds, or made in Stripe's dashboard) and how Stripe answered. */
+function refundTable(rows: RefundView[]): SafeHtml {
+  return table(
+    'Refunds of this session’s payments, as Stripe reported them',
+    [
+      { label: 'Requested', cell: (r) => time(r.createdAt) },
+      { label: 'PaymentIntent', cell: (r) => html`<code>${r.paymentIntentId}</code>` },
+      {
+        label: 'Refund',
+        cell: (r) => (r.stripeRefundId ? html`<code>${r.stripeRefundId}</code>` : 'not yet at Stripe'),
+      },
+      { label: 'Amount', cell: (r) => formatMoney(r.amountMinor, r.currency), numeric: true },
+      { label: 'Status', cell: (r) => badge(r.status) },
+      { label: 'Reason', cell: (r) => r.reason ?? '' },
+      { label: 'From', cell: (r) => r.source },
+      { label: 'Failure', cell: (r) => r.failureReason ?? '' },
+    ],
+    rows,
+    'No refunds.',
   );
 }
 

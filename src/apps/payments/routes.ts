@@ -11,10 +11,12 @@ import { AppError } from '../../platform/errors.ts';
 import { isLoopbackHost } from '../../platform/http/addresses.ts';
 import { credentialGuard } from '../../platform/http/credential-failures.ts';
 import { chatAuth, hashKey } from './api-keys.ts';
-import { type ChatDeps, handleChat } from './chat.ts';
+import { type ChatDeps, handleChat, paymentPurpose } from './chat.ts';
+import { chatEvents, wantsEventStream } from './chat-stream.ts';
 import { FIELDS } from './dialog/state.ts';
 import { canResume, checkSessionToken, resumeCookie, signSession } from './page-token.ts';
 import { payPageHtml, payPageScript } from './pay-page.ts';
+import { loadSession } from './store.ts';
 import { verifyStripeEvent } from './stripe-event.ts';
 import { handleStripeEvent } from './webhook.ts';
 
@@ -74,7 +76,7 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
         tags: ['payments'],
         summary: 'One chat message to PayBot; the answer says what the client must do next',
         description:
-          'Card details must never be sent here: a card number or security code typed in a message is removed before anything else sees it. `payment` appears when the client must act: `checkoutUrl` (hosted card step), `publishableKey`/`amount`/`currency` (embedded Payment Element), or `clientSecret`/`nextAction` (3-D Secure).',
+          'With `Accept: text/event-stream` the answer comes as server-sent events: `token` (a piece of a model-written reply, as it comes), `message` (a rule-based reply, whole), then `done` carrying this same JSON contract. Card details must never be sent here: a card number or security code typed in a message is removed before anything else sees it. `payment` appears when the client must act: `checkoutUrl` (hosted card step), `publishableKey`/`amount`/`currency` (embedded Payment Element), both with `amountText` and `description` (what is being paid, to show before the card), or `clientSecret`/`nextAction` (3-D Secure).',
         body: chatBody,
         response: {
           200: z.object({
@@ -84,8 +86,14 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
             currentField: z.enum(FIELDS as [string, ...string[]]),
             payment: z
               .union([
-                z.object({ checkoutUrl: z.string() }),
-                z.object({ publishableKey: z.string(), amount: z.number().int(), currency: z.string() }),
+                z.object({ checkoutUrl: z.string(), amountText: z.string(), description: z.string() }),
+                z.object({
+                  publishableKey: z.string(),
+                  amount: z.number().int(),
+                  currency: z.string(),
+                  amountText: z.string(),
+                  description: z.string(),
+                }),
                 z.object({ clientSecret: z.string(), nextAction: z.unknown() }),
               ])
               .optional(),
@@ -93,7 +101,7 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const body = request.body;
       const pageToken = request.headers['x-pay-page-token'];
       if (typeof pageToken === 'string' && pageToken && !request.headers.authorization) {
@@ -108,13 +116,20 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
       } else {
         await authenticate(request);
       }
-      return handleChat(deps.chat, {
+      const answer = await handleChat(deps.chat, {
         sessionId: body.sessionId,
         message: body.message,
         ...(body.confirmationToken ? { confirmationToken: body.confirmationToken } : {}),
         ...(body.invoiceId ? { invoiceId: body.invoiceId } : {}),
         returnUrl: `${publicBase(config, request)}/pay`,
       });
+      if (!wantsEventStream(request.headers.accept)) return answer;
+      // Errors before this point (401, 429, 400) are the usual JSON envelope with their status.
+      return reply
+        .header('cache-control', 'no-store')
+        .header('x-accel-buffering', 'no')
+        .type('text/event-stream; charset=utf-8')
+        .send(chatEvents(answer) as never);
     },
   );
 
@@ -141,10 +156,11 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
       const id = resumed ?? `web-${randomUUID()}`;
       if (!resumed) reply.header('set-cookie', resumeCookie(deps.pageSecret, id, isHttps(config, request)));
       const stripeOrigin = new URL(payments.stripe.jsUrl).origin;
+      const logoOrigin = payments.brand.logoUrl ? ` ${new URL(payments.brand.logoUrl).origin}` : '';
       reply
         .header(
           'content-security-policy',
-          `default-src 'self'; script-src 'self' ${stripeOrigin}; frame-src ${stripeOrigin} https://*.stripe.com; connect-src 'self' ${stripeOrigin} https://api.stripe.com; img-src 'self' data: https://*.stripe.com; style-src 'self' 'unsafe-inline'`,
+          `default-src 'self'; script-src 'self' ${stripeOrigin}; frame-src ${stripeOrigin} https://*.stripe.com; connect-src 'self' ${stripeOrigin} https://api.stripe.com; img-src 'self' data: https://*.stripe.com${logoOrigin}; style-src 'self' 'unsafe-inline'`,
         )
         .type('text/html; charset=utf-8');
       return payPageHtml({
@@ -153,7 +169,55 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
         invoiceId: request.query.invoice ?? null,
         stripeJsUrl: payments.stripe.jsUrl,
         publishableKey: payments.stripe.publishableKey,
+        brand: payments.brand,
       });
+    },
+  );
+
+  // The page's own session, read without a dialog turn: whether a charge is under way and, once the
+  // webhook settled it, what the receipt screen shows.
+  typed.get(
+    '/pay/status',
+    {
+      schema: {
+        tags: ['payments'],
+        summary: "The /pay page's session: where the payment stands (page token)",
+        querystring: z.object({ session: sessionId }),
+        response: {
+          200: z.object({
+            status: z.enum(['collecting', 'confirming', 'completed', 'error']),
+            currentField: z.enum(FIELDS as [string, ...string[]]),
+            charging: z.boolean(),
+            amountText: z.string().nullable(),
+            description: z.string().nullable(),
+            receiptEmail: z.string().nullable(),
+            reference: z.string().nullable(),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const id = request.query.session;
+      const token = request.headers['x-pay-page-token'];
+      await credentialGuard(request, async () => {
+        if (typeof token !== 'string' || !isPageSession(id) || !checkSessionToken(deps.pageSecret, id, token))
+          throw new AppError('unauthorized', 'The page token does not belong to this session');
+      });
+      const stored = await loadSession(db, id);
+      if (!stored || stored.expired) throw new AppError('not_found', 'This payment session has ended');
+      const state = stored.state;
+      const purpose = state.amountMinor !== undefined ? paymentPurpose(state, payments) : null;
+      return {
+        status: state.status,
+        currentField: state.currentField,
+        charging:
+          state.status === 'confirming' &&
+          (state.chargeStatus === 'succeeded' || state.chargeStatus === 'processing'),
+        amountText: purpose?.amountText ?? null,
+        description: purpose?.description ?? null,
+        receiptEmail: state.receiptEmail ?? null,
+        reference: state.paymentIntentId ?? null,
+      };
     },
   );
 
@@ -177,8 +241,8 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
       },
       async (request) => {
         const stripe = deps.chat.stripe;
-        const secret = payments.stripe.webhookSecret;
-        if (!stripe || !secret)
+        const secrets = payments.stripe.webhookSecrets;
+        if (!stripe || secrets.length === 0)
           throw new AppError('not_found', 'Stripe webhooks are not configured (STRIPE_WEBHOOK_SECRET)');
         const signature = request.headers['stripe-signature'];
         if (typeof signature !== 'string' || !signature)
@@ -189,7 +253,7 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: PaymentRouteDe
           stripe,
           typeof request.body === 'string' ? request.body : '',
           signature,
-          secret,
+          secrets,
         );
         // A repeated event id is acknowledged without effect: Stripe re-signs each delivery, so a
         // retry of an event whose answer got lost is fresh and valid, and a 4xx would make Stripe

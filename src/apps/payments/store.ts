@@ -37,7 +37,8 @@ const UPDATE_SESSION = `update chat_sessions set state = $3::jsonb, status = $4,
   checkout_session_id = $6, version = version + 1, updated_at = now(),
   expires_at = now() + $7 * interval '1 millisecond',
   window_messages = case when ${WINDOW_OPEN} then window_messages + 1 else 1 end,
-  window_started_at = case when ${WINDOW_OPEN} then window_started_at else now() end
+  window_started_at = case when ${WINDOW_OPEN} then window_started_at else now() end,
+  erased_at = null
   where id = $1 and version = $2 returning id`;
 
 type SessionSql = Pick<Database, 'query'>;
@@ -116,12 +117,76 @@ export async function updateSessionLocked(
   return updated ?? null;
 }
 
+/** Whether a session ever sent a charge to Stripe (then its row is kept for accounting). */
+const hasAttempts = sql`exists (select 1 from ${paymentAttempts} where ${paymentAttempts.sessionId} = ${chatSessions.id})`;
+
+/**
+ * Sessions that never sent a charge, a day after they expired (so the customer hears why in the
+ * meantime): nothing in them is needed, so they are deleted. Sessions with a charge attempt are the
+ * retention job's (erasure.ts).
+ */
 export async function deleteExpiredSessions(db: DbOrTx): Promise<number> {
   const rows = await db
     .delete(chatSessions)
-    .where(sql`${chatSessions.expiresAt} < now() - interval '1 day'`)
+    .where(and(sql`${chatSessions.expiresAt} < now() - interval '1 day'`, sql`not ${hasAttempts}`))
     .returning({ id: chatSessions.id });
   return rows.length;
+}
+
+export type ErasureTarget = { sessionId: string } | { email: string } | { retentionDays: number };
+
+/** Sessions to erase, locked: one by id, every one with a receipt address, or those past retention. */
+export async function lockSessionsToErase(
+  tx: DbOrTx,
+  target: ErasureTarget,
+  limit: number,
+): Promise<Array<{ id: string; state: DialogState; version: number; hasAttempts: boolean }>> {
+  const condition =
+    'sessionId' in target
+      ? eq(chatSessions.id, target.sessionId)
+      : 'email' in target
+        ? sql`lower(${chatSessions.state}->>'receiptEmail') = lower(${target.email})`
+        : and(
+            isNull(chatSessions.erasedAt),
+            sql`greatest(${chatSessions.expiresAt}, ${chatSessions.updatedAt}) < now() - ${target.retentionDays} * interval '1 day'`,
+            hasAttempts,
+          );
+  const rows = await tx
+    .select({
+      id: chatSessions.id,
+      state: chatSessions.state,
+      version: chatSessions.version,
+      hasAttempts: sql<boolean>`${hasAttempts}`,
+    })
+    .from(chatSessions)
+    .where(condition)
+    .orderBy(chatSessions.id)
+    .limit(limit)
+    // The job skips rows a webhook holds (it comes back next hour); a person's request waits for them.
+    .for('update', 'retentionDays' in target ? { of: chatSessions, skipLocked: true } : { of: chatSessions });
+  return rows.map((row) => ({
+    ...row,
+    state: row.state as DialogState,
+    hasAttempts: Boolean(row.hasAttempts),
+  }));
+}
+
+/** Keeps the row with `state` (the accounting fields only), marked erased and expired. */
+export async function markSessionErased(tx: DbOrTx, id: string, state: DialogState): Promise<void> {
+  await tx
+    .update(chatSessions)
+    .set({
+      state,
+      version: sql`${chatSessions.version} + 1`,
+      erasedAt: sql`now()`,
+      expiresAt: sql`least(${chatSessions.expiresAt}, now())`,
+      updatedAt: sql`now()`,
+    })
+    .where(eq(chatSessions.id, id));
+}
+
+export async function deleteSession(tx: DbOrTx, id: string): Promise<void> {
+  await tx.delete(chatSessions).where(eq(chatSessions.id, id));
 }
 
 // --- API keys ---

@@ -157,6 +157,8 @@ export async function charge(
         confirm: true,
         ...source,
         return_url: returnUrl,
+        // Stripe emails its own receipt when the payment succeeds (live mode; test mode sends none).
+        ...(state.receiptEmail ? { receipt_email: state.receiptEmail } : {}),
         metadata: { paybot_session: sessionId, ...(state.invoiceId ? { invoice_id: state.invoiceId } : {}) },
         ...(state.invoiceId ? { description: `Invoice ${state.invoiceId}` } : {}),
       },

@@ -1,5 +1,5 @@
 // Stripe's webhook is the source of truth for a payment: only `payment_intent.succeeded` makes a
-// session `completed` (and its invoice paid). The event is verified against the raw body with the
+// session `completed` (and its invoice paid); `refund.*` and `charge.refunded` record how refunds ended. The event is verified against the raw body with the
 // SDK, and its id is recorded in the same transaction as its effect, so a replay changes nothing.
 import type Stripe from 'stripe';
 import { firstSighting } from '../../platform/channels/webhook-events.ts';
@@ -8,6 +8,12 @@ import { withTransaction } from '../../platform/db/transaction.ts';
 import type { Logger } from '../../platform/log.ts';
 import { settle } from './dialog/dialog.ts';
 import { nextField } from './dialog/state.ts';
+import {
+  recordChargeRefund,
+  recordStripeRefund,
+  type StripeCharge,
+  type StripeRefund,
+} from './refund-events.ts';
 import { markInvoicePaid, settleAttempt, updateSessionLocked } from './store.ts';
 import { cardFromCheckout, type StripeClient } from './stripe-gateway.ts';
 
@@ -65,6 +71,12 @@ export async function handleStripeEvent(deps: WebhookDeps, event: Stripe.Event):
         });
         return 'processed';
       }
+      case 'refund.created':
+      case 'refund.updated':
+      case 'refund.failed':
+        return recordStripeRefund(tx, event.data.object as unknown as StripeRefund, log);
+      case 'charge.refunded':
+        return recordChargeRefund(tx, event.data.object as unknown as StripeCharge, log);
       default:
         return 'ignored';
     }

@@ -77,16 +77,19 @@ export function advance(previous: DialogState, turn: Turn, options: DialogOption
   if (turn.redacted.card || turn.redacted.cvv) notes.push(CARD_WARNING);
   const intent: Intent = parseIntent(turn.text);
 
+  // A new conversation in the same session is a new charge attempt: its idempotency key must differ
+  // from any earlier payment's, or Stripe would answer the earlier one (or refuse other parameters).
+  const fresh = (): DialogState => ({ ...initialState(), attempt: previous.attempt + 1 });
   if (intent === 'cancel') {
     return {
-      state: initialState(),
+      state: fresh(),
       reply: `${prefix(notes)}Cancelled: nothing was charged. Whenever you are ready, tell me your name to start again.`,
       action: null,
     };
   }
   if (intent === 'restart') {
     return {
-      state: initialState(),
+      state: fresh(),
       reply: `${prefix(notes)}Let's start over. ${PROMPTS.name}`,
       action: null,
     };
@@ -94,7 +97,7 @@ export function advance(previous: DialogState, turn: Turn, options: DialogOption
   if (state.status === 'completed') {
     return {
       state,
-      reply: `${prefix(notes)}Your payment${summaryAmount(state)} is complete. Say "restart" to make another payment.`,
+      reply: `${prefix(notes)}Your payment${summaryAmount(state)} is complete.${receiptNote(state, 'sent')} Say "restart" to make another payment.`,
       action: null,
     };
   }
@@ -119,6 +122,12 @@ export function advance(previous: DialogState, turn: Turn, options: DialogOption
 
   const read = extract(turn.text, state.currentField, options.defaultCurrency);
   let found: Extracted = read.found;
+  // The receipt address may come in any message; it never holds the conversation up.
+  const emailGiven = Boolean(read.found.email && read.found.email !== state.receiptEmail);
+  if (emailGiven && read.found.email) {
+    state.receiptEmail = read.found.email;
+    notes.push(`Stripe will email your receipt to ${state.receiptEmail}.`);
+  }
   if (Object.keys(found).length === 0 && turn.interpreted) found = turn.interpreted;
 
   if (state.currentField === 'confirmation' && intent === 'yes' && !hasAny(found)) {
@@ -159,6 +168,10 @@ export function advance(previous: DialogState, turn: Turn, options: DialogOption
   const field = nextField(state);
   if (applied.length > 0 || field !== before) state.retries = 0;
 
+  if (applied.length === 0 && field === before && !turn.card && emailGiven) {
+    // Only the receipt address: noted, and the question stands (the card form already shown stays).
+    return { state, reply: `${prefix(notes)}${prompt(state)}`, action: null };
+  }
   if (applied.length === 0 && field === before && !turn.card) {
     // Nothing usable in this message.
     const problem = before === 'name' || before === 'amount' ? read.problems[before] : undefined;
@@ -217,7 +230,7 @@ export function afterCharge(previous: DialogState, result: ChargeResult): Outcom
       state.status = 'confirming';
       return {
         state,
-        reply: `Thank you! Your payment${summaryAmount(state)} is being confirmed by Stripe; this takes a moment.`,
+        reply: `Thank you! Your payment${summaryAmount(state)} is being confirmed by Stripe; this takes a moment.${receiptNote(state)}`,
         action: null,
       };
     case 'requires_action':
@@ -342,7 +355,18 @@ export function describeCard(card: CardSummary): string {
 
 export function summary(state: DialogState): string {
   const what = state.invoiceId ? ` for invoice ${state.invoiceId}` : '';
-  return `Please confirm: pay ${formatMoney(state.amountMinor ?? 0, state.currency ?? 'USD')}${what} as ${state.name} with ${state.card ? describeCard(state.card) : 'your card'}.`;
+  const receipt = state.receiptEmail
+    ? ` Receipt by email to ${state.receiptEmail}.`
+    : ' For a receipt by email, send me your email address.';
+  return `Please confirm: pay ${formatMoney(state.amountMinor ?? 0, state.currency ?? 'USD')}${what} as ${state.name} with ${state.card ? describeCard(state.card) : 'your card'}.${receipt}`;
+}
+
+/** What the customer hears about the receipt once the payment is made (nothing without an address). */
+function receiptNote(state: DialogState, when: 'will' | 'sent' = 'will'): string {
+  if (!state.receiptEmail) return '';
+  return when === 'sent'
+    ? ` Stripe sends the receipt to ${state.receiptEmail}.`
+    : ` Stripe will email your receipt to ${state.receiptEmail}.`;
 }
 
 function smallTalk(text: string, intent: Intent): string {

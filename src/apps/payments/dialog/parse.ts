@@ -8,6 +8,8 @@ export interface Extracted {
   name?: string;
   amount?: { minor: number; currency: string };
   invoiceId?: string;
+  /** Where Stripe sends the receipt (optional: never asked for as a step of its own). */
+  email?: string;
 }
 
 export type Intent = 'yes' | 'no' | 'cancel' | 'restart' | 'help' | 'smalltalk' | null;
@@ -111,7 +113,7 @@ const NAME_INTRO = new RegExp(
 );
 /** Words that end a name when it runs on into the rest of the sentence ("I'm Jane and I want..."). */
 const STOP_WORDS = new Set(
-  'and i want to pay would like need the a for with my amount invoice please actually it is am here paying'.split(
+  'and i want to pay would like need the a for with my amount invoice please actually it is am here paying email e-mail receipt send'.split(
     ' ',
   ),
 );
@@ -163,6 +165,17 @@ export function parseInvoiceId(text: string): string | null {
   return named ? (named[1] as string) : null;
 }
 
+// A practical address shape (what Stripe accepts as receipt_email), not RFC 5322's every corner.
+const EMAIL =
+  /(?<![\w.+%-])([A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,62}[A-Za-z0-9_%+-])?@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,24})(?![\w@-])/;
+
+/** The email address in a message, lower-cased (how it is compared when a person asks for erasure). */
+export function parseEmail(text: string): string | null {
+  const match = EMAIL.exec(text);
+  const email = match?.[1];
+  return email && email.length <= 254 && !email.includes('..') ? email.toLowerCase() : null;
+}
+
 const YES =
   /^(?:y|yes|yeah|yep|yup|sure|ok|okay|confirm|confirmed|correct|right|go ahead|do it|pay|pay now|that's right|looks good|absolutely)\b[\s!.]*$/i;
 const NO = /^(?:n|no|nope|nah|not quite|wrong|incorrect|that's wrong|wait)\b/i;
@@ -205,7 +218,7 @@ export function namedField(text: string): Field | null {
 }
 
 export function extract(
-  text: string,
+  message: string,
   field: Field,
   defaultCurrency: string,
 ): {
@@ -214,6 +227,16 @@ export function extract(
 } {
   const found: Extracted = {};
   const problems: Partial<Record<'name' | 'amount', string>> = {};
+  const email = parseEmail(message);
+  if (email) found.email = email;
+  // The address is read first and taken out, so its parts are never read as a name or an amount.
+  const text = email
+    ? message
+        .replace(EMAIL, ' ')
+        .replace(/\s+/g, ' ')
+        .replace(/[\s,;:]+$/, '')
+        .trim()
+    : message;
   const invoiceId = parseInvoiceId(text);
   if (invoiceId) found.invoiceId = invoiceId;
   const amountText = invoiceId ? text.replace(invoiceId, ' ') : text;

@@ -24,6 +24,8 @@ export interface DialogState {
   name?: string;
   amountMinor?: number;
   currency?: string;
+  /** Optional: Stripe emails its receipt here (`receipt_email`). Personal data: erased with the session. */
+  receiptEmail?: string;
   /** Set when paying an invoice: the amount then comes from the invoice and cannot be changed. */
   invoiceId?: string;
   card?: CardSummary & { source: CardSource };
