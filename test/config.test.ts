@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       bodyLimitBytes: 1048576,
       trustProxy: false,
       authFailuresPerMinute: 10,
+      consoleSessionMs: 12 * 3600_000,
     });
     expect(config.database).toEqual({ kind: 'pglite', dataDir: '/srv/app/data' });
     expect(config.redis).toBeNull();

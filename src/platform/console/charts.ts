@@ -53,7 +53,7 @@ ${bars}${ticks}
     (s, k) =>
       html`<span class="key"><span class="swatch" style="background:${colourOf(s, k)}"></span>${s.name} ${s.values.reduce((a, b) => a + b, 0)}</span> `,
   )}</figcaption>
-<details><summary>The numbers</summary><div class="table-wrap"><table><caption>${title}</caption>
+<details><summary>The numbers</summary><div class="table-wrap" tabindex="0" role="region" aria-label="${title}: the numbers"><table><caption>${title}</caption>
 <thead><tr><th scope="col">When</th>${series.map((s) => html`<th scope="col" class="num">${s.name}</th>`)}</tr></thead>
 <tbody>${labels.map(
     (label, i) =>

@@ -17,7 +17,8 @@ export function table<T>(
   empty = 'Nothing here yet.',
 ): SafeHtml {
   if (!rows.length) return html`<p class="empty">${empty}</p>`;
-  return html`<div class="table-wrap"><table>
+  // Focusable and named: a table wider than a phone scrolls in its box, and keyboards must reach it.
+  return html`<div class="table-wrap" tabindex="0" role="region" aria-label="${caption}"><table>
 <caption>${caption}</caption>
 <thead><tr>${columns.map((c) => html`<th scope="col"${c.numeric ? html` class="num"` : ''}>${c.label}</th>`)}</tr></thead>
 <tbody>${rows.map(
