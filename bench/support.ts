@@ -137,8 +137,25 @@ export interface Worker {
   output(): string;
 }
 
-/** The worker as `npm run worker` starts it: with the stripped-TypeScript cache (src/boot/stripped-cache.mjs). */
-export const WORKER_ARGS = ['--import', path.join(ROOT, 'src', 'boot', 'stripped-cache.mjs'), CLI, 'worker'];
+/**
+ * Node's arguments for an npm script of package.json (`"worker": "node <flags> src/cli.ts worker"`):
+ * a benchmark starts the service exactly as `npm start` / `npm run worker` do, with the
+ * stripped-TypeScript cache (src/boot/stripped-cache.mjs) and the V8 flags given there.
+ */
+export function npmScriptArgs(name: 'start' | 'worker'): string[] {
+  const scripts = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts as Record<
+    string,
+    string
+  >;
+  const [node, ...args] = (scripts[name] ?? '').split(/\s+/);
+  if (node !== 'node' || !args.includes('src/cli.ts'))
+    throw new Error(`package.json's "${name}" script is not "node ... src/cli.ts ${name}"`);
+  // Relative to the repository, as npm runs it, wherever the benchmark was started from.
+  return args.map((arg) => (arg.startsWith('./') || arg.startsWith('src/') ? path.join(ROOT, arg) : arg));
+}
+
+/** The worker as `npm run worker` starts it. */
+export const WORKER_ARGS = npmScriptArgs('worker');
 
 /** `node src/cli.ts worker` with only the given environment (and PATH); resolves once ready. */
 export async function spawnWorker(env: Record<string, string>): Promise<Worker> {

@@ -369,15 +369,28 @@ export async function claimMany(deps: DeliverDeps, ids: string[], now: Date): Pr
             toClaim.map((row) => row.id),
           ),
         )
-        .returning();
-      const previous = new Map(toClaim.map((row) => [row.id, row.unconfirmedSince]));
-      for (const row of claimed)
-        decisions.set(row.id, {
+        // Only what the claim changed: the rest is as just selected, and returning whole rows read
+        // every message's content (an email's HTML) back and parsed it a second time.
+        .returning({
+          id: outboxMessages.id,
+          status: outboxMessages.status,
+          attempts: outboxMessages.attempts,
+          attemptStartedAt: outboxMessages.attemptStartedAt,
+          attemptId: outboxMessages.attemptId,
+          leaseExpiresAt: outboxMessages.leaseExpiresAt,
+          unconfirmedSince: outboxMessages.unconfirmedSince,
+          updatedAt: outboxMessages.updatedAt,
+        });
+      const previous = new Map(toClaim.map((row) => [row.id, row]));
+      for (const changed of claimed) {
+        const before = previous.get(changed.id) as OutboxRow;
+        decisions.set(changed.id, {
           kind: 'claimed',
-          row,
-          readBackSince: previous.get(row.id) ?? null,
+          row: { ...before, ...changed },
+          readBackSince: before.unconfirmedSince ?? null,
           claimedAt,
         });
+      }
     }
   });
   for (const { id, opens } of held)
