@@ -29,10 +29,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { startFakeStripe } from '../test/fakes/stripe.ts';
 import {
-  CLI,
   createScratchDatabase,
   dropWhenIdle,
   freePort,
+  npmScriptArgs,
   positiveIntArg,
   postgresReachable,
   ROOT,
@@ -77,7 +77,8 @@ const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 
 const started = performance.now();
-const child: ChildProcess = spawn(process.execPath, [CLI, 'start'], {
+// As `npm start` starts it (package.json).
+const child: ChildProcess = spawn(process.execPath, npmScriptArgs('start'), {
   cwd: ROOT,
   env: {
     PATH: process.env.PATH ?? '',

@@ -15,6 +15,7 @@ import {
   createScratchDatabase,
   freePort,
   median,
+  npmScriptArgs,
   positiveIntArg,
   postgresReachable,
   round,
@@ -92,8 +93,10 @@ function rssMiB(pid: number): number {
 }
 
 const BASELINE = ['-e', "require('http').createServer((q,s)=>s.end('ok')).listen(process.env.PORT)"];
-// As `npm start` runs it: with the stripped-TypeScript cache (src/boot/stripped-cache.mjs).
-const cli = (mode: string) => ['--import', './src/boot/stripped-cache.mjs', 'src/cli.ts', mode];
+// As `npm start` and `npm run worker` run them (package.json: the stripped-TypeScript cache and the
+// worker's V8 flags); `http`, which has no script, as `start` with its mode changed.
+const cli = (mode: 'start' | 'http' | 'worker') =>
+  mode === 'http' ? [...npmScriptArgs('start').slice(0, -1), 'http'] : npmScriptArgs(mode);
 // Explicit empty values (read as "unset") so a developer's .env or shell cannot switch the
 // PGlite runs to a server or add Redis.
 const QUIET = { LOG_LEVEL: 'warn', REDIS_URL: '' };

@@ -1,7 +1,7 @@
 // Helpers shared by the benchmarks. Nothing here is measured: it sets up and tears down.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -107,6 +107,21 @@ export async function analyzeLikeAutovacuum(
 export const ROOT = path.resolve(import.meta.dirname, '..');
 export const CLI = path.join(ROOT, 'src', 'cli.ts');
 
+/** CPU time (user + system) a process has used so far, from /proc (Linux), in milliseconds. */
+export function cpuMs(pid: number): number {
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 a second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** VmHWM: the most resident memory the process has had, in MiB. */
+export function peakRssMiB(pid: number): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : Number.NaN;
+}
+
 export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -122,11 +137,31 @@ export interface Worker {
   output(): string;
 }
 
+/**
+ * Node's arguments for an npm script of package.json (`"worker": "node <flags> src/cli.ts worker"`):
+ * a benchmark starts the service exactly as `npm start` / `npm run worker` do, with the
+ * stripped-TypeScript cache (src/boot/stripped-cache.mjs) and the V8 flags given there.
+ */
+export function npmScriptArgs(name: 'start' | 'worker'): string[] {
+  const scripts = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts as Record<
+    string,
+    string
+  >;
+  const [node, ...args] = (scripts[name] ?? '').split(/\s+/);
+  if (node !== 'node' || !args.includes('src/cli.ts'))
+    throw new Error(`package.json's "${name}" script is not "node ... src/cli.ts ${name}"`);
+  // Relative to the repository, as npm runs it, wherever the benchmark was started from.
+  return args.map((arg) => (arg.startsWith('./') || arg.startsWith('src/') ? path.join(ROOT, arg) : arg));
+}
+
+/** The worker as `npm run worker` starts it. */
+export const WORKER_ARGS = npmScriptArgs('worker');
+
 /** `node src/cli.ts worker` with only the given environment (and PATH); resolves once ready. */
 export async function spawnWorker(env: Record<string, string>): Promise<Worker> {
   const port = await freePort();
   // process.execPath: the same Node 24 that runs this script.
-  const child = spawn(process.execPath, [CLI, 'worker'], {
+  const child = spawn(process.execPath, WORKER_ARGS, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,7 +6,7 @@ import pg from 'pg';
 import type { Config } from '../../config.ts';
 import { redactCardNumbers } from '../../platform/card-numbers.ts';
 import type { Database } from '../../platform/db/database.ts';
-import { and, asc, eq, gt, inArray } from '../../platform/db/drizzle.ts';
+import { and, anyOf, asc, eq, gt } from '../../platform/db/drizzle.ts';
 import { guardPoolClients } from '../../platform/db/pool-errors.ts';
 import type { Tx } from '../../platform/db/transaction.ts';
 import type { Logger } from '../../platform/log.ts';
@@ -59,7 +59,7 @@ export function localSource(db: Database): InvoiceSource {
       const rows = await tx
         .select({ id: invoices.id })
         .from(invoices)
-        .where(and(inArray(invoices.id, ids), eq(invoices.matchedStatus, 'NEEDS_REVIEW')));
+        .where(and(anyOf(invoices.id, ids), eq(invoices.matchedStatus, 'NEEDS_REVIEW')));
       return new Set(rows.map((row) => row.id));
     },
     async close() {},

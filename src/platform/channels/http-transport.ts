@@ -29,9 +29,13 @@ export interface HttpTransport {
 
 /** Network faults carry the codes `isNetworkError` knows; a timeout is ETIMEDOUT. */
 export function createHttpTransport(): HttpTransport {
+  // Node keeps at most 256 idle sockets a host by default. A worker has OUTBOX_BATCH_SIZE x
+  // OUTBOX_CONCURRENCY sends in flight (800 by default): past 256 every batch closed the sockets the
+  // last one opened and connected (TLS, against a real provider) anew. Keep what the worker uses.
+  const keep = { keepAlive: true, maxFreeSockets: 2048 };
   const agents = {
-    'http:': new http.Agent({ keepAlive: true }),
-    'https:': new https.Agent({ keepAlive: true }),
+    'http:': new http.Agent(keep),
+    'https:': new https.Agent(keep),
   };
   return {
     request: (exchange) =>

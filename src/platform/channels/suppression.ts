@@ -1,6 +1,6 @@
 // The suppression list every app honours: a number that opted out gets nothing, from any app, until
 // it opts back in. Each change is also written to the consent log.
-import { and, desc, eq, inArray, lt, or } from '../db/drizzle.ts';
+import { and, anyOf, desc, eq, lt, or } from '../db/drizzle.ts';
 import type { DbOrTx } from '../db/transaction.ts';
 import { smsConsentEvents, smsSuppressions } from './schema.ts';
 
@@ -13,7 +13,7 @@ export async function suppressedAmong(db: DbOrTx, phones: string[]): Promise<Set
   const rows = await db
     .select({ phone: smsSuppressions.phone })
     .from(smsSuppressions)
-    .where(inArray(smsSuppressions.phone, phones));
+    .where(anyOf(smsSuppressions.phone, phones));
   return new Set(rows.map((row) => row.phone));
 }
 

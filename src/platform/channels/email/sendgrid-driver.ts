@@ -1,9 +1,8 @@
-// Email through SendGrid's official SDK (@sendgrid/mail over @sendgrid/client, whose base URL is
-// configurable). SendGrid takes no idempotency key and offers no read-back of sent mail, so a crash
+// Email through SendGrid's official SDK client (@sendgrid/client, whose base URL is configurable), with
+// the Mail Send body built as @sendgrid/mail builds it (mailSendBody). SendGrid takes no idempotency key and offers no read-back of sent mail, so a crash
 // between its 202 and our record can send a message twice: duplicates are bounded by the sends in
 // flight at the crash (see README).
 import sendgridClient from '@sendgrid/client';
-import sendgridMail from '@sendgrid/mail';
 import type { Config } from '../../../config.ts';
 import { createHttpTransport, formEncode } from '../http-transport.ts';
 import {
@@ -37,13 +36,26 @@ const { Client } = sendgridClient as unknown as { Client: new () => SendGridClie
 class TransportClient extends Client {
   readonly #transport = createHttpTransport();
   readonly #timeoutMs: number;
+  #mailSend: SdkRequest | undefined;
   constructor(timeoutMs: number) {
     super();
     this.#timeoutMs = timeoutMs;
   }
   override async request(data: Parameters<SendGridClient['request']>[0]) {
     // What axios would have been given: url, baseURL, method, headers, data, params, timeout.
-    const request = this.createRequest(data) as unknown as SdkRequest;
+    return this.#exchange(this.createRequest(data) as unknown as SdkRequest);
+  }
+  /**
+   * POST /v3/mail/send with a body built by the caller. The request around it (auth, headers, base
+   * URL, timeout) is the SDK's, made once: `createRequest` deep-merges every request, body included,
+   * into a copy of the defaults, and with @sendgrid/mail building the body that cost a busy worker
+   * more CPU than anything else it did per email.
+   */
+  async mailSend(body: object) {
+    this.#mailSend ??= this.createRequest({ method: 'POST', url: '/v3/mail/send' }) as unknown as SdkRequest;
+    return this.#exchange({ ...this.#mailSend, data: body });
+  }
+  async #exchange(request: SdkRequest) {
     // Joined as axios joins them, so a base URL with a path (a proxy prefix) keeps it.
     const url = /^https?:\/\//.test(request.url)
       ? new URL(request.url)
@@ -67,6 +79,31 @@ class TransportClient extends Client {
     >;
   }
 }
+
+/**
+ * Mail Send v3's body for one message to one recipient: what @sendgrid/mail's `Mail` helper makes of
+ * `{ to, from, subject, text, html, customArgs }` (test/sendgrid-body.test.ts holds the two equal).
+ * Built here because the helper's camel-case conversion and deep copies were a busy worker's largest
+ * cost per email.
+ */
+export function mailSendBody(
+  from: SendGridConfig['from'],
+  message: { id: string; recipient: string },
+  content: EmailContent,
+): object {
+  return {
+    from: { email: from.email, ...(from.name ? { name: from.name } : {}) },
+    subject: content.subject,
+    personalizations: [{ to: [{ email: message.recipient }] }],
+    content: [
+      ...(typeof content.text === 'string' ? [{ value: content.text, type: 'text/plain' }] : []),
+      ...(content.html ? [{ value: content.html, type: 'text/html' }] : []),
+    ],
+    // Comes back on every event webhook, tying events to the row even without the message id.
+    custom_args: { outbox_id: message.id },
+  };
+}
+
 /** A body that says it is JSON but is not stays text, as axios leaves it. */
 function parseJson(text: string): unknown {
   try {
@@ -75,8 +112,6 @@ function parseJson(text: string): unknown {
     return text;
   }
 }
-
-const { MailService } = sendgridMail as unknown as { MailService: new () => typeof sendgridMail };
 
 type SendGridConfig = Extract<Config['channels']['email'], { driver: 'sendgrid' }>;
 
@@ -104,9 +139,6 @@ export function createSendGridDriver(config: SendGridConfig, options: { timeoutM
   // In this order: setApiKey resets the base URL.
   client.setApiKey(config.apiKey);
   client.setDefaultRequest('baseUrl', config.baseUrl);
-  const mail = new MailService();
-  mail.setClient(client);
-  mail.setTimeout(options.timeoutMs);
   return {
     name: 'sendgrid',
     channel: 'email',
@@ -124,15 +156,7 @@ export function createSendGridDriver(config: SendGridConfig, options: { timeoutM
     async send(message) {
       const content = message.content as unknown as EmailContent;
       try {
-        const [response] = await mail.send({
-          to: message.recipient,
-          from: { email: config.from.email, ...(config.from.name ? { name: config.from.name } : {}) },
-          subject: content.subject,
-          text: content.text,
-          ...(content.html ? { html: content.html } : {}),
-          // Comes back on every event webhook, tying events to the row even without the message id.
-          customArgs: { outbox_id: message.id },
-        });
+        const [response] = await client.mailSend(mailSendBody(config.from, message, content));
         const id = response.headers['x-message-id'];
         return { providerId: typeof id === 'string' && id ? id : `sendgrid-${message.id}` };
       } catch (error) {

@@ -5,7 +5,7 @@
 
 import type { Config } from '../../../config.ts';
 import type { Database } from '../../db/database.ts';
-import { and, eq, inArray, sql } from '../../db/drizzle.ts';
+import { and, anyOf, eq, sql } from '../../db/drizzle.ts';
 import { type Tx, withTransaction } from '../../db/transaction.ts';
 import { retryWhileDatabaseUnavailable } from '../../db/unavailable.ts';
 import { errorMessage } from '../../errors.ts';
@@ -73,7 +73,7 @@ export async function deliverMessage(
   const claim = await retryWhileDatabaseUnavailable(
     async () =>
       deps.claimer ? await deps.claimer(id) : ((await claimMany(deps, [id], now)).get(id) as Claim),
-    { what: 'the claim of an outbox message', log: context.log, signal: context.signal },
+    { what: 'the claim of an outbox message', log: lazyWarn(context), signal: context.signal },
   );
   if (claim.kind !== 'claimed') return claim.kind;
   const hold = deps.leases.hold(claim.row.attemptId as string, claim.claimedAt);
@@ -85,6 +85,14 @@ export async function deliverMessage(
     hold.drop();
   }
 }
+
+/**
+ * The job's logger, asked for only when a warning is written: a job's logger is a pino child made on
+ * first use, and making one per message cost a busy worker more CPU than the rest of its job wrapper.
+ */
+const lazyWarn = (context: Pick<JobContext, 'log'>): Pick<Logger, 'warn'> => ({
+  warn: ((...args: Parameters<Logger['warn']>) => context.log.warn(...args)) as Logger['warn'],
+});
 
 /** One claimed attempt: read back what earlier attempts may have sent, wait for pacing, send once. */
 async function attempt(
@@ -120,7 +128,7 @@ async function attempt(
     }
     const found = await unclaimed(deps.db, row.id, driver.name, matches);
     if (found) {
-      await recordSent(deps, row, driver.name, found, context.log);
+      await recordSent(deps, row, driver.name, found, lazyWarn(context));
       context.log.info(
         { outboxId: row.id, providerId: found.providerId },
         'an earlier attempt went out after all; not sending again',
@@ -151,7 +159,7 @@ async function attempt(
       return sent;
     });
     observe('ok');
-    await recordSent(deps, row, driver.name, result, context.log);
+    await recordSent(deps, row, driver.name, result, lazyWarn(context));
     return result.status === 'delivered' ? 'delivered' : 'sent';
   } catch (error) {
     if (!(error instanceof ProviderError)) {
@@ -312,7 +320,7 @@ export async function claimMany(deps: DeliverDeps, ids: string[], now: Date): Pr
         leaseLive: sql<boolean>`coalesce(${outboxMessages.leaseExpiresAt} > now(), false)`,
       })
       .from(outboxMessages)
-      .where(inArray(outboxMessages.id, ids))
+      .where(anyOf(outboxMessages.id, ids))
       .for('update');
     // Another attempt owns these and is alive: it sends them, or its lease runs out first.
     for (const { row } of selected.filter((s) => s.row.status === 'sending' && s.leaseLive))
@@ -376,20 +384,33 @@ export async function claimMany(deps: DeliverDeps, ids: string[], now: Date): Pr
           updatedAt: sql`now()`,
         })
         .where(
-          inArray(
+          anyOf(
             outboxMessages.id,
             toClaim.map((row) => row.id),
           ),
         )
-        .returning();
-      const previous = new Map(toClaim.map((row) => [row.id, row.unconfirmedSince]));
-      for (const row of claimed)
-        decisions.set(row.id, {
+        // Only what the claim changed: the rest is as just selected, and returning whole rows read
+        // every message's content (an email's HTML) back and parsed it a second time.
+        .returning({
+          id: outboxMessages.id,
+          status: outboxMessages.status,
+          attempts: outboxMessages.attempts,
+          attemptStartedAt: outboxMessages.attemptStartedAt,
+          attemptId: outboxMessages.attemptId,
+          leaseExpiresAt: outboxMessages.leaseExpiresAt,
+          unconfirmedSince: outboxMessages.unconfirmedSince,
+          updatedAt: outboxMessages.updatedAt,
+        });
+      const previous = new Map(toClaim.map((row) => [row.id, row]));
+      for (const changed of claimed) {
+        const before = previous.get(changed.id) as OutboxRow;
+        decisions.set(changed.id, {
           kind: 'claimed',
-          row,
-          readBackSince: previous.get(row.id) ?? null,
+          row: { ...before, ...changed },
+          readBackSince: before.unconfirmedSince ?? null,
           claimedAt,
         });
+      }
     }
   });
   for (const { id, opens } of held)
