@@ -412,11 +412,11 @@ describe.each(databaseKinds)('the apps’ console pages on %s', (kind) => {
     });
 
     const list = text(await page('/console/paybot'));
-    // Session, status, current field, name, amount, card.
-    expect(list).toContain('console-collecting collecting amount Jane Doe — visa card given');
+    // Session, status, current field, name, amount, payments (the card is on the session's page).
+    expect(list).toContain('console-collecting collecting amount Jane Doe — 1');
     expect(list).not.toContain('4242');
     expect(list).not.toContain('ctoken_console');
-    expect(list).toContain('console-handoff handed off card John Roe $45.10 not yet');
+    expect(list).toContain('console-handoff handed off card John Roe $45.10 0');
     expect(list).toContain('pi_console_0001');
     expect(list).toContain('succeeded');
     expect(await page('/console/paybot')).toContain('href="/pay"');

@@ -3,9 +3,9 @@
 // as needs-a-person items; a link to the test chat at /pay. Card data is never shown: it is never
 // stored (a session knows only Stripe's ids and the card's brand), and the pages show the brand alone.
 //
-// The list queries live here rather than in store.ts while PayBot's store is being reworked on
-// another branch (refunds, erasure): move them next to loadSession at the merge. Loaded only by
-// processes that serve the console.
+// Sessions and a session's payments and refunds are read through service.ts, as GET
+// /payments/sessions reads them; the list of every charge (no API of its own) is read here. Loaded
+// only by processes that serve the console.
 import { z } from 'zod';
 import { badge, details, filterForm, link, section, table, time } from '../../platform/console/components.ts';
 import { html, queryString, type SafeHtml } from '../../platform/console/html.ts';
@@ -15,10 +15,10 @@ import { and, desc, eq, lt, or } from '../../platform/db/drizzle.ts';
 import type { DbOrTx } from '../../platform/db/transaction.ts';
 import { invalidInput, notFound } from '../../platform/errors.ts';
 import { formatMoney } from '../../platform/money.ts';
-import type { DialogState } from './dialog/state.ts';
+import type { DialogState, Status } from './dialog/state.ts';
 import type { RefundView } from './refunds.ts';
-import { type ChatSessionRow, chatSessions, paymentAttempts } from './schema.ts';
-import { getSession } from './service.ts';
+import { chatSessions, paymentAttempts } from './schema.ts';
+import { getSession, listSessions as listSessionPage, type SessionSummary } from './service.ts';
 
 const PAGE_SIZE = 50;
 const STATUSES = ['collecting', 'confirming', 'completed', 'error'] as const;
@@ -26,28 +26,6 @@ const STATUSES = ['collecting', 'confirming', 'completed', 'error'] as const;
 const HANDED_OFF = 'error';
 
 type Cursor = { at: Date; id: string };
-
-/**
- * Sessions, most recently active first: by `expires_at`, which every message moves to now + the
- * session TTL, so its index (the sweep's) answers the page without sorting the table.
- */
-export async function listSessions(
-  db: DbOrTx,
-  filter: { status?: string; limit: number; before?: Cursor },
-): Promise<ChatSessionRow[]> {
-  const older = filter.before
-    ? or(
-        lt(chatSessions.expiresAt, filter.before.at),
-        and(eq(chatSessions.expiresAt, filter.before.at), lt(chatSessions.id, filter.before.id)),
-      )
-    : undefined;
-  return db
-    .select()
-    .from(chatSessions)
-    .where(and(filter.status ? eq(chatSessions.status, filter.status) : undefined, older))
-    .orderBy(desc(chatSessions.expiresAt), desc(chatSessions.id))
-    .limit(filter.limit);
-}
 
 export type PaymentAttemptRow = typeof paymentAttempts.$inferSelect;
 
@@ -85,22 +63,19 @@ export function addConsole(ui: ConsoleUi, deps: { db: Database }): void {
       const status = view.query.status;
       if (status && !(STATUSES as readonly string[]).includes(status))
         throw invalidInput(`Status ${status} is not one of ${STATUSES.join(', ')}`);
-      const before = cursorOf(view.query.before);
       const paymentsBefore = cursorOf(view.query.paymentsBefore);
+      // Sessions through the same read as GET /payments/sessions (its cursor, its order).
       const [sessions, attempts] = await Promise.all([
-        listSessions(db.orm, {
-          limit: PAGE_SIZE + 1,
-          ...(status ? { status } : {}),
-          ...(before ? { before } : {}),
+        listSessionPage(db, {
+          limit: PAGE_SIZE,
+          ...(status ? { status: status as Status } : {}),
+          ...(view.query.before ? { cursor: view.query.before } : {}),
         }),
         listAttempts(db.orm, { limit: PAGE_SIZE + 1, ...(paymentsBefore ? { before: paymentsBefore } : {}) }),
       ]);
-      const sessionPage = sessions.slice(0, PAGE_SIZE);
       const attemptPage = attempts.slice(0, PAGE_SIZE);
-      const lastSession = sessionPage.at(-1);
       const lastAttempt = attemptPage.at(-1);
-      const nextSessions =
-        sessions.length > PAGE_SIZE && lastSession ? cursor(lastSession.expiresAt, lastSession.id) : null;
+      const nextSessions = sessions.next;
       const nextAttempts =
         attempts.length > PAGE_SIZE && lastAttempt
           ? cursor(lastAttempt.createdAt, lastAttempt.idempotencyKey)
@@ -109,7 +84,7 @@ export function addConsole(ui: ConsoleUi, deps: { db: Database }): void {
 ${section(
   'Sessions',
   html`${filterForm('/console/paybot', [{ name: 'status', label: 'Status', options: [...STATUSES] }], view.query)}
-${sessionTable(sessionPage)}
+${sessionTable(sessions.sessions)}
 ${nextSessions ? html`<nav class="pager" aria-label="Sessions pages"><a href="/console/paybot${queryString({ ...view.query, before: nextSessions })}" rel="next">Older sessions</a></nav>` : ''}`,
   'sessions',
 )}
@@ -161,33 +136,34 @@ ${section('Refunds', refundTable(summary?.payments.flatMap((p) => p.refunds) ?? 
   });
 
   ui.attention(async (limit) => {
-    const handed = await listSessions(db.orm, { status: HANDED_OFF, limit });
-    return handed.map((row) => {
-      const state = row.state as DialogState;
-      return {
-        kind: 'PayBot hand-off',
-        title: `Session ${row.id}`,
-        detail: `handed to a person at the ${state.currentField} step${state.name ? ` (${state.name})` : ''}`,
-        href: `/console/paybot/sessions/${encodeURIComponent(row.id)}`,
-        at: row.updatedAt,
-      };
-    });
+    const { sessions } = await listSessionPage(db, { status: HANDED_OFF, limit });
+    return sessions.map((session) => ({
+      kind: 'PayBot hand-off',
+      title: `Session ${session.id}`,
+      detail: `handed to a person at the ${session.currentField} step${session.name ? ` (${session.name})` : ''}`,
+      href: `/console/paybot/sessions/${encodeURIComponent(session.id)}`,
+      at: new Date(session.updatedAt),
+    }));
   });
 }
 
-function sessionTable(rows: ChatSessionRow[]): SafeHtml {
+function sessionTable(rows: SessionSummary[]): SafeHtml {
   return table(
-    'Chat sessions, most recently active first',
+    'Chat sessions, newest first',
     [
       {
         label: 'Session',
         cell: (r) => link(`/console/paybot/sessions/${encodeURIComponent(r.id)}`, r.id),
       },
       { label: 'Status', cell: (r) => statusBadge(r.status) },
-      { label: 'Current field', cell: (r) => (r.state as DialogState).currentField },
-      { label: 'Name', cell: (r) => (r.state as DialogState).name ?? '' },
-      { label: 'Amount', cell: (r) => amountOf(r.state as DialogState), numeric: true },
-      { label: 'Card', cell: (r) => cardOf(r.state as DialogState) },
+      { label: 'Current field', cell: (r) => r.currentField },
+      { label: 'Name', cell: (r) => r.name ?? (r.erasedAt ? 'erased' : '') },
+      {
+        label: 'Amount',
+        cell: (r) => (r.amountMinor !== null && r.currency ? formatMoney(r.amountMinor, r.currency) : '—'),
+        numeric: true,
+      },
+      { label: 'Payments', cell: (r) => r.payments.length, numeric: true },
       { label: 'Last message', cell: (r) => time(r.updatedAt) },
     ],
     rows,
