@@ -68,7 +68,7 @@ describe('console under hostile input', () => {
     }
     await waitFor('the three deliveries', async () => {
       const rows = await running.service.db.query<{ n: number }>(
-        `select count(*)::int as n from sandbox_messages`,
+        `select count(*)::int as n from outbox_messages where status = 'delivered'`,
       );
       return (rows[0]?.n ?? 0) >= 3;
     });

@@ -96,8 +96,11 @@ describe.skipIf(!existsSync(CHROMIUM))('operator console in chromium', () => {
       sendAfter: new Date(Date.now() + 24 * 3600_000),
     });
     queuedId = queued.id;
-    await waitFor('the sandbox to receive three messages', async () => {
-      const rows = await db.query<{ n: number }>(`select count(*)::int as n from sandbox_messages`);
+    // Settled, not only handed to the sandbox: the failure below must not race the delivery's record.
+    await waitFor('the outbox to deliver four messages', async () => {
+      const rows = await db.query<{ n: number }>(
+        `select count(*)::int as n from outbox_messages where status = 'delivered'`,
+      );
       return (rows[0]?.n ?? 0) >= 4;
     });
     // What a permanent provider error leaves (Twilio 21211): the row failed with the reason.
