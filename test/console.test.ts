@@ -4,46 +4,16 @@
 // an operator sees and what the database holds after each action; axe-core checks every page
 // for serious accessibility violations at a laptop's width and a phone's. Screenshots land in
 // test-results/console/.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { existsSync, mkdirSync } from 'node:fs';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_NAMES, loadApps } from '../src/apps/index.ts';
+import { CHROMIUM, launchChromium, seriousViolations } from './helpers/browser.ts';
 import { startTestService, type TestService } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = 'test-results/console';
 const TOKEN = 'console-test-admin-token-0123456789';
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-const launch = () =>
-  chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-
-/** axe-core's serious and critical violations on the page as it is now (rule id and where). */
-async function seriousViolations(page: Page): Promise<string[]> {
-  await page.evaluate(axeSource);
-  const result = (await page.evaluate(() =>
-    (globalThis as unknown as { axe: { run: (o: object) => Promise<unknown> } }).axe.run({
-      resultTypes: ['violations'],
-    }),
-  )) as { violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> };
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 describe.skipIf(!existsSync(CHROMIUM))('operator console in chromium', () => {
   let running: TestService;
@@ -108,9 +78,8 @@ describe.skipIf(!existsSync(CHROMIUM))('operator console in chromium', () => {
       `update outbox_messages set status = 'failed', error_code = '21211', last_error = 'The To number is not a valid phone number' where id = $1`,
       [failedId],
     );
-    browser = await launch();
-    // bypassCSP only so axe-core's source can be evaluated; the pages' own CSP is the service's.
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
+    browser = await launchChromium();
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   });
   afterAll(async () => {
     await browser?.close();
@@ -292,7 +261,7 @@ describe.skipIf(!existsSync(CHROMIUM))('operator console in chromium', () => {
   });
 
   it('works at a phone’s width', async () => {
-    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, bypassCSP: true });
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 } });
     const page = await phone.newPage();
     for (const path of ['/console', '/console/outbox', '/console/sandbox']) {
       await page.goto(`${url}${path}`);
@@ -321,7 +290,7 @@ describe.skipIf(!existsSync(CHROMIUM))('console login with ADMIN_API_TOKEN', () 
   beforeAll(async () => {
     running = await startTestService('pglite', { env: { ADMIN_API_TOKEN: TOKEN } });
     url = await running.service.app.listen({ port: 0, host: '127.0.0.1' });
-    browser = await launch();
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -329,7 +298,7 @@ describe.skipIf(!existsSync(CHROMIUM))('console login with ADMIN_API_TOKEN', () 
   });
 
   it('redirects to the login form, refuses a wrong token, lets the right one in, and logout ends the session', async () => {
-    const context = await browser.newContext({ bypassCSP: true });
+    const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${url}/console/outbox`);
     expect(new URL(page.url()).pathname).toBe('/console/login');
@@ -381,7 +350,7 @@ describe.skipIf(!existsSync(CHROMIUM))('every page the console lists, with the f
     mkdirSync(SHOTS, { recursive: true });
     running = await startTestService('pglite', { apps: await loadApps(APP_NAMES) });
     url = await running.service.app.listen({ port: 0, host: '127.0.0.1' });
-    browser = await launch();
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -389,7 +358,7 @@ describe.skipIf(!existsSync(CHROMIUM))('every page the console lists, with the f
   });
 
   it('posts a credit request from the sandbox composer and shows CreditBot’s answer arriving in its thread', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     await page.goto(`${url}/console/sandbox?tab=slack`);
     await page.getByRole('button', { name: 'Post the credit request' }).click();
@@ -411,7 +380,7 @@ describe.skipIf(!existsSync(CHROMIUM))('every page the console lists, with the f
   });
 
   it('runs "Scan now" and "Plan now" after confirming, and the audit log names them', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     for (const [path, button] of [
       ['/console/invoices', 'Scan now'],
@@ -434,7 +403,7 @@ describe.skipIf(!existsSync(CHROMIUM))('every page the console lists, with the f
 
   it('renders each one without a console error or a serious accessibility violation, at 1280 px and 390 px', async () => {
     for (const width of [1280, 390]) {
-      const context = await browser.newContext({ viewport: { width, height: 900 }, bypassCSP: true });
+      const context = await browser.newContext({ viewport: { width, height: 900 } });
       const page = await context.newPage();
       const problems: string[] = [];
       page.on('pageerror', (error) => problems.push(error.message));

@@ -6,35 +6,26 @@
 // axe-core (from npm, injected into the page) finding no serious or critical violation. Stripe.js
 // cannot load here (no internet), so STRIPE_JS_URL points at the Stripe fake, which serves a tiny
 // stand-in for the calls the page makes. Screenshots go to .cache/pay-screenshots/.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPaymentsApp } from '../src/apps/payments/app.ts';
 import { contrast, textOn } from '../src/apps/payments/pay-brand.ts';
 import { type FakeStripe, startFakeStripe } from './fakes/stripe.ts';
+import { CHROMIUM, launchChromium, seriousViolations } from './helpers/browser.ts';
 import { startTestService, type TestService } from './helpers/service.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 /** Conditions are waited for, with room for a loaded machine (two cores shared by several runs). */
 const POLL = { timeout: 30_000 };
 /** A 1x1 PNG: the merchant's logo. */
 const LOGO_PNG =
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
 const SCREENSHOTS = path.resolve('.cache/pay-screenshots');
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const WIDTHS = [
   { name: 'phone', width: 375, height: 740 },
   { name: 'desktop', width: 1280, height: 800 },
 ] as const;
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: Array<{ target: unknown }>;
-}
 
 describe('the brand colours', () => {
   it('puts black or white text on any colour, whichever passes WCAG AA', () => {
@@ -75,38 +66,13 @@ describe.skipIf(!existsSync(CHROMIUM))('/pay in chromium', () => {
       },
     });
     url = await running.service.app.listen({ port: 0, host: '127.0.0.1' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
     await running?.dispose();
     await stripe?.close();
   });
-
-  async function axeViolations(page: Page): Promise<AxeViolation[]> {
-    // Evaluated through the DevTools protocol, so the page's CSP (no inline or eval'd script) stands.
-    await page.evaluate(AXE);
-    const { violations, passed } = (await page.evaluate(
-      'axe.run(document).then((r) => ({ violations: r.violations, passed: r.passes.length }))',
-    )) as { violations: AxeViolation[]; passed: number };
-    // axe did look: the page passed rules (colour contrast, labels, landmarks...) too.
-    expect(passed).toBeGreaterThan(10);
-    return violations
-      .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-      .map((violation) => ({ ...violation, nodes: violation.nodes.slice(0, 3) }));
-  }
 
   for (const size of WIDTHS) {
     it(`pays an invoice at ${size.width} px: greeting, what is paid, the Payment Element, confirm, the receipt`, async () => {
@@ -169,7 +135,7 @@ describe.skipIf(!existsSync(CHROMIUM))('/pay in chromium', () => {
       expect(await page.locator('input').count()).toBe(1);
       expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
       await page.screenshot({ path: path.join(SCREENSHOTS, `${size.name}-2-card-step.png`), fullPage: true });
-      expect(await axeViolations(page)).toEqual([]);
+      expect(await seriousViolations(page)).toEqual([]);
 
       await page.getByRole('button', { name: 'Use this card' }).focus();
       await page.keyboard.press('Enter');
@@ -212,7 +178,7 @@ describe.skipIf(!existsSync(CHROMIUM))('/pay in chromium', () => {
       expect(await page.locator('#say').isHidden()).toBe(true);
       expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('receipt');
       await page.screenshot({ path: path.join(SCREENSHOTS, `${size.name}-3-receipt.png`), fullPage: true });
-      expect(await axeViolations(page)).toEqual([]);
+      expect(await seriousViolations(page)).toEqual([]);
       expect(problems).toEqual([]);
       await context.close();
     }, 120_000);
@@ -231,7 +197,7 @@ describe.skipIf(!existsSync(CHROMIUM))('/pay in chromium', () => {
     await problem.waitFor({ state: 'visible' });
     expect(await problem.textContent()).toContain('Could not reach the server');
     await page.screenshot({ path: path.join(SCREENSHOTS, 'phone-4-error.png'), fullPage: true });
-    expect(await axeViolations(page)).toEqual([]);
+    expect(await seriousViolations(page)).toEqual([]);
     await page.click('#retry');
     await expect.poll(() => log.textContent(), POLL).toContain('Thanks, Ann Lee.');
     expect(await problem.isHidden()).toBe(true);

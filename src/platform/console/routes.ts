@@ -2,10 +2,10 @@
 // main region for the live refresh), each action as a POST route that checks the CSRF token, asks
 // for confirmation where the action wants it, runs, and records who did what in the audit log.
 
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Database } from '../db/database.ts';
 import { AppError } from '../errors.ts';
+import { sameSecret } from '../http/admin-auth.ts';
 import { credentialGuard } from '../http/credential-failures.ts';
 import type { Logger } from '../log.ts';
 import { consoleCss, consoleScript } from './assets.ts';
@@ -21,7 +21,6 @@ import {
   openSession,
   readCookie,
   SESSION_COOKIE,
-  sameToken,
   setSessionCookie,
 } from './session.ts';
 import type {
@@ -67,7 +66,6 @@ export function createConsole(options: ConsoleOptions): Console {
     sandboxPanel: (render) => void sandboxPanels.push(render),
   };
   const open = !options.adminToken;
-  const tokenDigest = options.adminToken ? digest(options.adminToken) : null;
 
   const navigation = () => pages.filter((p) => p.nav).map((p) => ({ href: p.path, label: p.nav as string }));
 
@@ -197,7 +195,7 @@ export function createConsole(options: ConsoleOptions): Console {
           );
         }
         const form = formOf(request.body);
-        if (!sameToken(form._csrf, session.csrfToken))
+        if (!sameSecret(form._csrf, session.csrfToken))
           throw new AppError(
             'forbidden',
             'This form is out of date or came from another site (its CSRF token does not match): open the page again and retry.',
@@ -266,14 +264,14 @@ ${actionForm(request.url.split('?')[0] ?? action.path, 'Yes, do it', session.csr
       return send(request, reply, 200, { title: 'Sign in', body: loginForm(next, null) }, null);
     });
     app.post('/console/login', { schema: { hide: true } }, async (request, reply) => {
-      if (open || !tokenDigest) return reply.redirect('/console', 303);
+      const adminToken = options.adminToken;
+      if (!adminToken) return reply.redirect('/console', 303);
       const form = formOf(request.body);
       const next = safeNext(form.next);
       const name = (form.name ?? '').trim().slice(0, 100);
       try {
         await credentialGuard(request, async () => {
-          const given = form.token ?? '';
-          if (!given || !timingSafeEqual(digest(given), tokenDigest))
+          if (!sameSecret(form.token, adminToken))
             throw new AppError('unauthorized', 'That is not this service’s ADMIN_API_TOKEN.');
         });
         if (!name) throw new AppError('invalid_input', 'Give your name: the audit log records who did what.');
@@ -295,7 +293,7 @@ ${actionForm(request.url.split('?')[0] ?? action.path, 'Yes, do it', session.csr
       const token = readCookie(request, SESSION_COOKIE);
       const session = await findSession(options.db.orm, token);
       const form = formOf(request.body);
-      if (session && !sameToken(form._csrf, session.csrfToken))
+      if (session && !sameSecret(form._csrf, session.csrfToken))
         return sendError(
           request,
           reply,
@@ -344,8 +342,6 @@ ${error ? html`<p class="notice error" role="alert">${error}</p>` : ''}
 <p><button type="submit" class="primary">Sign in</button></p>
 </form>`;
 }
-
-const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /** Where to go after login: only a console path of this service (never another site). */
 function safeNext(value: unknown): string {

@@ -2,7 +2,7 @@
 // database (so any replica recognises it and logout ends it everywhere), and a per-session CSRF
 // token every console form carries. Without ADMIN_API_TOKEN (the loopback-only default) a session
 // is opened on the first visit, so actions are still CSRF-checked and audited under one name.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { eq, lt } from '../db/drizzle.ts';
 import { consoleSessions } from '../db/schema.ts';
@@ -44,15 +44,6 @@ export async function findSession(db: DbOrTx, token: string | undefined): Promis
 
 export async function closeSession(db: DbOrTx, token: string | undefined): Promise<void> {
   if (token) await db.delete(consoleSessions).where(eq(consoleSessions.id, hash(token)));
-}
-
-export function sameToken(given: unknown, expected: string): boolean {
-  if (typeof given !== 'string' || !given) return false;
-  // Digests: equal length and constant time, whatever was sent.
-  return timingSafeEqual(
-    createHash('sha256').update(given).digest(),
-    createHash('sha256').update(expected).digest(),
-  );
 }
 
 export function readCookie(request: FastifyRequest, name: string): string | undefined {

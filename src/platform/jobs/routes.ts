@@ -37,8 +37,7 @@ export function registerJobRoutes(
       preHandler: deps.guard,
     },
     async (request) => {
-      if (!(await deps.jobs.queueCounts()).some((q) => q.name === request.params.queue))
-        throw notFound(`Queue ${request.params.queue}`);
+      await mustBeQueue(deps.jobs, request.params.queue);
       return { jobs: await deps.jobs.failedJobs(request.params.queue, request.query.limit) };
     },
   );
@@ -62,10 +61,15 @@ export function registerJobRoutes(
 
 /** The console's Retry and the API's: a known queue, a failed job of it, or an error saying which. */
 export async function retryFailedJob(jobs: JobSystem<JobDefinitions>, queue: string, id: string) {
-  if (!(await jobs.queueCounts()).some((q) => q.name === queue)) throw notFound(`Queue ${queue}`);
+  await mustBeQueue(jobs, queue);
   if (!(await jobs.retryJob(queue, id)))
     throw new AppError(
       'conflict',
       `Job ${id} is not a failed job of ${queue} (it may have been retried already).`,
     );
+}
+
+/** 404 for a name that is not one of the registered queues (or their dead-letter queues). */
+async function mustBeQueue(jobs: JobSystem<JobDefinitions>, name: string): Promise<void> {
+  if (!(await jobs.queueCounts()).some((q) => q.name === name)) throw notFound(`Queue ${name}`);
 }
