@@ -65,5 +65,18 @@ describe('switchboard credits', () => {
     );
     expect(approve.code).toBe(2);
     expect(approve.stderr).toContain('Refused (HTTP 404)');
+    // A correction that is not an amount is refused before anything is sent.
+    const badAmount = await runCli(
+      ['credits', 'approve', '00000000-0000-4000-8000-000000000000', '--by', 'me', '--amount', '12.345'],
+      env,
+    );
+    expect(badAmount.code).toBe(2);
+    expect(badAmount.stderr).toContain('--amount: a credit has at most 2 decimals (cents)');
+    const noName = await runCli(
+      ['credits', 'approve', '00000000-0000-4000-8000-000000000000', '--amount', '5'],
+      env,
+    );
+    expect(noName.code).toBe(2);
+    expect(noName.stderr).toContain('switchboard credits approve <id> --by <name> [--amount <dollars>]');
   }, 120_000);
 });

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { creditsApp } from '../src/apps/credits/app.ts';
 import { creditSampleTraffic } from '../src/apps/credits/schema.ts';
 import { slackSignature } from '../src/platform/channels/webhooks/slack-signature.ts';
+import { NO_OPINION_YET } from './helpers/credit-replies.ts';
 import { databaseKinds } from './helpers/databases.ts';
 import { startTestService, type TestService } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
@@ -91,7 +92,12 @@ describe.each(databaseKinds)('CreditBot second opinion on %s', (kind) => {
     expect(request.predictionNote).toContain('CREDITS_MODEL_MIN_REQUESTS');
     expect(request.flag).toBeNull();
     const reply = await waitFor('the reply', async () => (await repliesTo(ts))[0]);
-    expect(reply.content.text).toBe('Approved, $4,395.36, exceptions');
+    // The people asking are told the amount was not checked against history.
+    expect(reply.content.text).toBe(`Approved, $4,395.36, exceptions${NO_OPINION_YET}`);
+    const console = await app().inject('/console');
+    const cookie = String(console.headers['set-cookie'] ?? '').split(';')[0] ?? '';
+    const page = await app().inject({ url: `/console/credits/${id}`, headers: { cookie } });
+    expect(page.body).toContain('no prediction yet: no model has been trained');
     const train = await app().inject({ method: 'POST', url: '/credits/model/train', payload: {} });
     expect(train.json()).toMatchObject({ trained: false, requests: 1 });
     expect(train.json().reason).toContain('a model needs 30 (CREDITS_MODEL_MIN_REQUESTS)');
@@ -147,7 +153,7 @@ describe.each(databaseKinds)('CreditBot second opinion on %s', (kind) => {
     expect(request.flag.kinds).toEqual(['ratio_history']);
     expect(request.prediction.lowCents).toBeLessThanOrEqual(request.amountCents);
     expect(request.prediction.highCents).toBeGreaterThanOrEqual(request.amountCents);
-    expect(request.hold).toEqual({ approvedBy: null, approvedAt: null, via: null });
+    expect(request.hold).toEqual({ approvedBy: null, approvedAt: null, via: null, correctedCents: null });
 
     const dm = await waitFor('the operator DM', async () =>
       (await sandboxSlack()).find((m) => m.to === 'U0SANDBOXOP' && m.content.text?.includes('flagged')),
@@ -216,16 +222,82 @@ describe.each(databaseKinds)('CreditBot second opinion on %s', (kind) => {
     expect(await repliesTo(ts)).toEqual([]);
     const bad = await app().inject({ method: 'POST', url: `/credits/requests/${id}/approve`, payload: {} });
     expect(bad.statusCode).toBe(400);
+    for (const amountCents of [-1, 12.5, '3200', 100_000_000_001]) {
+      const wrong = await app().inject({
+        method: 'POST',
+        url: `/credits/requests/${id}/approve`,
+        payload: { by: 'ops@example.com', amountCents },
+      });
+      expect(wrong.statusCode).toBe(400);
+      expect(wrong.json().error.code).toBe('invalid_input');
+    }
+    // A person corrects the credit: the reply posts their amount and says who changed it from what;
+    // the request keeps the computed amount (the model never changed it; the correction is recorded).
     const approved = await app().inject({
       method: 'POST',
       url: `/credits/requests/${id}/approve`,
-      payload: { by: 'ops@example.com' },
+      payload: { by: 'ops@example.com', amountCents: 320_000 },
     });
     expect(approved.statusCode).toBe(200);
-    expect(approved.json().hold).toMatchObject({ approvedBy: 'ops@example.com', via: 'api' });
+    expect(approved.json().hold).toMatchObject({
+      approvedBy: 'ops@example.com',
+      via: 'api',
+      correctedCents: 320_000,
+    });
     expect(approved.json().amountCents).toBe(request.amountCents);
     const reply = await waitFor('the approved reply', async () => (await repliesTo(ts))[0]);
-    expect(reply.content.text).toBe(`Approved, ${request.summary.amount}, exceptions`);
+    expect(reply.content.text).toBe(
+      `Approved, $3,200.00, exceptions\nCorrected by ops@example.com from the computed ${request.summary.amount}.`,
+    );
+    // History reads the corrected credit: account B's ratio stays what a person made it.
+    const [check] = await running.service.db.query<{ corrected_cents: string; credit_cents: string }>(
+      'select corrected_cents, credit_cents from credit_checks where request_id = $1',
+      [id],
+    );
+    expect(Number(check?.corrected_cents)).toBe(320_000);
+    expect(Number(check?.credit_cents)).toBe(request.amountCents);
+  });
+
+  it('posts a held reply corrected in the console, refusing an amount that is not one', async () => {
+    // Account B again, its Fraud-Guard-off traffic still there: far from its (corrected) history.
+    const LOOK_B = 'https://looker.sandbox.localhost/explore/sms/sms_traffic?qid=SandboxVerifyB3';
+    const { id, ts } = await post(`account B once more ${LOOK_B}`);
+    const request = await requestOnceDone(id);
+    expect(request.flag?.kinds).toContain('ratio_history');
+    expect(request.hold).toMatchObject({ approvedAt: null });
+    const first = await app().inject('/console');
+    const cookie = String(first.headers['set-cookie'] ?? '').split(';')[0] ?? '';
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(first.body)?.[1] ?? '';
+    const page = await app().inject({ url: `/console/credits/${id}`, headers: { cookie } });
+    expect(page.body).toContain('Or correct the credit to (US dollars)');
+    const submit = (fields: string) =>
+      app().inject({
+        method: 'POST',
+        url: `/console/credits/${id}/approve`,
+        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: `_csrf=${encodeURIComponent(csrf)}&${fields}`,
+      });
+    for (const typed of ['12.345', 'three thousand', '-5', '1,00']) {
+      const refused = await submit(`amount=${encodeURIComponent(typed)}&_confirmed=yes`);
+      expect(refused.statusCode).toBe(400);
+      expect(refused.body).toContain('Corrected credit:');
+    }
+    expect(await repliesTo(ts)).toEqual([]);
+    // The confirmation names both amounts; confirming posts the correction.
+    const asked = await submit(`amount=${encodeURIComponent('$1,234.5')}`);
+    expect(asked.statusCode).toBe(200);
+    expect(asked.body).toContain(`with $1,234.50 in place of the computed ${request.summary.amount}`);
+    const done = await submit(`amount=${encodeURIComponent('$1,234.5')}&_confirmed=yes`);
+    expect(done.statusCode).toBe(303);
+    const reply = await waitFor('the corrected reply', async () => (await repliesTo(ts))[0]);
+    expect(reply.content.text).toBe(
+      `Approved, $1,234.50, exceptions\nCorrected by local operator (no login) from the computed ${request.summary.amount}.`,
+    );
+    const after = (await app().inject(`/credits/requests/${id}`)).json();
+    expect(after.hold).toMatchObject({ via: 'console', correctedCents: 123_450 });
+    expect(after.amountCents).toBe(request.amountCents);
+    const shown = await app().inject({ url: `/console/credits/${id}`, headers: { cookie } });
+    expect(shown.body).toContain('corrected to $1,234.50 and approved by local operator (no login)');
   });
 
   it('refuses a console approval of a reply already approved, saying by whom, and records the refusal', async () => {
@@ -254,8 +326,8 @@ describe.each(databaseKinds)('CreditBot second opinion on %s', (kind) => {
 
   it('shows analytics over the answered requests', async () => {
     const analytics = (await app().inject('/credits/analytics')).json();
-    expect(analytics.requests).toBe(309);
-    expect(analytics.byMonth.reduce((s: number, m: { requests: number }) => s + m.requests, 0)).toBe(309);
+    expect(analytics.requests).toBe(310);
+    expect(analytics.byMonth.reduce((s: number, m: { requests: number }) => s + m.requests, 0)).toBe(310);
     expect(analytics.byWeek.reduce((s: number, m: { creditCents: number }) => s + m.creditCents, 0)).toBe(
       analytics.creditCents,
     );
@@ -266,7 +338,7 @@ describe.each(databaseKinds)('CreditBot second opinion on %s', (kind) => {
     expect(analytics.largestAccounts[0].account).toBe('AC00000000000000000000000000000a01');
     expect(
       analytics.ratioDistribution.reduce((s: number, b: { requests: number }) => s + b.requests, 0),
-    ).toBe(309);
+    ).toBe(310);
     expect(analytics.flagged).toBeGreaterThanOrEqual(2);
     const bad = await app().inject('/credits/analytics?since=yesterday');
     expect(bad.statusCode).toBe(400);

@@ -2,6 +2,7 @@
 // channel and the sandbox Looker over the sample table, as a new user sees it after `npm start`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { creditsApp } from '../src/apps/credits/app.ts';
+import { NO_OPINION_YET } from './helpers/credit-replies.ts';
 import { databaseKinds } from './helpers/databases.ts';
 import { startTestService, type TestService } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
@@ -50,7 +51,7 @@ describe.each(databaseKinds)('CreditBot sandbox on %s', (kind) => {
       (await sandboxSlack()).find((m) => m.direction === 'outbound' && m.content.threadTs === ts),
     );
     // basic mode: $7,526.30 of fraud cost, 41.6% expected to be blocked: 7,526.30 x 0.584 = 4,395.3592.
-    expect(reply.content.text).toBe('Approved, $4,395.36, exceptions');
+    expect(reply.content.text).toBe(`Approved, $4,395.36, exceptions${NO_OPINION_YET}`);
     expect(reply.to).toBe('C0CREDITMEMO');
     const reactions = (await sandboxSlack())
       .filter((m) => m.content.reaction && m.content.timestamp === ts)

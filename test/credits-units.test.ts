@@ -1,10 +1,13 @@
 // CreditBot's plain functions: link extraction, the built-in formula and its rounding, money in
 // replies, Slack request signatures and permalinks (the notebook summary reader: credits-notebook-summary.test.ts).
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { builtinCredit, roundHalfUp, toMicros } from '../src/apps/credits/calculators/builtin.ts';
 import { type CreditSummary, replyText } from '../src/apps/credits/compute.ts';
+import { MAX_CORRECTED_CENTS, parseDollars } from '../src/apps/credits/correction.ts';
 import { requestOf } from '../src/apps/credits/intake.ts';
 import { extractLookerLinks } from '../src/apps/credits/links.ts';
+import { threadReply } from '../src/apps/credits/process.ts';
 import { detectProduct } from '../src/apps/credits/product.ts';
 import { parsePermalink } from '../src/apps/credits/service.ts';
 import { loadConfig } from '../src/config.ts';
@@ -282,5 +285,88 @@ describe('credits config', () => {
       loadConfig({ NOTEBOOK_PATH: 'src/apps/credits/notebooks/credit-recommendation.ipynb' }).credits
         .calculators.verify.kind,
     ).toBe('notebook');
+  });
+});
+
+describe('the thread reply around a second opinion', () => {
+  const summary = (amountCents: number, credited = 1): CreditSummary => ({
+    extractedAt: '',
+    product: 'verify',
+    calculator: 'builtin',
+    links: [],
+    table: [],
+    amountCents,
+    amount: formatMoney(amountCents, 'USD'),
+    credited,
+    skipped: 0,
+    durationMs: 0,
+  });
+  const NOTE =
+    'No second opinion on this amount yet: no model has been trained (one needs 30 answered requests).';
+  it('adds why there is no prediction, after the template, unless nothing was credited', () => {
+    expect(threadReply('Approved, {amount}, exceptions', summary(494880), { note: NOTE })).toBe(
+      `Approved, $4,948.80, exceptions\n${NOTE}`,
+    );
+    expect(threadReply('Approved, {amount}, exceptions', summary(494880), { note: null })).toBe(
+      'Approved, $4,948.80, exceptions',
+    );
+    expect(threadReply('x', summary(0, 0), { note: NOTE })).toBe('No credit computed.');
+  });
+  it("posts a person's correction in the template and says who changed it from what", () => {
+    const reply = threadReply('Approved, {amount}, exceptions', summary(4_800_000), {
+      note: null,
+      correction: { cents: 310_000, by: 'U0APPROVER1' },
+    });
+    expect(reply).toBe(
+      'Approved, $3,100.00, exceptions\nCorrected by U0APPROVER1 from the computed $48,000.00.',
+    );
+  });
+});
+
+describe('a corrected credit typed by a person', () => {
+  const cents = fc.integer({ min: 0, max: MAX_CORRECTED_CENTS });
+  it('reads back every amount as the reply formats it, with or without $ and separators', () => {
+    fc.assert(
+      fc.property(cents, fc.boolean(), fc.boolean(), (value, dollarSign, separators) => {
+        let text = formatMoney(value, 'USD');
+        if (!dollarSign) text = text.replace('$', '');
+        if (!separators) text = text.replaceAll(',', '');
+        expect(parseDollars(text)).toEqual({ cents: value });
+      }),
+    );
+  });
+  it('reads whole dollars and one decimal the way people type them', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 999_999_999 }),
+        fc.integer({ min: 0, max: 9 }),
+        (whole, tenth) => {
+          expect(parseDollars(` ${whole} `)).toEqual({ cents: whole * 100 });
+          expect(parseDollars(`${whole}.${tenth}`)).toEqual({ cents: whole * 100 + tenth * 10 });
+        },
+      ),
+    );
+  });
+  it('refuses what is not one amount in dollars and cents, saying why', () => {
+    for (const text of [
+      '12.345',
+      '-5',
+      '1,00',
+      '1,0000',
+      'three thousand',
+      '',
+      '$',
+      '1.2.3',
+      '0x10',
+      '1e5',
+      '١٢٣',
+    ])
+      expect(parseDollars(text)).toHaveProperty('error');
+    expect(parseDollars('12.345')).toEqual({ error: 'a credit has at most 2 decimals (cents)' });
+    expect(parseDollars('1000000000.01')).toEqual({
+      error: 'that is more than any credit: check the amount',
+    });
+    expect(parseDollars('9'.repeat(40))).toEqual({ error: 'that is more than any credit: check the amount' });
+    expect(parseDollars('1000000000')).toEqual({ cents: MAX_CORRECTED_CENTS });
   });
 });

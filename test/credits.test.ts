@@ -8,6 +8,7 @@ import { slackSignature } from '../src/platform/channels/webhooks/slack-signatur
 import { route } from './fakes/http-fake.ts';
 import { type FakeLooker, startFakeLooker } from './fakes/looker.ts';
 import { type FakeSocketMode, startFakeSocketMode } from './fakes/slack-socket.ts';
+import { NO_OPINION_YET } from './helpers/credit-replies.ts';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './helpers/databases.ts';
 import { type Providers, startProviders } from './helpers/providers.ts';
 import { startTestService, type TestService } from './helpers/service.ts';
@@ -18,6 +19,7 @@ const HOST = 'example.cloud.looker.com';
 const CHANNEL = 'C0GENERAL01';
 const OPERATOR = 'W014QM1DAPN';
 const APP_TOKEN = 'xapp-1-A0FAKEAPP01-test';
+const STEADY_ACCOUNT = 'AC0000000000000000000000000000f031';
 
 const verifySql = (account: string) =>
   `SELECT counters.mode, SUM(counters.msg_count), SUM(counters.cost)\nFROM counters\nWHERE counters.product = 'Authy Verify' AND account_sid = '${account}'`;
@@ -50,6 +52,15 @@ function addQueries(looker: FakeLooker) {
     },
     '14',
   );
+  // Looks 31 and 32: one real account SID, first credited as usual (basic), then all Fraud Guard off.
+  looker.addQuery(
+    { id: '531', slug: 'Steady531', sql: verifySql(STEADY_ACCOUNT), rows: rows('basic', 1000, 100) },
+    '31',
+  );
+  looker.addQuery(
+    { id: '532', slug: 'Pumped532', sql: verifySql(STEADY_ACCOUNT), rows: rows('off', 1000, 100) },
+    '32',
+  );
 }
 
 describe.each(databaseKinds)('CreditBot on %s', (kind) => {
@@ -71,6 +82,8 @@ describe.each(databaseKinds)('CreditBot on %s', (kind) => {
     LOOKER_BASE_URL: looker.url,
     CREDITS_LOOKER_HOST: HOST,
     SLACK_APP_TOKEN: APP_TOKEN,
+    // A flagged credit waits for the operator (the default approver): only looks 31-32 are flagged.
+    CREDITS_HOLD_OUTLIERS: 'true',
   });
 
   /** Posts the message to the fake channel and delivers its event to the service, signed. */
@@ -180,7 +193,7 @@ describe.each(databaseKinds)('CreditBot on %s', (kind) => {
 
     const reply = await replyTo(ts);
     // 4,395.36 + 350.00 + 12.35
-    expect(reply.text).toBe('Approved, $4,757.71, exceptions');
+    expect(reply.text).toBe(`Approved, $4,757.71, exceptions${NO_OPINION_YET}`);
     expect(reply.channel).toBe(CHANNEL);
     await waitFor('the done reaction', () => reactionsOn(ts).includes('white_check_mark'));
     expect(reactionsOn(ts)).toEqual(expect.arrayContaining(['eyes', 'white_check_mark']));
@@ -214,7 +227,7 @@ describe.each(databaseKinds)('CreditBot on %s', (kind) => {
   it('never keeps a card number someone posted with the request', async () => {
     const { ts } = await postEvent(`credit https://${HOST}/looks/11 (paid with 4012 8888 8888 1881)`);
     const reply = await replyTo(ts);
-    expect(reply.text).toBe('Approved, $4,395.36, exceptions');
+    expect(reply.text).toBe(`Approved, $4,395.36, exceptions${NO_OPINION_YET}`);
     const request = (await app().inject(`/credits/requests/${(await requestFor(ts))?.id}`)).json();
     expect(request.text).not.toMatch(/4012|1881/);
     expect(request.text).toContain(`https://${HOST}/looks/11`);
@@ -224,7 +237,7 @@ describe.each(databaseKinds)('CreditBot on %s', (kind) => {
     const { ts } = await postEvent(`credit https://${HOST}/looks/11 and https://${HOST}/looks/14`);
     const reply = await replyTo(ts);
     expect(reply.text).toBe(
-      'Approved, $4,395.36, exceptions\nSkipped Look 14: PSMS query: no calculator is configured for PSMS',
+      `Approved, $4,395.36, exceptions\nSkipped Look 14: PSMS query: no calculator is configured for PSMS${NO_OPINION_YET}`,
     );
     const request = (await app().inject(`/credits/requests/${(await requestFor(ts))?.id}`)).json();
     expect(request.summary).toMatchObject({ credited: 1, skipped: 1, amountCents: 439536 });
@@ -256,7 +269,7 @@ describe.each(databaseKinds)('CreditBot on %s', (kind) => {
     };
     socket.pushEvent(`env-${kind}-1`, payload);
     await waitFor('the acknowledgement', () => socket.acks.includes(`env-${kind}-1`));
-    expect((await replyTo(ts)).text).toBe('Approved, $4,395.36, exceptions');
+    expect((await replyTo(ts)).text).toBe(`Approved, $4,395.36, exceptions${NO_OPINION_YET}`);
     // Slack redelivers the envelope; the Events API brings the same message too.
     socket.pushEvent(`env-${kind}-2`, payload);
     await waitFor('the second acknowledgement', () => socket.acks.includes(`env-${kind}-2`));
@@ -265,6 +278,54 @@ describe.each(databaseKinds)('CreditBot on %s', (kind) => {
     const request = (await app().inject(`/credits/requests/${(await requestFor(ts))?.id}`)).json();
     expect(request.intake).toBe('socket');
     await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(repliesTo(ts)).toHaveLength(1);
+  });
+
+  it("releases a held reply when the operator's approval reaction arrives over Socket Mode, once", async () => {
+    await socket.waitForConnection();
+    for (let i = 0; i < 3; i++) {
+      const { ts } = await postEvent(`steady ${i} https://${HOST}/looks/31`);
+      expect((await replyTo(ts)).text).toBe(`Approved, $58.40, exceptions${NO_OPINION_YET}`);
+    }
+    const { ts } = await postEvent(`pumped https://${HOST}/looks/32`);
+    const held = await waitFor('the held request', async () => {
+      const found = await requestFor(ts);
+      const request = found && (await app().inject(`/credits/requests/${found.id}`)).json();
+      return request?.status === 'done' ? request : undefined;
+    });
+    expect(held.flag.kinds).toEqual(['ratio_history']);
+    expect(held.hold).toMatchObject({ approvedAt: null });
+    const dm = await waitFor('the DM', () =>
+      providers.slack.postedMessages.find((m) => m.channel.startsWith('D') && m.text.includes(held.id)),
+    );
+    expect(dm.text).toContain('react :heavy_check_mark: on the request');
+    const reaction = (user: string, envelope: string) => {
+      socket.pushEvent(envelope, {
+        type: 'event_callback',
+        event_id: `Ev${envelope}`,
+        event: {
+          type: 'reaction_added',
+          user,
+          reaction: 'heavy_check_mark',
+          item: { type: 'message', channel: CHANNEL, ts },
+          event_ts: String(Date.now() / 1000),
+        },
+      });
+      return waitFor(`the acknowledgement of ${envelope}`, () => socket.acks.includes(envelope));
+    };
+    // Someone else's reaction is acknowledged and changes nothing.
+    await reaction('U0SOMEONE01', `react-${kind}-1`);
+    expect((await app().inject(`/credits/requests/${held.id}`)).json().hold.approvedAt).toBeNull();
+    expect(repliesTo(ts)).toEqual([]);
+    await reaction(OPERATOR, `react-${kind}-2`);
+    const reply = await replyTo(ts);
+    expect(reply.text).toBe(`Approved, $100.00, exceptions${NO_OPINION_YET}`);
+    const approved = (await app().inject(`/credits/requests/${held.id}`)).json();
+    expect(approved.hold).toMatchObject({ approvedBy: OPERATOR, via: 'slack', correctedCents: null });
+    // Slack redelivers the envelope, and the operator reacts again: still one reply.
+    await reaction(OPERATOR, `react-${kind}-2`);
+    await reaction(OPERATOR, `react-${kind}-3`);
+    await waitFor('the done reaction', () => reactionsOn(ts).includes('white_check_mark') || undefined);
     expect(repliesTo(ts)).toHaveLength(1);
   });
 
@@ -325,7 +386,10 @@ describe.each(databaseKinds)('CreditBot on %s', (kind) => {
     expect(retried.statusCode).toBe(202);
     expect(retried.json()).toMatchObject({ status: 'queued', round: 2 });
     await waitFor('the approval', () => repliesTo(ts).find((m) => m.text.startsWith('Approved')));
-    expect(repliesTo(ts).map((m) => m.text)).toEqual([note.text, 'Approved, $15.00, exceptions']);
+    expect(repliesTo(ts).map((m) => m.text)).toEqual([
+      note.text,
+      `Approved, $15.00, exceptions${NO_OPINION_YET}`,
+    ]);
     const again = await app().inject({ method: 'POST', url: `/credits/requests/${failed?.id}/retry` });
     expect(again.statusCode).toBe(409);
     expect(
@@ -353,7 +417,7 @@ describe.each(databaseKinds)('CreditBot on %s', (kind) => {
     looker.inject({ match: route('GET', '/api/4.0/queries/501/run/json'), hang: true });
     const outage = await postEvent(`credit https://${HOST}/looks/11`);
     const reply = await replyTo(outage.ts);
-    expect(reply.text).toBe('Approved, $4,395.36, exceptions');
+    expect(reply.text).toBe(`Approved, $4,395.36, exceptions${NO_OPINION_YET}`);
     const request = (await app().inject(`/credits/requests/${(await requestFor(outage.ts))?.id}`)).json();
     expect(request.attempts).toBe(3);
   });
@@ -366,7 +430,8 @@ describe.each(databaseKinds)('CreditBot on %s', (kind) => {
     const result = pass.json().channels[0];
     expect(result.queued).toBe(3);
     expect(result.cursor).toBe(seeded.at(-1));
-    for (const ts of seeded) expect((await replyTo(ts)).text).toBe('Approved, $12.35, exceptions');
+    for (const ts of seeded)
+      expect((await replyTo(ts)).text).toBe(`Approved, $12.35, exceptions${NO_OPINION_YET}`);
     const second = (await app().inject({ method: 'POST', url: '/credits/poll' })).json().channels[0];
     expect(second).toMatchObject({ seen: 0, queued: 0 });
   });
@@ -386,7 +451,7 @@ describe.each(databaseKinds)('CreditBot on %s', (kind) => {
     const permalink = `https://fake-workspace.slack.com/archives/${CHANNEL}/p${ts.replace('.', '')}`;
     const fromLink = await app().inject({ method: 'POST', url: '/credits/requests', payload: { permalink } });
     expect(fromLink.json()).toMatchObject({ status: 'done', amountCents: 439536, ts });
-    expect((await replyTo(ts)).text).toBe('Approved, $4,395.36, exceptions');
+    expect((await replyTo(ts)).text).toBe(`Approved, $4,395.36, exceptions${NO_OPINION_YET}`);
     // Asking again shows the answered request; nothing is posted twice.
     const twice = await app().inject({ method: 'POST', url: '/credits/requests', payload: { permalink } });
     expect(twice.json()).toMatchObject({ id: fromLink.json().id, status: 'done' });
@@ -420,7 +485,7 @@ describe.each(databaseKinds)('CreditBot on %s', (kind) => {
     await intakeOnly.dispose();
 
     running = await startTestService(kind, { target, apps: [creditsApp], env: env() });
-    expect((await replyTo(ts)).text).toBe('Approved, $4,395.36, exceptions');
+    expect((await replyTo(ts)).text).toBe(`Approved, $4,395.36, exceptions${NO_OPINION_YET}`);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(repliesTo(ts)).toHaveLength(1);
   });
@@ -444,7 +509,7 @@ describe.each(databaseKinds)('CreditBot on %s', (kind) => {
           signedPost(body(`EvRaceB${ts}`), undefined, undefined, other.service.app),
         ]);
         expect(answers.map((a) => a.json().outcome).sort()).toEqual(['duplicate', 'queued']);
-        expect((await replyTo(ts)).text).toBe('Approved, $4,395.36, exceptions');
+        expect((await replyTo(ts)).text).toBe(`Approved, $4,395.36, exceptions${NO_OPINION_YET}`);
         await new Promise((resolve) => setTimeout(resolve, 1500));
         expect(repliesTo(ts)).toHaveLength(1);
       } finally {

@@ -2,6 +2,8 @@
 // `credits retry <id>`: through the service API (in-process, or the running server's), so they
 // validate and process exactly as the API does.
 import type { CliIo, Connect } from '../../platform/cli/app-command.ts';
+import { formatMoney } from '../../platform/money.ts';
+import { parseDollars } from './correction.ts';
 import { demoReport, evaluationLines } from './prediction/demo.ts';
 import type { Evaluation } from './prediction/evaluate.ts';
 
@@ -11,8 +13,9 @@ export const CREDITS_USAGE = `Usage:
                                       message is also answered in its thread (once, ever)
   switchboard credits poll --once     read the watched channels since the last pass, queue new requests
   switchboard credits retry <id>      try a failed request again
-  switchboard credits approve <id> --by <name>
-                                      post a held reply (CREDITS_HOLD_OUTLIERS), recorded as approved by <name>
+  switchboard credits approve <id> --by <name> [--amount <dollars>]
+                                      post a held reply (CREDITS_HOLD_OUTLIERS), recorded as approved by <name>;
+                                      with --amount, the credit posted is that amount (the reply says who corrected it)
   switchboard credits model train     train the prediction model on the answered requests now
   switchboard credits model evaluate  time-ordered cross-validation: MAE, interval coverage, flagged
   switchboard credits model demo [--count N] [--seed S]
@@ -79,17 +82,49 @@ export async function creditsCommand(args: string[], connect: Connect, io: CliIo
     const { api } = await connect();
     return report(await api('POST', `/credits/requests/${encodeURIComponent(rest[0] as string)}/retry`), io);
   }
-  if (sub === 'approve' && rest.length === 3 && rest[1] === '--by') {
-    const { api } = await connect();
-    const [id, , by] = rest as [string, string, string];
-    const response = await api('POST', `/credits/requests/${encodeURIComponent(id)}/approve`, { by });
-    if (response.status >= 400) return refused(response, io);
-    io.out(`Approved: the reply to request ${id} is on its way.`);
-    return 0;
-  }
+  if (sub === 'approve') return approveCommand(rest, connect, io);
   if (sub === 'model') return modelCommand(rest, connect, io);
   io.err(CREDITS_USAGE);
   return 2;
+}
+
+/** `approve <id> --by <name> [--amount <dollars>]`: as computed, or with a person's correction. */
+async function approveCommand(args: string[], connect: Connect, io: CliIo): Promise<number> {
+  const [id, ...flags] = args;
+  const options: Record<string, string> = {};
+  for (let i = 0; i < flags.length; i += 2) {
+    const [flag, value] = [flags[i], flags[i + 1]];
+    if ((flag !== '--by' && flag !== '--amount') || value === undefined) {
+      io.err(CREDITS_USAGE);
+      return 2;
+    }
+    options[flag.slice(2)] = value;
+  }
+  if (!id || !options.by) {
+    io.err(CREDITS_USAGE);
+    return 2;
+  }
+  let amountCents: number | undefined;
+  if (options.amount !== undefined) {
+    const read = parseDollars(options.amount);
+    if ('error' in read) {
+      io.err(`--amount: ${read.error}`);
+      return 2;
+    }
+    amountCents = read.cents;
+  }
+  const { api } = await connect();
+  const response = await api('POST', `/credits/requests/${encodeURIComponent(id)}/approve`, {
+    by: options.by,
+    ...(amountCents === undefined ? {} : { amountCents }),
+  });
+  if (response.status >= 400) return refused(response, io);
+  io.out(
+    amountCents === undefined
+      ? `Approved: the reply to request ${id} is on its way.`
+      : `Corrected to ${formatMoney(amountCents, 'USD')} and approved: the reply to request ${id} is on its way.`,
+  );
+  return 0;
 }
 
 async function modelCommand(args: string[], connect: Connect, io: CliIo): Promise<number> {

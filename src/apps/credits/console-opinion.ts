@@ -16,7 +16,9 @@ import {
 import { html, type SafeHtml } from '../../platform/console/html.ts';
 import type { ConsoleUi } from '../../platform/console/ui.ts';
 import type { Database } from '../../platform/db/database.ts';
+import { AppError } from '../../platform/errors.ts';
 import { formatMoney } from '../../platform/money.ts';
+import { parseDollars } from './correction.ts';
 import { creditAnalytics } from './prediction/analytics.ts';
 import { heldAwaitingApproval } from './prediction/store.ts';
 import { getCreditRequest, type SecondOpinionView } from './prediction/views.ts';
@@ -47,13 +49,35 @@ export function opinionSection(id: string, opinion: SecondOpinionView, csrf: str
         'Reply',
         hold
           ? hold.approvedAt
-            ? html`held, then approved by ${hold.approvedBy ?? '?'} via ${hold.via ?? '?'} at ${time(hold.approvedAt)}`
+            ? html`held, then ${hold.correctedCents === null ? 'approved' : `corrected to ${usd(hold.correctedCents)} and approved`} by ${hold.approvedBy ?? '?'} via ${hold.via ?? '?'} at ${time(hold.approvedAt)}`
             : html`${badge('held', 'wait')} waiting for a person to approve it`
           : 'sent as computed',
       ],
     ])}
-${waitsForApproval(opinion) ? html`<p>${actionForm(`/console/credits/${id}/approve`, 'Approve and send the reply', csrf, {}, 'primary')} The reply is posted exactly as computed; the model never changes the amount.</p>` : ''}`,
+${waitsForApproval(opinion) ? approveForm(id, csrf) : ''}`,
   );
+}
+
+/**
+ * Approve as computed, or type the amount to post instead: the model never changes the amount, a
+ * person may, and the reply says who did and from what.
+ */
+function approveForm(id: string, csrf: string): SafeHtml {
+  return html`<p>${actionForm(`/console/credits/${id}/approve`, 'Approve and send the reply', csrf, {}, 'primary')} The reply is posted exactly as computed; the model never changes the amount.</p>
+<form method="post" action="/console/credits/${id}/approve" class="inline">
+<input type="hidden" name="_csrf" value="${csrf}">
+<label for="corrected-amount">Or correct the credit to (US dollars)</label>
+<input id="corrected-amount" name="amount" inputmode="decimal" required placeholder="3,200.00" autocomplete="off">
+<button type="submit">Correct and send the reply</button></form>`;
+}
+
+/** The corrected amount a form carries, in cents; null when it carries none (approve as computed). */
+function correctionOf(form: Record<string, string>): number | null {
+  const typed = form.amount?.trim();
+  if (!typed) return null;
+  const read = parseDollars(typed);
+  if ('error' in read) throw new AppError('invalid_input', `Corrected credit: ${read.error}`);
+  return read.cents;
 }
 
 /** One cell for the list: flagged, held, or nothing to say. */
@@ -69,13 +93,21 @@ export function addOpinionConsole(ui: ConsoleUi, deps: { db: Database; service: 
     name: 'credits.approve',
     confirm: async (view) => {
       const { row, opinion } = await getCreditRequest(deps.db, view.params.id ?? '');
-      return `Send the held reply of credit request ${row.id.slice(0, 8)} (${row.amountCents === null ? 'no amount' : usd(row.amountCents)})? ${opinion.flag?.reason ?? ''}`;
+      const computed = row.amountCents === null ? 'no amount' : usd(row.amountCents);
+      const corrected = correctionOf(view.form);
+      return corrected === null
+        ? `Send the held reply of credit request ${row.id.slice(0, 8)} (${computed})? ${opinion.flag?.reason ?? ''}`
+        : `Send the held reply of credit request ${row.id.slice(0, 8)} with ${usd(corrected)} in place of the computed ${computed}? ${opinion.flag?.reason ?? ''}`;
     },
     async run(view) {
       const { row } = await getCreditRequest(deps.db, view.params.id ?? '');
-      await deps.service.approve(row.id, view.operator, 'console');
+      const correctedCents = correctionOf(view.form);
+      await deps.service.approve(row.id, { by: view.operator, via: 'console', correctedCents });
       return {
-        message: `Held reply of credit request ${row.id.slice(0, 8)} approved and sent.`,
+        message:
+          correctedCents === null
+            ? `Held reply of credit request ${row.id.slice(0, 8)} approved and sent.`
+            : `Held reply of credit request ${row.id.slice(0, 8)} corrected to ${usd(correctedCents)} and sent.`,
         target: row.id,
         redirect: `/console/credits/${row.id}`,
       };

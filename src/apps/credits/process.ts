@@ -9,6 +9,7 @@ import type { SlackAccess } from '../../platform/channels/slack/slack-client.ts'
 import type { Database } from '../../platform/db/database.ts';
 import { withTransaction } from '../../platform/db/transaction.ts';
 import type { Logger } from '../../platform/log.ts';
+import { formatMoney } from '../../platform/money.ts';
 import { errorText } from '../../platform/redact.ts';
 import { type CreditSummary, computeCredit, progressOf, replyText } from './compute.ts';
 import type { CreditsConfig } from './config.ts';
@@ -110,7 +111,7 @@ async function processPass(
     if (!inSlack) return false;
     if (check?.flag) await tellOperatorOfFlag(deps, row, summary, check, flagLink, tx);
     // Held: the same reply is sent once a person approves it (prediction/approve.ts).
-    if (!held) await enqueueReply(deps, row, summary, tx);
+    if (!held) await enqueueReply(deps, row, summary, { note: check?.values.replyNote ?? null }, tx);
     return false;
   });
   if (edited) return 'edited';
@@ -131,14 +132,23 @@ async function processPass(
   return 'done';
 }
 
+/** What the thread reply says beyond the template: the second opinion's line, a person's correction. */
+export interface ReplyExtras {
+  /** No prediction, and why (prediction/check.ts); null: nothing to say. */
+  note: string | null;
+  /** A held reply corrected by the person who approved it: posted with their amount, saying so. */
+  correction?: { cents: number; by: string } | null;
+}
+
 /** The thread reply, through the outbox: now, or when a person approves a held one. */
 export async function enqueueReply(
   deps: Pick<ProcessDeps, 'channels' | 'config'>,
   row: CreditRequestRow,
   summary: CreditSummary,
+  extras: ReplyExtras,
   tx: Parameters<Channels['enqueue']>[1],
 ): Promise<void> {
-  const reply = replyText(deps.config.replyTemplate, summary);
+  const reply = threadReply(deps.config.replyTemplate, summary, extras);
   await deps.channels.enqueue(
     {
       // Round 1 keeps the key it always had; a recomputation (an edit, a retry) is a new message.
@@ -153,6 +163,20 @@ export async function enqueueReply(
     },
     tx,
   );
+}
+
+/** The reply's text: the template with the amount posted (a person's correction, else the computed). */
+export function threadReply(template: string, summary: CreditSummary, extras: ReplyExtras): string {
+  const { correction, note } = extras;
+  const posted = correction
+    ? { ...summary, amountCents: correction.cents, amount: formatMoney(correction.cents, 'USD') }
+    : summary;
+  return [
+    replyText(template, posted),
+    ...(correction ? [`Corrected by ${correction.by} from the computed ${summary.amount}.`] : []),
+    // Nothing was credited: there is no amount to have a second opinion on.
+    ...(note && summary.credited > 0 ? [note] : []),
+  ].join('\n');
 }
 
 /** The check never fails a request: without it the answer goes out as it always did. */

@@ -11,6 +11,7 @@ import { withTransaction } from '../../platform/db/transaction.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { Guard } from '../../platform/http/admin-auth.ts';
 import type { Metrics } from '../../platform/metrics.ts';
+import { MAX_CORRECTED_CENTS } from './correction.ts';
 import { type IntakeDeps, intakeMessage } from './intake.ts';
 import {
   getCreditRequest,
@@ -177,14 +178,29 @@ export function registerCreditRoutes(app: FastifyInstance, deps: CreditRouteDeps
     {
       schema: {
         tags,
-        summary: 'Approve a held reply (CREDITS_HOLD_OUTLIERS): it is posted in the thread as computed',
+        summary:
+          'Approve a held reply (CREDITS_HOLD_OUTLIERS): it is posted in the thread as computed, or with the amount a person corrected it to',
         params: requestId,
-        body: z.object({ by: z.string().trim().min(1).max(200).describe('who approves') }).strict(),
+        body: z
+          .object({
+            by: z.string().trim().min(1).max(200).describe('who approves'),
+            amountCents: z
+              .number()
+              .int()
+              .min(0)
+              .max(MAX_CORRECTED_CENTS)
+              .optional()
+              .describe(
+                'the credit to post instead of the computed one, in cents; the reply says who corrected it and from what',
+              ),
+          })
+          .strict(),
       },
       preHandler: guard,
     },
     async (request) => {
-      await service.approve(request.params.id, request.body.by);
+      const { by, amountCents } = request.body;
+      await service.approve(request.params.id, { by, correctedCents: amountCents ?? null });
       return present(request.params.id);
     },
   );

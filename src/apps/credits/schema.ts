@@ -124,6 +124,8 @@ export const creditChecks = pgTable(
     prediction: jsonb('prediction'),
     /** Why there is no prediction. */
     predictionNote: text('prediction_note'),
+    /** The line the thread reply carries about the second opinion (no prediction, and why); null: none. */
+    replyNote: text('reply_note'),
     flagReason: text('flag_reason'),
     flagKinds: jsonb('flag_kinds'),
     /** The thread reply waits for a person (CREDITS_HOLD_OUTLIERS). */
@@ -131,6 +133,8 @@ export const creditChecks = pgTable(
     approvedBy: varchar('approved_by', { length: 200 }),
     approvedVia: text('approved_via').$type<'slack' | 'api' | 'console'>(),
     approvedAt: timestamp('approved_at', { withTimezone: true }),
+    /** The amount the approver posted in place of the computed one; null: posted as computed. */
+    correctedCents: bigint('corrected_cents', { mode: 'number' }),
     checkedAt: timestamp('checked_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [

@@ -33,7 +33,11 @@ export interface CreditService {
   pollOnce(): Promise<PollResult[]>;
   postSandboxMessage(channel: string, text: string): Promise<{ channel: string; ts: string }>;
   /** The second opinion (prediction/): approvals, training, evaluation, analytics, synthetic history. */
-  approve(id: string, by: string, via?: 'api' | 'console'): ReturnType<typeof approveHeldReply>;
+  /** A held reply posted as computed, or with a person's corrected amount (`correctedCents`). */
+  approve(
+    id: string,
+    approval: { by: string; via?: 'api' | 'console'; correctedCents?: number | null },
+  ): ReturnType<typeof approveHeldReply>;
   approveByReaction(event: Parameters<typeof approveByReaction>[1]): ReturnType<typeof approveByReaction>;
   trainModel(trigger: TrainTrigger): ReturnType<typeof trainCreditModel>;
   evaluateModel(): ReturnType<typeof evaluateCreditModel>;
@@ -190,7 +194,7 @@ export function createCreditService(
 
     pollOnce: () => pollChannels({ ...deps.intake, client: deps.client }),
 
-    approve: (id, by, via = 'api') => approveHeldReply(deps, id, { by, via }),
+    approve: (id, { via = 'api', ...approval }) => approveHeldReply(deps, id, { ...approval, via }),
     approveByReaction: (event) => approveByReaction(deps, event),
     trainModel: (trigger) => trainCreditModel(db, deps.config.model, trigger),
     evaluateModel: () => evaluateCreditModel(db, deps.config.model),

@@ -35,24 +35,27 @@ export async function creditAnalytics(
   const done = `r.status = 'done' and ($1::timestamptz is null or r.created_at >= $1)
     and ($2::timestamptz is null or r.created_at < $2)`;
   const args = [since, until];
+  // The credit posted: a person's correction of a held reply, else the computed amount.
+  const posted = 'coalesce(c.corrected_cents, r.amount_cents)';
+  const answered = 'credit_requests r left join credit_checks c on c.request_id = r.id';
   const period = (unit: 'week' | 'month') =>
     db.query<{ period: string; requests: string; credit: string }>(
       `select to_char(date_trunc('${unit}', r.created_at at time zone 'UTC'), 'YYYY-MM-DD') as period,
-         count(*) as requests, coalesce(sum(r.amount_cents), 0) as credit
-       from credit_requests r where ${done} group by 1 order by 1`,
+         count(*) as requests, coalesce(sum(${posted}), 0) as credit
+       from ${answered} where ${done} group by 1 order by 1`,
       args,
     );
   const [totals, weeks, months, products, modes, accounts, ratios, flags] = await Promise.all([
     db.query<{ requests: string; credit: string }>(
-      `select count(*) as requests, coalesce(sum(r.amount_cents), 0) as credit from credit_requests r where ${done}`,
+      `select count(*) as requests, coalesce(sum(${posted}), 0) as credit from ${answered} where ${done}`,
       args,
     ),
     period('week'),
     period('month'),
     db.query<{ product: string; requests: string; credit: string }>(
       `select coalesce(r.summary->>'product', 'none') as product, count(*) as requests,
-         coalesce(sum(r.amount_cents), 0) as credit
-       from credit_requests r where ${done} group by 1 order by 3 desc`,
+         coalesce(sum(${posted}), 0) as credit
+       from ${answered} where ${done} group by 1 order by 3 desc`,
       args,
     ),
     db.query<{ mode: string; requests: string; credit: string; cost: string }>(
@@ -64,14 +67,14 @@ export async function creditAnalytics(
       args,
     ),
     db.query<{ account: string; requests: string; credit: string; cost: string }>(
-      `select c.account, count(*) as requests, coalesce(sum(r.amount_cents), 0) as credit,
+      `select c.account, count(*) as requests, coalesce(sum(${posted}), 0) as credit,
          coalesce(sum(c.cost_cents), 0) as cost
        from credit_requests r join credit_checks c on c.request_id = r.id
        where ${done} and c.account is not null group by 1 order by 3 desc limit $3`,
       [...args, options.accounts ?? 10],
     ),
     db.query<{ bucket: number; requests: string }>(
-      `select least(floor(c.credit_cents::float8 / c.cost_cents * 10), 10)::int as bucket, count(*) as requests
+      `select least(floor(coalesce(c.corrected_cents, c.credit_cents)::float8 / c.cost_cents * 10), 10)::int as bucket, count(*) as requests
        from credit_requests r join credit_checks c on c.request_id = r.id
        where ${done} and c.cost_cents > 0 group by 1 order by 1`,
       args,

@@ -8,14 +8,21 @@ import type { CreditSummary } from '../compute.ts';
 import { enqueueReply, type ProcessDeps } from '../process.ts';
 import type { CreditCheckRow, CreditRequestRow } from '../schema.ts';
 import { getRequest, getRequestByKey, messageKey } from '../store.ts';
-import { approveCheck, checksFor } from './store.ts';
+import { type ApprovalVia, approveCheck, checksFor } from './store.ts';
 
 export type ApproveDeps = Pick<ProcessDeps, 'db' | 'channels' | 'config' | 'slack' | 'log'>;
+
+export interface Approval {
+  by: string;
+  via: ApprovalVia;
+  /** A person's amount in place of the computed one (the API and the console); absent: as computed. */
+  correctedCents?: number | null;
+}
 
 export async function approveHeldReply(
   deps: ApproveDeps,
   id: string,
-  approval: { by: string; via: 'slack' | 'api' | 'console' },
+  approval: Approval,
 ): Promise<{ request: CreditRequestRow; check: CreditCheckRow }> {
   const { db } = deps;
   const done = await withTransaction(db, async (tx) => {
@@ -23,7 +30,13 @@ export async function approveHeldReply(
     if (!request) throw notFound(`Credit request ${id}`);
     if (request.status !== 'done' || !request.summary)
       throw new AppError('conflict', `Credit request ${id} is ${request.status}: nothing waits for approval`);
-    const check = await approveCheck(tx, id, approval.by, approval.via);
+    const summary = request.summary as CreditSummary;
+    // A "correction" to the computed amount is an approval as computed, recorded as such.
+    const correctedCents =
+      approval.correctedCents != null && approval.correctedCents !== summary.amountCents
+        ? approval.correctedCents
+        : null;
+    const check = await approveCheck(tx, id, { by: approval.by, via: approval.via, correctedCents });
     if (!check) {
       const existing = (await checksFor(tx, [id])).get(id);
       throw new AppError(
@@ -33,7 +46,16 @@ export async function approveHeldReply(
           : `Credit request ${id} has no held reply`,
       );
     }
-    await enqueueReply(deps, request, request.summary as CreditSummary, tx);
+    await enqueueReply(
+      deps,
+      request,
+      summary,
+      {
+        note: check.replyNote,
+        correction: correctedCents === null ? null : { cents: correctedCents, by: approval.by },
+      },
+      tx,
+    );
     return { request, check };
   });
   try {
@@ -41,7 +63,12 @@ export async function approveHeldReply(
   } catch (error) {
     deps.log.warn({ requestId: id, err: error }, 'could not add a reaction');
   }
-  deps.log.info({ requestId: id, by: approval.by, via: approval.via }, 'held credit reply approved');
+  deps.log.info(
+    { requestId: id, by: approval.by, via: approval.via, correctedCents: done.check.correctedCents },
+    done.check.correctedCents === null
+      ? 'held credit reply approved'
+      : 'held credit reply corrected and approved',
+  );
   return done;
 }
 

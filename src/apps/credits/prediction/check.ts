@@ -26,6 +26,18 @@ export interface CreditCheck {
   history: HistoryFeatures;
 }
 
+/**
+ * The thread's line when there is no prediction: the people who asked should know the amount was
+ * not checked against history, and why, in words short enough for a Slack reply.
+ */
+export const noPredictionLine = {
+  unreadable: (missing: string) => `No second opinion on this amount: ${missing}.`,
+  noModel: (minRequests: number) =>
+    `No second opinion on this amount yet: no model has been trained (one needs ${minRequests} answered requests).`,
+  tooFewRequests: (learnt: number, minRequests: number) =>
+    `No second opinion on this amount yet: the model has learnt from ${learnt} of the ${minRequests} answered requests it needs.`,
+};
+
 export async function checkCredit(
   db: DbOrTx,
   settings: CreditModelSettings,
@@ -51,6 +63,7 @@ export async function checkCredit(
         features: null,
         prediction: null,
         predictionNote: note,
+        replyNote: noPredictionLine.unreadable(read.missing),
       },
       prediction: null,
       note,
@@ -66,9 +79,12 @@ export async function checkCredit(
   const model = stored ? modelFrom(stored.parameters) : null;
   let prediction: PredictionView | null = null;
   let note: string | null = null;
+  let replyNote: string | null = null;
   if (!stored || !model) {
+    replyNote = noPredictionLine.noModel(settings.minRequests);
     note = `no prediction yet: no model has been trained (predictions start once ${settings.minRequests} requests are answered, CREDITS_MODEL_MIN_REQUESTS; \`switchboard credits model train\` trains one)`;
   } else if (stored.requests < settings.minRequests) {
+    replyNote = noPredictionLine.tooFewRequests(stored.requests, settings.minRequests);
     note = `no prediction: model ${stored.version} learnt from ${stored.requests} requests, fewer than CREDITS_MODEL_MIN_REQUESTS (${settings.minRequests})`;
   } else {
     const { amountCents, lowCents, highCents } = predict(model, { features, history });
@@ -83,6 +99,7 @@ export async function checkCredit(
       features,
       prediction,
       predictionNote: note,
+      replyNote,
       flagReason: flag?.reason ?? null,
       flagKinds: flag?.kinds ?? null,
       held: Boolean(flag && settings.holdOutliers),

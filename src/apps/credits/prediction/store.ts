@@ -39,7 +39,8 @@ export async function accountHistory(
   before: Date,
   requestId: string,
 ): Promise<HistoryFeatures> {
-  const ratio = sql`${creditChecks.creditCents}::float8 / ${creditChecks.costCents}`;
+  // A person's correction is what the account was credited: history reads it over the computed.
+  const ratio = sql`coalesce(${creditChecks.correctedCents}, ${creditChecks.creditCents})::float8 / ${creditChecks.costCents}`;
   const [row] = await db
     .select({
       count: sql<number>`count(*)::int`,
@@ -65,7 +66,10 @@ export async function accountHistory(
   };
 }
 
-/** Every check with features, oldest request first: what a model learns from. */
+/**
+ * Every check with features, oldest request first: what a model learns from. A held reply a person
+ * corrected teaches the corrected credit: it is what the request should have been credited.
+ */
 export async function examplesInOrder(
   db: DbOrTx,
 ): Promise<Array<{ requestId: string; requestedAt: Date; features: RequestFeatures }>> {
@@ -74,19 +78,38 @@ export async function examplesInOrder(
       requestId: creditChecks.requestId,
       requestedAt: creditChecks.requestedAt,
       features: creditChecks.features,
+      correctedCents: creditChecks.correctedCents,
     })
     .from(creditChecks)
     .innerJoin(creditRequests, eq(creditRequests.id, creditChecks.requestId))
     .where(and(sql`${creditChecks.features} is not null`, eq(creditRequests.status, 'done')))
     .orderBy(creditChecks.requestedAt, creditChecks.requestId);
-  return rows as Array<{ requestId: string; requestedAt: Date; features: RequestFeatures }>;
+  return rows.map(({ correctedCents, features, ...row }) => {
+    const read = features as RequestFeatures;
+    return {
+      ...row,
+      features:
+        correctedCents === null
+          ? read
+          : { ...read, creditCents: correctedCents, ratio: correctedCents / read.costCents },
+    };
+  });
 }
 
-export type CheckValues = Omit<CreditCheckRow, 'checkedAt' | 'approvedBy' | 'approvedVia' | 'approvedAt'>;
+export type CheckValues = Omit<
+  CreditCheckRow,
+  'checkedAt' | 'approvedBy' | 'approvedVia' | 'approvedAt' | 'correctedCents'
+>;
 
 /** Records a request's check; a new round replaces the last one (and its approval). */
 export async function saveCheck(db: DbOrTx, values: CheckValues): Promise<void> {
-  const reset = { approvedBy: null, approvedVia: null, approvedAt: null, checkedAt: sql`now()` };
+  const reset = {
+    approvedBy: null,
+    approvedVia: null,
+    approvedAt: null,
+    correctedCents: null,
+    checkedAt: sql`now()`,
+  };
   await db
     .insert(creditChecks)
     .values(values)
@@ -115,16 +138,25 @@ export async function heldAwaitingApproval(db: DbOrTx, limit: number): Promise<s
   return rows.map((row) => row.id);
 }
 
-/** Marks a held reply approved; undefined when it is not held, or already approved. */
+export type ApprovalVia = 'slack' | 'api' | 'console';
+
+/**
+ * Marks a held reply approved (with a person's corrected amount, when they corrected it); undefined
+ * when it is not held, or already approved.
+ */
 export async function approveCheck(
   db: DbOrTx,
   requestId: string,
-  by: string,
-  via: 'slack' | 'api' | 'console',
+  approval: { by: string; via: ApprovalVia; correctedCents?: number | null },
 ): Promise<CreditCheckRow | undefined> {
   const [row] = await db
     .update(creditChecks)
-    .set({ approvedBy: by, approvedVia: via, approvedAt: sql`now()` })
+    .set({
+      approvedBy: approval.by,
+      approvedVia: approval.via,
+      approvedAt: sql`now()`,
+      correctedCents: approval.correctedCents ?? null,
+    })
     .where(
       and(
         eq(creditChecks.requestId, requestId),

@@ -38,6 +38,7 @@ export async function recordMissingFeatures(db: Database): Promise<number> {
         features,
         prediction: null,
         predictionNote: 'no prediction: answered before it was checked',
+        replyNote: null,
         flagReason: null,
         flagKinds: null,
         held: false,

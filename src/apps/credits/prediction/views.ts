@@ -13,8 +13,16 @@ export interface SecondOpinionView {
   prediction: PredictionView | null;
   predictionNote: string | null;
   flag: { reason: string; kinds: string[] } | null;
-  /** Set when the reply was held for approval: who approved it, when, how (null while waiting). */
-  hold: { approvedBy: string | null; approvedAt: Date | null; via: string | null } | null;
+  /**
+   * Set when the reply was held for approval: who approved it, when, how (null while waiting), and
+   * the amount they corrected it to (null: posted as computed).
+   */
+  hold: {
+    approvedBy: string | null;
+    approvedAt: Date | null;
+    via: string | null;
+    correctedCents: number | null;
+  } | null;
 }
 
 export function secondOpinionView(
@@ -39,7 +47,12 @@ export function secondOpinionView(
       ? { reason: check.flagReason, kinds: (check.flagKinds as string[] | null) ?? [] }
       : null,
     hold: check.held
-      ? { approvedBy: check.approvedBy, approvedAt: check.approvedAt, via: check.approvedVia }
+      ? {
+          approvedBy: check.approvedBy,
+          approvedAt: check.approvedAt,
+          via: check.approvedVia,
+          correctedCents: check.correctedCents,
+        }
       : null,
   };
 }
