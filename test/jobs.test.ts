@@ -45,7 +45,7 @@ async function setup(kind: DatabaseKind) {
   const config = testConfig(target.config).jobs;
   const jobs = new JobSystem({ db, config, definitions, log, metrics, workers: true });
   cleanups.push(() => jobs.stop({ timeoutMs: 1000 }));
-  return { db, jobs, metrics };
+  return { db, jobs, metrics, config };
 }
 
 const jobRows = (db: Database, queue: string) =>
@@ -81,6 +81,45 @@ describe.each(databaseKinds)('jobs on %s', (kind) => {
     );
     const metricText = await metrics.registry.metrics();
     expect(metricText).toContain('jobs_processed_total{queue="test.echo",outcome="completed"} 30');
+  });
+
+  it("creates each queue and its dead letter once, and brings a changed queue's settings in step on the next start", async () => {
+    const { db, jobs, metrics, config } = await setup(kind);
+    await jobs.start();
+    const queues = () =>
+      db.query<{ name: string; retry_limit: number; expire_seconds: number; dead_letter: string | null }>(
+        `select name, retry_limit, expire_seconds, dead_letter from pgboss.queue where name like 'test.%' order by name`,
+      );
+    const first = await queues();
+    expect(first.map((q) => q.name)).toEqual(
+      Object.keys(definitions)
+        .flatMap((name) => [name, deadLetterQueue(name)])
+        .sort(),
+    );
+    expect(first.find((q) => q.name === 'test.flaky')).toMatchObject({
+      retry_limit: 2,
+      dead_letter: deadLetterQueue('test.flaky'),
+    });
+    await jobs.stop({ timeoutMs: 1000 });
+
+    // The next start with one definition changed: that queue is updated, the others left as they were.
+    const { log } = captureLogs('silent');
+    const changed = {
+      ...definitions,
+      'test.flaky': defineJob({
+        schema: z.object({ failTimes: z.number().int() }),
+        retryLimit: 7,
+        expireSeconds: 99,
+      }),
+    };
+    const again = new JobSystem({ db, config, definitions: changed, log, metrics, workers: false });
+    await again.start();
+    await again.stop({ timeoutMs: 1000 });
+    const second = await queues();
+    expect(second.find((q) => q.name === 'test.flaky')).toMatchObject({ retry_limit: 7, expire_seconds: 99 });
+    expect(second.filter((q) => q.name !== 'test.flaky')).toEqual(
+      first.filter((q) => q.name !== 'test.flaky'),
+    );
   });
 
   it('rejects a payload that does not match the registry', async () => {
