@@ -57,6 +57,20 @@ describe('parsing', () => {
     expect(parseName('Jane Doe', true)).toEqual({ name: 'Jane Doe' });
     expect(parseName('Jane Doe', false)).toBeNull();
     expect(parseName('yes', true)).toBeNull();
+    // Replies made only of courtesy words are not names, however they are cased or punctuated.
+    for (const reply of [
+      'thank you',
+      'Thank You!',
+      'ok thanks',
+      'hi there',
+      'good morning',
+      'no idea',
+      'sorry',
+    ])
+      expect(parseName(reply, true)).toBeNull();
+    // A name that has such a word in it is still a name.
+    expect(parseName('Hope Good', true)).toEqual({ name: 'Hope Good' });
+    expect(parseName("I'm Joy Morning", false)).toEqual({ name: 'Joy Morning' });
     expect(parseIntent('Yes!')).toBe('yes');
     expect(parseIntent('nope')).toBe('no');
     expect(parseIntent('cancel')).toBe('cancel');
@@ -66,6 +80,15 @@ describe('parsing', () => {
 });
 
 describe('dialog', () => {
+  it('keeps asking for the name when the customer only says thank you', () => {
+    let outcome = say(initialState(), 'I want to make a payment');
+    outcome = say(outcome.state, 'thank you');
+    expect(outcome.state).toMatchObject({ currentField: 'name', status: 'collecting' });
+    expect(outcome.state.name ?? null).toBeNull();
+    outcome = say(outcome.state, 'Jane Doe');
+    expect(outcome.state).toMatchObject({ name: 'Jane Doe', currentField: 'amount' });
+  });
+
   it('collects name, amount, card, then confirms and charges', () => {
     let outcome = say(initialState(), 'I want to make a payment');
     expect(outcome.state.currentField).toBe('name');

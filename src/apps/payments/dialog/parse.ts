@@ -117,11 +117,17 @@ const STOP_WORDS = new Set(
     ' ',
   ),
 );
+/** Words a reply made only of is never a name: "thank you", "ok thanks", "hi there", "no idea". */
 const NOT_NAMES = new Set(
-  'yes no ok okay sure confirm cancel restart hello hi hey help thanks thank you fine good great what why how who'.split(
+  'yes no ok okay sure confirm cancel restart hello hi hey help thanks thank you fine good great what why how who there so much very bye goodbye morning afternoon evening idea sorry please cheers cool nice'.split(
     ' ',
   ),
 );
+const notAName = (candidate: string) =>
+  candidate
+    .toLowerCase()
+    .split(/\s+/)
+    .every((word) => NOT_NAMES.has(word.replace(/[.!?,]+$/, '')));
 
 export type NameResult = { name: string } | { error: string };
 
@@ -137,7 +143,7 @@ export function parseName(text: string, bareOk: boolean): NameResult | null {
       return { error: 'a name has no digits in it' };
     return null;
   }
-  if (!candidate || NOT_NAMES.has(candidate.toLowerCase())) return null;
+  if (!candidate || notAName(candidate)) return null;
   if (candidate.length > 100) return { error: 'that is longer than a name can be here (100 characters)' };
   return { name: candidate };
 }
