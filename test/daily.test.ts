@@ -474,6 +474,39 @@ describe.each(databaseKinds)('daily messages on %s', (kind) => {
         }),
       ).toBe('unhandled');
     });
+    it('TIME moves the message still waiting into the new window and drops one whose new window is over', async () => {
+      const zone = 'Asia/Tokyo';
+      const s = await subscribe({ phone: nextPhone(), timeZone: zone });
+      const local = DateTime.now().setZone(zone);
+      const dateIn = (days: number) => local.plus({ days }).toISODate() as string;
+      const yesterday = dateIn(-1);
+      const today = dateIn(0);
+      const tomorrow = dateIn(1);
+      const insert = (localDate: string, sendAt: Date, queued: boolean) =>
+        db().query(
+          `insert into daily_messages (subscriber_id, local_date, send_at, body, fingerprint, source, queued_at)
+           values ($1, $2, $3, 'planned', 'f', 'offline', ${queued ? 'now()' : 'null'})`,
+          [s.id, localDate, sendAt],
+        );
+      const queuedAt = new Date(Date.now() + 60_000);
+      await insert(yesterday, new Date(Date.now() + 3_600_000), false);
+      await insert(today, queuedAt, true);
+      await insert(tomorrow, new Date(Date.now() + 86_400_000), false);
+      const receive = (body: string, id: string) =>
+        running.service.channels.receiveSms({ from: s.phone, to: '+15005550006', body, providerId: id });
+      expect(await receive('TIME 9-11', 'SMmove1')).toBe('handled');
+      const rows = await db().query<{ local_date: string; send_at: Date; queued_at: Date | null }>(
+        "select to_char(local_date, 'YYYY-MM-DD') as local_date, send_at, queued_at from daily_messages where subscriber_id = $1 order by local_date",
+        [s.id],
+      );
+      // Yesterday's 09:00-11:00 is over: out of the plan. Today's is already in the outbox: left.
+      expect(rows.map((r) => r.local_date)).toEqual([today, tomorrow]);
+      expect(new Date(rows[0]?.send_at as Date).getTime()).toBe(queuedAt.getTime());
+      const moved = DateTime.fromJSDate(new Date(rows[1]?.send_at as Date)).setZone(zone);
+      expect(moved.toISODate()).toBe(tomorrow);
+      expect(moved.hour * 60 + moved.minute).toBeGreaterThanOrEqual(9 * 60);
+      expect(moved.hour * 60 + moved.minute).toBeLessThan(11 * 60);
+    });
   });
 
   describe('retention and limits', () => {

@@ -9,6 +9,7 @@ import { and, eq, isNull, ne, or, sql } from '../../platform/db/drizzle.ts';
 import type { Tx } from '../../platform/db/transaction.ts';
 import { formatClock, parseDailyCommand } from './commands.ts';
 import type { DailyMetrics } from './metrics.ts';
+import { moveWaitingMessages } from './replan.ts';
 import { dailySubscribers } from './schema.ts';
 import { getSubscriberByPhone, updateSubscriber } from './store.ts';
 
@@ -41,6 +42,7 @@ export async function handleSubscriberSms(deps: InboundDeps, message: InboundSms
       windowStart: command.startMinute,
       windowEnd: command.endMinute,
     });
+    await moveWaitingMessages(tx, subscriber, command, deps.now?.() ?? new Date());
     deps.metrics.commands.inc({ command: 'time' });
     await reply(
       `Done: your daily message now comes between ${formatClock(command.startMinute)} and ${formatClock(command.endMinute)}.`,
