@@ -436,6 +436,30 @@ describe.each(databaseKinds)('CreditBot on %s', (kind) => {
     expect(second).toMatchObject({ seen: 0, queued: 0 });
   });
 
+  it('sees, behind its cursor, a message edited after a poll read it, once', async () => {
+    const poll = async () =>
+      (await app().inject({ method: 'POST', url: '/credits/poll' })).json().channels[0];
+    const later = providers.slack.seedMessage(CHANNEL, { text: 'credit request, link to follow' });
+    const answered = providers.slack.seedMessage(CHANNEL, { text: `answered https://${HOST}/x/Short503` });
+    expect(await poll()).toMatchObject({ seen: 2, queued: 1, cursor: answered });
+    expect((await replyTo(answered)).text).toBe(`Approved, $12.35, exceptions${NO_OPINION_YET}`);
+
+    // Both are edited after that poll: one gains its link, the other's link changes.
+    providers.slack.editMessage(CHANNEL, later, `credit request https://${HOST}/looks/11`);
+    providers.slack.editMessage(CHANNEL, answered, `answered https://${HOST}/looks/11`);
+    expect(await poll()).toMatchObject({ seen: 0, queued: 1, cursor: answered });
+    expect((await replyTo(later)).text).toBe(`Approved, $4,395.36, exceptions${NO_OPINION_YET}`);
+    const note = await waitFor('the edit note', () => repliesTo(answered)[1]);
+    expect(note.text).toContain('its Looker links changed: the answer is for the earlier text');
+
+    // The next polls read the same edits again: nothing more is queued or posted.
+    expect(await poll()).toMatchObject({ seen: 0, queued: 0 });
+    expect(await poll()).toMatchObject({ seen: 0, queued: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(repliesTo(later)).toHaveLength(1);
+    expect(repliesTo(answered)).toHaveLength(2);
+  });
+
   it('runs one request from text (printed, not posted) and from a permalink (answered in its thread)', async () => {
     const before = providers.slack.postedMessages.length;
     const fromText = await app().inject({

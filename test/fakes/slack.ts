@@ -45,6 +45,8 @@ export interface SlackMessage {
   reply_count?: number;
   latest_reply?: string;
   reactions?: Array<{ name: string; users: string[]; count: number }>;
+  /** Set once a message is edited, as Slack's history shows it: who, and the edit's ts. */
+  edited?: { user: string; ts: string };
 }
 
 export interface SlackPostedMessage {
@@ -75,6 +77,11 @@ export interface FakeSlack extends HttpFake {
     channel: string,
     message: { text: string; user?: string; ts?: string; thread_ts?: string },
   ): string;
+  /**
+   * A person edits a stored message, as Slack records it: the history then shows the new text with
+   * `edited: { user, ts }` (the message keeps its own ts). Returns the edit's ts.
+   */
+  editMessage(channel: string, ts: string, text: string): string;
   /** Messages stored for a channel, oldest first. */
   history(channel: string): SlackMessage[];
   /** Next matching calls (of `method`, or any) answer HTTP 429 with Retry-After. */
@@ -372,6 +379,15 @@ export async function startFakeSlack(options: {
         ...(message.thread_ts ? { thread_ts: message.thread_ts } : {}),
       });
       return ts;
+    },
+    editMessage(channel: string, ts: string, text: string) {
+      const target = resolveChannel(channel);
+      const message = target && (messages.get(target.id) ?? []).find((m) => m.ts === ts);
+      if (!message) throw new Error(`fake Slack: no message ${ts} in ${channel}`);
+      const editTs = nextTs();
+      message.text = text;
+      message.edited = { user: message.user ?? 'U0FAKEUSER1', ts: editTs };
+      return editTs;
     },
     history(channel: string) {
       const target = resolveChannel(channel);

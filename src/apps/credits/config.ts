@@ -23,6 +23,13 @@ const creditsSchema = z.object({
   SLACK_USER_ID: optional(z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'a Slack user id such as W014QM1DAPN')),
   CREDITS_CHANNELS: z.string().default(''),
   CREDITS_POLL_INTERVAL_MINUTES: z.coerce.number().int().min(0).max(1440).default(0),
+  CREDITS_POLL_EDIT_LOOKBACK_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10_080)
+    .default(60)
+    .describe('how far behind its cursor a poll reads again for edited messages'),
   CREDITS_ACCEPT_BOT_MESSAGES: optional(flag),
   CREDITS_ACCEPT_THREAD_REPLIES: optional(flag),
   CREDITS_ACCEPT_EDITS: optional(flag),
@@ -104,6 +111,8 @@ export interface CreditsConfig {
   /** Socket Mode app token: set, requests also arrive over Socket Mode. */
   socketToken: string | null;
   pollIntervalMinutes: number;
+  /** A poll reads this far behind its cursor again: edits to messages it already read. */
+  pollEditLookbackMinutes: number;
   accept: { botMessages: boolean; threadReplies: boolean; edits: boolean };
   /** Operator who gets a DM when a request fails. */
   operator: string | null;
@@ -242,6 +251,7 @@ function creditsSettings(
     signingSecret: e.SLACK_SIGNING_SECRET ?? null,
     socketToken: e.SLACK_APP_TOKEN ?? null,
     pollIntervalMinutes: e.CREDITS_POLL_INTERVAL_MINUTES,
+    pollEditLookbackMinutes: e.CREDITS_POLL_EDIT_LOOKBACK_MINUTES,
     accept: {
       botMessages: e.CREDITS_ACCEPT_BOT_MESSAGES ?? false,
       threadReplies: e.CREDITS_ACCEPT_THREAD_REPLIES ?? false,

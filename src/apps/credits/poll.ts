@@ -1,6 +1,7 @@
 // Polling: conversations.history of each watched channel since the stored cursor, every page,
 // oldest first, each message through the same intake as the Events API (so a message seen both
-// ways is one request). Run on a schedule, once at start (the catch-up after downtime), or by
+// ways is one request), and, behind the cursor, the messages edited since (CREDITS_POLL_EDIT_LOOKBACK_MINUTES)
+// as edits. Run on a schedule, once at start (the catch-up after downtime), or by
 // `switchboard credits poll --once`. The cursor moves only after the messages are recorded.
 import type { WebClient } from '@slack/web-api';
 import { sandboxMessages } from '../../platform/channels/schema.ts';
@@ -39,13 +40,19 @@ export async function pollChannels(
       results.push({ channel, seen: 0, queued: 0, cursor: baseline });
       continue;
     }
-    const messages = deps.client
-      ? await readHistory(deps.client, channel, cursor)
-      : await readSandbox(deps, channel, cursor);
-    messages.sort((a, b) => Number(a.ts) - Number(b.ts));
+    // Read from a while before the cursor: Slack's history shows edits in place, on the message's
+    // own ts, so an edit to a message already read is behind the cursor.
+    const from = Math.max(0, Number(cursor) - deps.config.pollEditLookbackMinutes * 60).toFixed(6);
+    const read = deps.client
+      ? await readHistory(deps.client, channel, from)
+      : await readSandbox(deps, channel, from);
+    read.sort((a, b) => Number(a.ts) - Number(b.ts));
+    const messages = read.filter((message) => Number(message.ts) > Number(cursor));
     let queued = 0;
-    for (const message of messages) {
-      const result = await intakeMessage(deps, channel, message, 'poll');
+    for (const message of read) {
+      const polled = asPolled(message, cursor);
+      if (!polled) continue;
+      const result = await intakeMessage(deps, channel, polled, 'poll');
       if (result.outcome === 'queued') queued += 1;
     }
     const newest = messages.at(-1)?.ts;
@@ -53,6 +60,17 @@ export async function pollChannels(
     results.push({ channel, seen: messages.length, queued, cursor: newest ?? cursor });
   }
   return results;
+}
+
+/**
+ * A message as the intake takes it: past the cursor, as posted (with its current text); behind it,
+ * an edit when Slack marks it edited (the same path as a `message_changed` event, which is a no-op
+ * for an edit already seen), else nothing new.
+ */
+function asPolled(message: SlackMessage, cursor: string): SlackMessage | null {
+  if (Number(message.ts) > Number(cursor)) return message;
+  if (!message.edited?.ts) return null;
+  return { subtype: 'message_changed', message, event_ts: message.edited.ts };
 }
 
 async function readHistory(client: WebClient, channel: string, oldest: string): Promise<SlackMessage[]> {
