@@ -123,7 +123,7 @@ async function attempt(
       if (!error.permanent)
         return handleProviderError(deps, owned, row, driver.name, error, context, {
           readBack: true,
-          deliveryUnknown: readBackOverdue(deps, readBackSince),
+          deliveryUnknownSince: readBackOverdue(deps, readBackSince) ? readBackSince : null,
         });
       // ...unless we never can (a missing read scope): then sending is the only way forward.
       context.log.warn(
@@ -176,7 +176,7 @@ async function attempt(
     observe(error.permanent ? 'permanent' : 'transient');
     return handleProviderError(deps, owned, row, driver.name, error, context, {
       readBack: false,
-      deliveryUnknown: false,
+      deliveryUnknownSince: null,
     });
   }
 }
@@ -498,17 +498,18 @@ async function handleProviderError(
   driver: string,
   error: ProviderError,
   context: Pick<JobContext, 'log'>,
-  options: { readBack: boolean; deliveryUnknown: boolean },
+  /** deliveryUnknownSince: a read-back failing past the bound, counted from then: fail, never resend. */
+  options: { readBack: boolean; deliveryUnknownSince: Date | null },
 ): Promise<DeliveryOutcome> {
-  const message = options.deliveryUnknown
-    ? deliveryUnknownReason(deps, driver, owned.readBackSince, errorText(error))
+  const deliveryUnknown = options.deliveryUnknownSince !== null;
+  const message = options.deliveryUnknownSince
+    ? deliveryUnknownReason(deps, driver, options.deliveryUnknownSince, errorText(error))
     : errorText(error);
   // A read-back that failed sent nothing: it does not use up one of the message's send attempts.
   const attempts = options.readBack ? row.attempts - 1 : row.attempts;
   const giveUp =
-    options.deliveryUnknown ||
-    (!options.readBack && (error.permanent || attempts >= deps.config.outbox.maxAttempts));
-  const errorCode = options.deliveryUnknown ? DELIVERY_UNKNOWN : (error.code ?? null);
+    deliveryUnknown || (!options.readBack && (error.permanent || attempts >= deps.config.outbox.maxAttempts));
+  const errorCode = deliveryUnknown ? DELIVERY_UNKNOWN : (error.code ?? null);
   const ours = and(eq(outboxMessages.id, row.id), eq(outboxMessages.attemptId, owned.attemptId));
   // A send the provider answered with a refusal did not go out; one that got no answer may have.
   const unconfirmedSince =
@@ -540,7 +541,7 @@ async function handleProviderError(
     deps.metrics.outboxMessages.inc({ channel: row.channel, outcome: 'failed' });
     context.log.warn(
       { outboxId: row.id, code: errorCode, attempts, permanent: error.permanent },
-      options.deliveryUnknown
+      deliveryUnknown
         ? 'message failed: the read-back could not tell in time whether it went out; not sent again'
         : 'message failed',
     );
@@ -593,10 +594,10 @@ function readBackOverdue(deps: DeliverDeps, since: Date): boolean {
 }
 
 /** What the operator reads on the row: that it may have gone out, since when, and why we cannot tell. */
-function deliveryUnknownReason(deps: DeliverDeps, driver: string, since: Date | null, cause: string) {
+function deliveryUnknownReason(deps: DeliverDeps, driver: string, since: Date, cause: string) {
   const minutes = Math.round(deps.config.outbox.readBackGiveUpMs / 60_000);
   return (
-    `delivery unknown: an attempt since ${since?.toISOString() ?? 'an unknown time'} may have reached ` +
+    `delivery unknown: an attempt since ${since.toISOString()} may have reached ` +
     `${driver}, and for over ${minutes} min no read-back could tell; not sent again, to avoid a ` +
     `duplicate (last read-back: ${cause})`
   );
