@@ -84,6 +84,34 @@ describe('the daily console', () => {
     expect(one).toContain('Opted out no');
   });
 
+  it('shows a subscriber who texted PAUSE 7 as paused to a date, and one without a name', async () => {
+    const pat = await subscribe('+14155550211', 'Pat Pause');
+    const pause = await app().inject({
+      method: 'POST',
+      url: '/sandbox/sms/inbound',
+      payload: { from: '+14155550211', body: 'PAUSE 7' },
+    });
+    expect(pause.statusCode).toBe(202);
+    const [stored] = await db().query<{ paused_until: string }>(
+      'select paused_until::text from daily_subscribers where id = $1',
+      [pat.id],
+    );
+    expect(stored?.paused_until).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    const one = text(await operator.page(`/console/daily/subscribers/${pat.id}`));
+    expect(one).toContain(`State paused to ${stored?.paused_until}`);
+    expect(one).toContain(`Paused until ${stored?.paused_until}`);
+
+    const created = await app().inject({
+      method: 'POST',
+      url: '/subscribers',
+      payload: { phone: '+14155550212', timeZone: 'Asia/Tokyo', window: '08:00-09:00' },
+    });
+    expect(created.statusCode).toBe(201);
+    expect(text(await operator.page('/console/daily?timeZone=Asia/Tokyo'))).toMatch(
+      /\+14155550212 Asia\/Tokyo 08:00-09:00 en active/,
+    );
+  });
+
   it('answers a filter it does not understand with 400 and an unknown subscriber with 404', async () => {
     const bad = await operator.get('/console/daily?window=nine&paused=maybe');
     expect(bad.statusCode).toBe(400);

@@ -122,6 +122,20 @@ describe('importing a CSV in batches', () => {
     expect(io2.out_.slice(1)).toEqual(['  line 2: (batch): HTTP 503']);
   });
 
+  it('imports the good rows of a file with a short row, reporting that row by its line (exit 1)', async () => {
+    const io = capture();
+    const mixed = `${HEADER}${rows(1, 3000)}B-3001,Short row\n${rows(1, 3002)}`;
+    expect(await invoicesCommand(['import', file('mixed.csv', mixed)], connect, io)).toBe(1);
+    expect(io.out_).toEqual([
+      'Imported into the test service: 2 row(s) accepted (2 new, 0 updated), 1 rejected.',
+      '  line 3: (row): columns length is 6, got 2 on line 3',
+    ]);
+    const stored = await running.service.db.query<{ id: string }>(
+      "select id from invoices where id in ('B-3000', 'B-3001', 'B-3002') order by id",
+    );
+    expect(stored.map((r) => r.id)).toEqual(['B-3000', 'B-3002']);
+  });
+
   it('refuses a missing file, a directory and a wrong header with exit code 2, importing nothing', async () => {
     const never = async () => {
       throw new Error('no connection should be opened for a file that cannot be imported');
