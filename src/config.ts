@@ -156,6 +156,12 @@ export const platformEnvSchema = z.object({
     .max(1_000_000)
     .default(10_000)
     .describe('most provider messages one read-back lists before it gives up for now (and retries later)'),
+  OUTBOX_READBACK_GIVE_UP_AFTER_MINUTES: positiveInt
+    .max(10_080)
+    .default(60)
+    .describe(
+      'how long after its earliest unconfirmed attempt a message whose read-back cannot decide is failed as delivery unknown',
+    ),
 
   SMS_MAX_SEGMENTS: positiveInt.max(10).default(4),
   SMS_SEGMENTS_PER_SECOND: z.coerce.number().positive().max(10000).default(1),
@@ -263,6 +269,11 @@ export interface PlatformConfig {
     leaseMs: number;
     /** The most messages a read-back lists from the provider before giving up for now. */
     readBackMaxMessages: number;
+    /**
+     * How long after a message's earliest unconfirmed attempt a read-back may keep failing before the
+     * message is failed as "delivery unknown" (never resent: it may have reached the person).
+     */
+    readBackGiveUpMs: number;
   };
   sms: {
     maxSegments: number;
@@ -471,6 +482,7 @@ function platformSettings(
       // retry would find the row still owned by the attempt pg-boss has just given up on.
       leaseMs: Math.max(1, Math.min(e.OUTBOX_LEASE_SECONDS, Math.floor(e.JOBS_EXPIRE_SECONDS / 2))) * 1000,
       readBackMaxMessages: e.OUTBOX_READBACK_MAX_MESSAGES,
+      readBackGiveUpMs: e.OUTBOX_READBACK_GIVE_UP_AFTER_MINUTES * 60_000,
     },
     sms: {
       maxSegments: e.SMS_MAX_SEGMENTS,

@@ -10,6 +10,7 @@ import { invoicesApp } from '../src/apps/invoices/app.ts';
 import { createPaymentsApp } from '../src/apps/payments/app.ts';
 import { recordAttempt, updateSessionLocked } from '../src/apps/payments/store.ts';
 import { withTransaction } from '../src/platform/db/transaction.ts';
+import { type ConsoleSession, openConsole, text } from './helpers/console.ts';
 import { databaseKinds } from './helpers/databases.ts';
 import { startTestService, type TestService } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
@@ -21,43 +22,23 @@ const EXPLORE_B3 = 'https://looker.sandbox.localhost/explore/sms/sms_traffic?qid
 
 describe.each(databaseKinds)('the apps’ console pages on %s', (kind) => {
   let running: TestService;
-  let cookie = '';
-  let csrf = '';
+  let operator: ConsoleSession;
   const app = () => running.service.app;
   const db = () => running.service.db;
 
   /** A console page as the signed-in operator sees it. */
-  async function page(url: string): Promise<string> {
-    const response = await app().inject({ url, headers: { cookie } });
-    expect(response.statusCode, `${url}: ${response.body.slice(0, 500)}`).toBe(200);
-    return response.body;
-  }
+  const page = (url: string) => operator.page(url);
   /** Submits a console form (with the session's CSRF token unless `withToken` is false). */
   const submit = (url: string, fields: Record<string, string> = {}, withToken = true) =>
-    app().inject({
-      method: 'POST',
-      url,
-      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({ ...(withToken ? { _csrf: csrf } : {}), ...fields }).toString(),
-    });
+    operator.submit(url, fields, withToken);
   /** Confirms and runs an action as the operator would: the question first, then "Yes, do it". */
-  async function act(url: string, fields: Record<string, string> = {}, confirm = true) {
-    if (confirm) {
-      const question = await submit(url, fields);
-      expect(question.statusCode, question.body.slice(0, 500)).toBe(200);
-      expect(question.body).toContain('Please confirm');
-      expect(question.body).toContain('Yes, do it');
-    }
-    const done = await submit(url, confirm ? { ...fields, _confirmed: 'yes' } : fields);
-    expect(done.statusCode, done.body.slice(0, 800)).toBe(303);
-    return String(done.headers.location);
-  }
+  const act = (url: string, fields: Record<string, string> = {}, confirm = true) =>
+    operator.act(url, fields, confirm);
   const audit = (action: string) =>
     db().query<{ operator: string; target: string | null; outcome: string; detail: string | null }>(
       'select operator, target, outcome, detail from audit_log where action = $1 order by at',
       [action],
     );
-  const text = (markup: string) => markup.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
 
   beforeAll(async () => {
     running = await startTestService(kind, {
@@ -68,12 +49,7 @@ describe.each(databaseKinds)('the apps’ console pages on %s', (kind) => {
       },
     });
     // Open mode (no ADMIN_API_TOKEN): the first visit makes a session.
-    const first = await app().inject({ url: '/console' });
-    expect(first.statusCode).toBe(200);
-    cookie = String(first.headers['set-cookie']).split(';')[0] as string;
-    expect(cookie).toMatch(/^sb_console=./);
-    csrf = /name="_csrf" value="([^"]+)"/.exec(first.body)?.[1] ?? '';
-    expect(csrf).not.toBe('');
+    operator = await openConsole(app());
   });
   afterAll(async () => {
     await running?.dispose();
@@ -295,9 +271,7 @@ describe.each(databaseKinds)('the apps’ console pages on %s', (kind) => {
     expect(alerts).toContain('ap@example.com');
     expect(alerts).toContain('+14155550100');
     expect(alerts).toContain('$1,234.56');
-    expect((await app().inject({ url: '/console/invoices/INV-none', headers: { cookie } })).statusCode).toBe(
-      404,
-    );
+    expect((await operator.get('/console/invoices/INV-none')).statusCode).toBe(404);
 
     const overview = text(await page('/console'));
     expect(overview).toContain('invalid recipient');
@@ -444,9 +418,7 @@ describe.each(databaseKinds)('the apps’ console pages on %s', (kind) => {
       expect(home).toContain(`<a href="${href}">${label}</a>`);
       expect(await page(href as string)).toMatch(/<h1>[^<]+<\/h1>/);
     }
-    expect(
-      (await app().inject({ url: '/console/credits?status=lost', headers: { cookie } })).statusCode,
-    ).toBe(400);
+    expect((await operator.get('/console/credits?status=lost')).statusCode).toBe(400);
     expect((await app().inject('/console/paybot')).statusCode).toBe(200); // open mode: a new session
   });
 });

@@ -8,13 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { html } from '../src/platform/console/html.ts';
 import { createConsole } from '../src/platform/console/routes.ts';
 import { AppError } from '../src/platform/errors.ts';
+import { cookieOf, csrfOf, FORM } from './helpers/console.ts';
 import { startTestService, type TestService } from './helpers/service.ts';
 
-const cookieOf = (headers: Record<string, unknown>) =>
-  String(headers['set-cookie'] ?? '').split(';')[0] ?? '';
-const csrfOf = (body: string) => /name="_csrf" value="([^"]+)"/.exec(body)?.[1] ?? '';
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
-const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
 describe('console engine', () => {
   let running: TestService;

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_NAMES, loadApps } from '../src/apps/index.ts';
 import { encodeText, NASTY_STRINGS, nastyString } from './fuzz/hostile-values.ts';
+import { openConsole } from './helpers/console.ts';
 import { startTestService, type TestService } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
 
@@ -75,8 +76,7 @@ describe('console under hostile input', () => {
     await running.service.db.query(
       `update outbox_messages set status = 'failed' where dedupe_key = 'fuzz:1'`,
     );
-    const first = await running.service.app.inject({ url: '/console' });
-    cookie = String(first.headers['set-cookie'] ?? '').split(';')[0] ?? '';
+    cookie = (await openConsole(running.service.app)).cookie;
     // Crawl two levels from the overview: every page and form the console offers.
     let frontier = ['/console'];
     for (let depth = 0; depth < 3 && frontier.length; depth++) {

@@ -2,14 +2,11 @@
 // where it sends you after, the live refresh's fragment, and the outbox API's retry and cancel that
 // the console's buttons share.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cookieOf, csrfOf } from './helpers/console.ts';
 import { startTestService, type TestService } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
 
 const TOKEN = 'console-http-admin-token-0123456789';
-
-const cookieOf = (headers: Record<string, unknown>) =>
-  String(headers['set-cookie'] ?? '').split(';')[0] ?? '';
-const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
 
 describe('console over HTTP, with ADMIN_API_TOKEN', () => {
   let running: TestService;

@@ -3,31 +3,20 @@
 // the language model's spend against the budget, and the inbox when real providers are configured
 // (the fakes of test/fakes: Twilio, SendGrid, Slack), which has no sandbox to show.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ConsoleSession, cookieOf, openConsole, text } from './helpers/console.ts';
 import { type Providers, startProviders } from './helpers/providers.ts';
 import { startTestService, type TestService } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
 
-const text = (markup: string) => markup.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
-const csrfOf = (body: string) => /name="_csrf" value="([^"]+)"/.exec(body)?.[1] ?? '';
-
 describe('console pages past the first screen', () => {
   let running: TestService;
-  let cookie: string;
-  let csrf: string;
-  const get = async (url: string) => (await running.service.app.inject({ url, headers: { cookie } })).body;
-  const post = (url: string, fields: Record<string, string>) =>
-    running.service.app.inject({
-      method: 'POST',
-      url,
-      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({ _csrf: csrf, ...fields }).toString(),
-    });
+  let operator: ConsoleSession;
+  const get = async (url: string) => (await operator.get(url)).body;
+  const post = (url: string, fields: Record<string, string>) => operator.submit(url, fields);
 
   beforeAll(async () => {
     running = await startTestService('pglite');
-    const first = await running.service.app.inject({ url: '/console' });
-    cookie = String(first.headers['set-cookie']).split(';')[0] as string;
-    csrf = csrfOf(first.body);
+    operator = await openConsole(running.service.app);
   });
   afterAll(() => running?.dispose());
 
@@ -138,7 +127,7 @@ describe('console with real providers configured (their local fakes)', () => {
 
   it('says there is no sandbox for channels that have providers, and marks none as SANDBOX', async () => {
     const first = await running.service.app.inject({ url: '/console' });
-    const cookie = String(first.headers['set-cookie']).split(';')[0] as string;
+    const cookie = cookieOf(first.headers);
     expect(first.body).not.toContain('class="banner sandbox"');
     expect(text(first.body)).toMatch(/sms driver\s+up\s+twilio/);
     const page = async (url: string) =>

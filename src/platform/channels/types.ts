@@ -43,7 +43,8 @@ export interface ChannelDriver {
    * that matches (the outbox skips those another row already owns); empty: not found, send it.
    * It pages through the provider's list until past `since`; where that takes more than the
    * configured bound it throws a transient `readBackLimitError`, so the outbox retries rather
-   * than send again on an incomplete answer.
+   * than send again on an incomplete answer (and fails the message as delivery unknown once that
+   * has gone on for OUTBOX_READBACK_GIVE_UP_AFTER_MINUTES).
    */
   findSent?(message: OutboxRow, since: Date): Promise<SendResult[]>;
   /** Checks the credentials against the provider (for `switchboard doctor`); resolves with a detail. */

@@ -118,8 +118,13 @@ async function attempt(
     } catch (error) {
       if (!(error instanceof ProviderError)) throw error;
       // Cannot ask now: try again later rather than risk a duplicate. Not a send: no attempt used.
+      // A read-back that cannot decide for too long (a number getting more messages than the bound
+      // lists) would wait forever: past the bound the message ends as delivery unknown, not resent.
       if (!error.permanent)
-        return handleProviderError(deps, owned, row, driver.name, error, context, { readBack: true });
+        return handleProviderError(deps, owned, row, driver.name, error, context, {
+          readBack: true,
+          deliveryUnknownSince: readBackOverdue(deps, readBackSince) ? readBackSince : null,
+        });
       // ...unless we never can (a missing read scope): then sending is the only way forward.
       context.log.warn(
         { outboxId: row.id, code: error.code },
@@ -169,7 +174,10 @@ async function attempt(
       throw error;
     }
     observe(error.permanent ? 'permanent' : 'transient');
-    return handleProviderError(deps, owned, row, driver.name, error, context, { readBack: false });
+    return handleProviderError(deps, owned, row, driver.name, error, context, {
+      readBack: false,
+      deliveryUnknownSince: null,
+    });
   }
 }
 
@@ -490,12 +498,18 @@ async function handleProviderError(
   driver: string,
   error: ProviderError,
   context: Pick<JobContext, 'log'>,
-  options: { readBack: boolean },
+  /** deliveryUnknownSince: a read-back failing past the bound, counted from then: fail, never resend. */
+  options: { readBack: boolean; deliveryUnknownSince: Date | null },
 ): Promise<DeliveryOutcome> {
-  const message = errorText(error);
+  const deliveryUnknown = options.deliveryUnknownSince !== null;
+  const message = options.deliveryUnknownSince
+    ? deliveryUnknownReason(deps, driver, options.deliveryUnknownSince, errorText(error))
+    : errorText(error);
   // A read-back that failed sent nothing: it does not use up one of the message's send attempts.
   const attempts = options.readBack ? row.attempts - 1 : row.attempts;
-  const giveUp = !options.readBack && (error.permanent || attempts >= deps.config.outbox.maxAttempts);
+  const giveUp =
+    deliveryUnknown || (!options.readBack && (error.permanent || attempts >= deps.config.outbox.maxAttempts));
+  const errorCode = deliveryUnknown ? DELIVERY_UNKNOWN : (error.code ?? null);
   const ours = and(eq(outboxMessages.id, row.id), eq(outboxMessages.attemptId, owned.attemptId));
   // A send the provider answered with a refusal did not go out; one that got no answer may have.
   const unconfirmedSince =
@@ -508,8 +522,9 @@ async function handleProviderError(
         .update(outboxMessages)
         .set({
           status: 'failed',
+          ...(options.readBack ? { attempts } : {}),
           driver,
-          errorCode: error.code ?? null,
+          errorCode,
           lastError: message,
           ...releasedLease(owned),
           unconfirmedSince,
@@ -525,8 +540,10 @@ async function handleProviderError(
     if (!settled) return lostLease(owned, context);
     deps.metrics.outboxMessages.inc({ channel: row.channel, outcome: 'failed' });
     context.log.warn(
-      { outboxId: row.id, code: error.code, attempts: row.attempts, permanent: error.permanent },
-      'message failed',
+      { outboxId: row.id, code: errorCode, attempts, permanent: error.permanent },
+      deliveryUnknown
+        ? 'message failed: the read-back could not tell in time whether it went out; not sent again'
+        : 'message failed',
     );
     return 'failed';
   }
@@ -565,6 +582,25 @@ async function handleProviderError(
       : 'provider refused for now; retry scheduled',
   );
   return 'retry_scheduled';
+}
+
+/** The error code of a message failed because no read-back could tell whether it went out. */
+export const DELIVERY_UNKNOWN = 'delivery_unknown';
+
+/** Whether a read-back covering attempts since `since` has been failing for longer than the bound. */
+function readBackOverdue(deps: DeliverDeps, since: Date): boolean {
+  const now = (deps.now?.() ?? new Date()).getTime();
+  return now - since.getTime() > deps.config.outbox.readBackGiveUpMs;
+}
+
+/** What the operator reads on the row: that it may have gone out, since when, and why we cannot tell. */
+function deliveryUnknownReason(deps: DeliverDeps, driver: string, since: Date, cause: string) {
+  const minutes = Math.round(deps.config.outbox.readBackGiveUpMs / 60_000);
+  return (
+    `delivery unknown: an attempt since ${since.toISOString()} may have reached ` +
+    `${driver}, and for over ${minutes} min no read-back could tell; not sent again, to avoid a ` +
+    `duplicate (last read-back: ${cause})`
+  );
 }
 
 /** The row moved on under another attempt while this one talked to the provider: leave it be. */

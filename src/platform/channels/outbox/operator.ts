@@ -8,6 +8,7 @@ import { type DbOrTx, withTransaction } from '../../db/transaction.ts';
 import { AppError, notFound } from '../../errors.ts';
 import type { JobSystem } from '../../jobs/job-system.ts';
 import { type OutboxStatus, outboxMessages } from '../schema.ts';
+import { DELIVERY_UNKNOWN } from './deliver.ts';
 import type { OutboxJobs } from './jobs.ts';
 import { getMessage } from './store.ts';
 
@@ -26,6 +27,9 @@ export async function retryMessage(deps: OperatorDeps, id: string, operator: str
       .set({
         status: 'queued',
         attempts: 0,
+        // Retrying a message failed as delivery unknown is the operator's choice to risk a duplicate:
+        // without this, the read-back that could not decide would fail it again at once.
+        unconfirmedSince: sql`case when ${outboxMessages.errorCode} = ${DELIVERY_UNKNOWN} then null else ${outboxMessages.unconfirmedSince} end`,
         errorCode: null,
         lastError: null,
         sendAfter: null,
