@@ -166,7 +166,9 @@ export async function spawnWorker(env: Record<string, string>): Promise<Worker> 
     env: {
       PATH: process.env.PATH ?? '',
       // To profile the worker a bench runs: BENCH_WORKER_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
-      ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}),
+      ...(process.env.BENCH_WORKER_NODE_OPTIONS
+        ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS }
+        : {}),
       ...env,
       PORT: String(port),
       HOST: '127.0.0.1',
