@@ -62,6 +62,7 @@ const { values } = parseArgs({
     postgres: { type: 'boolean' },
     levels: { type: 'string' },
     'count-queries': { type: 'boolean' },
+    'log-level': { type: 'string' },
     'node-options': { type: 'string' },
     help: { type: 'boolean' },
   },
@@ -75,6 +76,7 @@ if (values.help) {
   --step-seconds N      seconds per saturated level (default 8)
   --levels A,B,...      saturated levels, in flight (default 10,25,50,100,200,400,800; 0 skips the phase)
   --postgres            PostgreSQL at BENCH_DATABASE_URL (default: PGlite)
+  --log-level L         the server's LOG_LEVEL (default warn; production's is info: two lines a request)
   --count-queries       count the server's PostgreSQL statements per message (a probe loaded into it)
   --node-options="..."  NODE_OPTIONS for the server (--trace-gc, --cpu-prof ...)`);
   process.exit(0);
@@ -127,7 +129,7 @@ const child: ChildProcess = spawn(process.execPath, npmScriptArgs('start'), {
     ...stripe.env,
     PORT: String(port),
     HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: values['log-level'] ?? 'warn',
     LOG_FORMAT: 'json',
     DATA_DIR: dataDir,
     ...(scratch ? { DATABASE_URL: scratch.url } : {}),
