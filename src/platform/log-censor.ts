@@ -46,7 +46,10 @@ function censorAt(
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
   const headers = depth === 2 && parent === 'headers' && top !== null ? HEADER_SECRETS[top] : undefined;
   let copy: Record<string, unknown> | null = null;
-  for (const [key, inner] of Object.entries(value)) {
+  // for...in rather than Object.entries: no array of pairs for every object of every line.
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const inner = (value as Record<string, unknown>)[key];
     const secret = secretKeys.has(key) || headers?.has(key) === true;
     const next = secret ? CENSOR : censorAt(inner, depth + 1, depth === 0 ? key : top, key, secretKeys);
     if (next === inner) continue;
