@@ -21,7 +21,8 @@
 // client p99 stayed within 100 ms. --node-options="..." passes flags to the server's Node.
 //
 //   node bench/chat.ts [--sessions 1000] [--conversations 1] [--think-min-ms 1000] [--think-max-ms 5000]
-//                      [--step-seconds 8] [--levels 10,25,50,...] [--postgres] [--node-options="..."]
+//                      [--step-seconds 8] [--levels 10,25,50,...] [--postgres] [--count-queries]
+//                      [--log-level warn] [--node-options="..."]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
