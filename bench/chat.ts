@@ -2,9 +2,11 @@
 // path (no language model) against `switchboard start` in a child process: greeting, name, amount,
 // the card (a ConfirmationToken, as the Payment Element sends it), "yes" (a PaymentIntent at the
 // local Stripe fake). Printed: requests/s and client-side p50/p99 per message; the server's own
-// latency from its /metrics histogram (mean exact, p50/p99 as histogram bucket bounds); the same for
-// /health/live in the same run, as the floor; the server's RSS through the run; and the CPU of both
-// processes. Targets from issue 19: paced, 0 errors, server p99 <= 25 ms, every conversation charged
+// latency from its /metrics histogram (mean exact; p50/p99 as the bucket they fall in, with an
+// estimate inside it as Prometheus's histogram_quantile makes; the share within 25 ms, exact since
+// 25 ms is a bucket bound); the same for /health/live in the same run, as the floor; the server's RSS
+// through the run; CPU per message of the server, its PostgreSQL backends and the load generator;
+// PostgreSQL transactions per message; GC time and event-loop delay in the server. Targets from issue 19: paced, 0 errors, server p99 <= 25 ms, every conversation charged
 // once, RSS flat after warm-up; saturated, the most messages per second held with p99 <= 100 ms.
 //
 // Where the load comes from: this script is the load generator, a process of its own (plain
@@ -19,15 +21,26 @@
 // client p99 stayed within 100 ms. --node-options="..." passes flags to the server's Node.
 //
 //   node bench/chat.ts [--sessions 1000] [--conversations 1] [--think-min-ms 1000] [--think-max-ms 5000]
-//                      [--step-seconds 8] [--postgres] [--node-options="..."]
+//                      [--step-seconds 8] [--levels 10,25,50,...] [--postgres] [--count-queries]
+//                      [--log-level warn] [--node-options="..."]
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { startFakeStripe } from '../test/fakes/stripe.ts';
+import {
+  cpuMeter,
+  describe,
+  diff,
+  type Hist,
+  quantile,
+  readGauge,
+  readHistogram,
+  shareWithin,
+} from './server-probes.ts';
 import {
   createScratchDatabase,
   dropWhenIdle,
@@ -48,16 +61,40 @@ const { values } = parseArgs({
     'think-max-ms': { type: 'string' },
     'step-seconds': { type: 'string' },
     postgres: { type: 'boolean' },
+    levels: { type: 'string' },
+    'count-queries': { type: 'boolean' },
+    'log-level': { type: 'string' },
     'node-options': { type: 'string' },
+    help: { type: 'boolean' },
   },
 });
+if (values.help) {
+  console.log(`node bench/chat.ts [options]
+  --sessions N          concurrent sessions (default 1000)
+  --conversations N     conversations per session in the paced run (default 1)
+  --think-min-ms N      shortest think time before a message (default 1000)
+  --think-max-ms N      longest think time (default 5000)
+  --step-seconds N      seconds per saturated level (default 8)
+  --levels A,B,...      saturated levels, in flight (default 10,25,50,100,200,400,800; 0 skips the phase)
+  --postgres            PostgreSQL at BENCH_DATABASE_URL (default: PGlite)
+  --log-level L         the server's LOG_LEVEL (default warn; production's is info: two lines a request)
+  --count-queries       count the server's PostgreSQL statements per message (a probe loaded into it)
+  --node-options="..."  NODE_OPTIONS for the server (--trace-gc, --cpu-prof ...)`);
+  process.exit(0);
+}
 const SESSIONS = positiveIntArg(values.sessions, 1000, 'sessions');
 const CONVERSATIONS = positiveIntArg(values.conversations, 1, 'conversations');
 const THINK_MIN_MS = positiveIntArg(values['think-min-ms'], 1000, 'think-min-ms');
 const THINK_MAX_MS = Math.max(THINK_MIN_MS, positiveIntArg(values['think-max-ms'], 5000, 'think-max-ms'));
 const STEP_SECONDS = positiveIntArg(values['step-seconds'], 8, 'step-seconds');
+const LEVELS = (values.levels ?? '10,25,50,100,200,400,800')
+  .split(',')
+  .map(Number)
+  .filter((n) => Number.isInteger(n) && n > 0 && n <= SESSIONS);
 const TARGET_P99_MS = 25;
 const SATURATED_P99_MS = 100;
+/** Other work on the machine, in cores, above which the paced verdict is flagged as contended. */
+const QUIET_OTHERS = 0.5;
 const think = () => sleep(THINK_MIN_MS + Math.random() * (THINK_MAX_MS - THINK_MIN_MS));
 const KEY = 'bench-chat-api-key-0123456789';
 /** Paced runs wait a random think time before each message. */
@@ -72,7 +109,15 @@ if (values.postgres) {
   }
   scratch = await createScratchDatabase();
 }
+const databaseName = scratch ? new URL(scratch.url).pathname.slice(1) : null;
 const dataDir = mkdtempSync(path.join(tmpdir(), 'sb-bench-chat-'));
+const queryCounts = values['count-queries'] ? path.join(dataDir, 'query-counts.json') : null;
+const nodeOptions = [
+  values['node-options'] ?? '',
+  queryCounts ? `--import ${path.join(import.meta.dirname, 'query-counter.ts')}` : '',
+]
+  .join(' ')
+  .trim();
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 
@@ -85,7 +130,7 @@ const child: ChildProcess = spawn(process.execPath, npmScriptArgs('start'), {
     ...stripe.env,
     PORT: String(port),
     HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: values['log-level'] ?? 'warn',
     LOG_FORMAT: 'json',
     DATA_DIR: dataDir,
     ...(scratch ? { DATABASE_URL: scratch.url } : {}),
@@ -93,7 +138,8 @@ const child: ChildProcess = spawn(process.execPath, npmScriptArgs('start'), {
     CHAT_API_KEYS: KEY,
     CHAT_RATE_LIMIT_PER_KEY: '1000000',
     PUBLIC_URL: 'https://pay.example.com',
-    ...(values['node-options'] ? { NODE_OPTIONS: values['node-options'] } : {}),
+    ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+    ...(queryCounts ? { BENCH_QUERY_COUNTS: queryCounts } : {}),
   },
   stdio: ['ignore', 'pipe', 'pipe'],
 });
@@ -188,8 +234,9 @@ try {
 
   // Paced: people typing, with /health/live paced the same way beside them.
   pacing = true;
+  const queries0 = await countedQueries();
   const rss = sampleRss(child.pid as number);
-  const cpu = cpuMeter(child.pid as number);
+  const cpu = cpuMeter(child.pid as number, databaseName);
   const before = await serverHistogram();
   const [floor, chat] = await Promise.all([
     run(SESSIONS, async () => {
@@ -212,6 +259,7 @@ try {
   const after = await serverHistogram();
   const used = cpu.stop();
   const memory = rss.stop();
+  const queries1 = await countedQueries();
   const server = diff(before.chat, after.chat);
   const charges = new Map<string, number>();
   for (const intent of stripe.paymentIntents) {
@@ -223,34 +271,55 @@ try {
   report('/health/live (floor)', floor, diff(before.live, after.live));
   report('/chat', chat, server);
   const turns = (name: string, h: Hist) =>
-    console.log(
-      `    ${name}: server mean ${round((h.sum / Math.max(1, h.count)) * 1000, 2)} ms, p50 <= ${bucketQuantile(h, 0.5)} ms, p99 <= ${bucketQuantile(h, 0.99)} ms (${h.count} turns)`,
-    );
+    console.log(`    ${name}: server ${describe(h, TARGET_P99_MS)} (${h.count} turns)`);
   turns("turns that are the bot's own work (greeting, name)", diff(before.ownTurns, after.ownTurns));
   turns(
     'turns that wait on Stripe (the fake, in the load generator)',
     diff(before.stripeTurns, after.stripeTurns),
   );
+  printCpu(used, server.count, '(the /health/live requests beside them included)');
+  if (queries0 && queries1 && databaseName) printQueries(queries0, queries1, server.count);
+  const gcMs = (after.gcSeconds - before.gcSeconds) * 1000;
   console.log(
-    `    CPU: server ${used.server}% of one core, load generator (this process) ${used.generator}%`,
+    `    server GC: ${round(gcMs)} ms in all, ${round((gcMs / used.wallMs) * 100, 2)}% of the wall time, ${round(gcMs / Math.max(1, server.count), 3)} ms per message; event-loop delay over the run p99 ${round(after.loopP99Ms, 1)} ms, max ${round(after.loopMaxMs, 1)} ms`,
   );
   console.log(
     `    server RSS: ${memory.first} MiB at the start, ${memory.max} MiB at most, ${memory.last} MiB at the end; mean of the first third ${memory.early} MiB, of the last third ${memory.late} MiB (${memory.late <= memory.early * 1.1 ? 'flat' : 'GROWING'})`,
   );
-  const p99 = bucketQuantile(server, 0.99);
+  // Exact: TARGET_P99_MS is a bucket bound, so the share within it is counted, not estimated.
+  const within = shareWithin(server, TARGET_P99_MS) ?? 0;
+  const p99 = quantile(server, 0.99);
   console.log(
-    `    0 errors (any error stops the run); ${chargedOnce} of ${SESSIONS * CONVERSATIONS} conversations charged exactly once (${charges.size - chargedOnce} more than once); server p99 <= ${TARGET_P99_MS} ms: ${p99 <= TARGET_P99_MS ? 'met' : 'NOT met'} (p99 <= ${p99} ms bucket)`,
+    `    0 errors (any error stops the run); ${chargedOnce} of ${SESSIONS * CONVERSATIONS} conversations charged exactly once (${charges.size - chargedOnce} more than once); server p99 <= ${TARGET_P99_MS} ms: ${within >= 0.99 ? 'met' : 'NOT met'} (${round(within * 100, 2)}% of messages within ${TARGET_P99_MS} ms; p99 ~${round(p99.estimate, 1)} ms, in the ${p99.lower}-${p99.le} ms bucket)`,
   );
+  // The tail on 2 shared cores follows what else runs: each turn waits for the server, a PostgreSQL
+  // backend and the load generator to get a core several times over.
+  const othersCores = used.others / used.wallMs;
+  if (othersCores > QUIET_OTHERS)
+    console.log(
+      `    NOT a quiet machine: other work took ${round(othersCores * 100)}% of a core during the paced run (over ${QUIET_OTHERS * 100}%), so this p99 measures the contention as much as the service`,
+    );
 
-  // Saturated: closed-loop concurrency levels, each for STEP_SECONDS.
+  if (LEVELS.length > 0) await saturated();
+} finally {
+  agent.destroy();
+  child.kill('SIGTERM');
+  await exited;
+  await stripe.close();
+  rmSync(dataDir, { recursive: true, force: true });
+  if (scratch) await dropWhenIdle(scratch);
+}
+
+/** Saturated: closed-loop concurrency levels, each for STEP_SECONDS. */
+async function saturated() {
   pacing = false;
   console.log(
     `  saturated (closed loop, ${STEP_SECONDS} s per level; held = client p99 <= ${SATURATED_P99_MS} ms):`,
   );
   let held: { level: number; perSecond: number } | null = null;
-  for (const level of [10, 25, 50, 100, 200, 400, 800].filter((n) => n <= SESSIONS)) {
+  for (const level of LEVELS) {
     const h0 = await serverHistogram();
-    const meter = cpuMeter(child.pid as number);
+    const meter = cpuMeter(child.pid as number, databaseName);
     const deadline = performance.now() + STEP_SECONDS * 1000;
     let errors = 0;
     const result = await run(level, async (i) => {
@@ -264,13 +333,12 @@ try {
         );
       return times;
     });
-    const h1 = await serverHistogram();
     const spent = meter.stop();
+    const h1 = await serverHistogram();
     const clientP99 = percentile(result.latencies, 0.99);
-    report(`${level} in flight`, result, diff(h0.chat, h1.chat));
-    console.log(
-      `      CPU: server ${spent.server}%, load generator ${spent.generator}%; ${errors} conversations failed`,
-    );
+    const served = diff(h0.chat, h1.chat);
+    report(`${level} in flight`, result, served);
+    printCpu(spent, served.count, `; ${errors} conversations failed`, '  ');
     if (errors === 0 && clientP99 <= SATURATED_P99_MS && (!held || result.perSecond > held.perSecond))
       held = { level, perSecond: result.perSecond };
     if (errors > 0) break;
@@ -280,13 +348,6 @@ try {
       ? `    most held with client p99 <= ${SATURATED_P99_MS} ms: ${round(held.perSecond)} messages/s (${held.level} in flight)`
       : `    no level held client p99 <= ${SATURATED_P99_MS} ms`,
   );
-} finally {
-  agent.destroy();
-  child.kill('SIGTERM');
-  await exited;
-  await stripe.close();
-  rmSync(dataDir, { recursive: true, force: true });
-  if (scratch) await dropWhenIdle(scratch);
 }
 
 async function converse(sessionId: string): Promise<number[]> {
@@ -315,60 +376,70 @@ async function run(concurrency: number, work: (i: number) => Promise<number[]>) 
   return { latencies: all.sort((a, b) => a - b), perSecond: all.length / seconds };
 }
 
-type Buckets = Map<number, number>;
-
 /**
- * Cumulative bucket counts (le in ms -> count) plus sum and count: /chat and /health/live requests,
- * and PayBot's own turn histogram split by whether the turn waited on Stripe (finer buckets).
+ * The server's /metrics: /chat and /health/live request histograms, PayBot's own turn histogram split
+ * by whether the turn waited on Stripe, GC time so far, and the event-loop delay since the last read.
  */
-async function serverHistogram(): Promise<{ chat: Hist; live: Hist; ownTurns: Hist; stripeTurns: Hist }> {
+async function serverHistogram() {
   const text = await (await fetch(`${base}/metrics`)).text();
-  const read = (metric: string, labels: string[]): Hist => {
-    const buckets: Buckets = new Map();
-    let sum = 0;
-    let count = 0;
-    for (const line of text.split('\n')) {
-      if (!labels.every((label) => line.includes(label))) continue;
-      const value = Number(line.split(' ').pop());
-      const le = line.match(/le="([^"]+)"/);
-      if (line.startsWith(`${metric}_bucket`) && le) {
-        const bound = le[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(le[1]) * 1000;
-        buckets.set(bound, (buckets.get(bound) ?? 0) + value);
-      } else if (line.startsWith(`${metric}_sum`)) sum += value;
-      else if (line.startsWith(`${metric}_count`)) count += value;
-    }
-    return { buckets, sum, count };
-  };
   const http = (route: string) =>
-    read('http_request_duration_seconds', [`route="${route}"`, 'status_code="200"']);
+    readHistogram(text, 'http_request_duration_seconds', [`route="${route}"`, 'status_code="200"']);
   return {
     chat: http('/chat'),
     live: http('/health/live'),
-    ownTurns: read('paybot_turn_duration_seconds', ['stripe="none"']),
-    stripeTurns: read('paybot_turn_duration_seconds', ['stripe="called"']),
+    ownTurns: readHistogram(text, 'paybot_turn_duration_seconds', ['stripe="none"']),
+    stripeTurns: readHistogram(text, 'paybot_turn_duration_seconds', ['stripe="called"']),
+    gcSeconds: readHistogram(text, 'nodejs_gc_duration_seconds').sum,
+    // prom-client resets its event-loop monitor at every scrape: these cover the time since the last.
+    loopP99Ms: readGauge(text, 'nodejs_eventloop_lag_p99_seconds') * 1000,
+    loopMaxMs: readGauge(text, 'nodejs_eventloop_lag_max_seconds') * 1000,
   };
 }
 
-interface Hist {
-  buckets: Buckets;
-  sum: number;
-  count: number;
+/** The server's statement counts so far (--count-queries), null without the probe. */
+async function countedQueries(): Promise<Record<string, number> | null> {
+  if (!queryCounts) return null;
+  const before = existsSync(queryCounts) ? readFileSync(queryCounts, 'utf8') : '';
+  child.kill('SIGUSR2');
+  for (let waited = 0; waited < 5000; waited += 10) {
+    const now = existsSync(queryCounts) ? readFileSync(queryCounts, 'utf8') : '';
+    if (now && now !== before) return (JSON.parse(now) as { counts: Record<string, number> }).counts;
+    await sleep(10);
+  }
+  throw new Error('the server did not write its query counts (--count-queries)');
 }
 
-function diff(a: Hist, b: Hist): Hist {
-  const buckets: Buckets = new Map();
-  for (const [le, n] of b.buckets) buckets.set(le, n - (a.buckets.get(le) ?? 0));
-  return { buckets, sum: b.sum - a.sum, count: b.count - a.count };
-}
-
-function bucketQuantile(h: Hist, q: number): number {
-  const target = h.count * q;
-  for (const [le, n] of [...h.buckets].sort((x, y) => x[0] - y[0])) if (n >= target) return le;
-  return Number.POSITIVE_INFINITY;
+function printQueries(before: Record<string, number>, after: Record<string, number>, messages: number) {
+  const sent = Object.entries(after)
+    .map(([statement, n]) => [statement, n - (before[statement] ?? 0)] as const)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1]);
+  const total = sent.reduce((sum, [, n]) => sum + n, 0);
+  console.log(
+    `    PostgreSQL statements sent by the server: ${total}, ${round(total / Math.max(1, messages), 2)} per message (the job system's polling included); most sent:`,
+  );
+  for (const [statement, n] of sent.slice(0, 6))
+    console.log(`      ${round(n / Math.max(1, messages), 3)} per message  ${statement}`);
 }
 
 function percentile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? 0;
+}
+
+function printCpu(
+  used: ReturnType<ReturnType<typeof cpuMeter>['stop']>,
+  messages: number,
+  note: string,
+  indent = '',
+) {
+  const per = (ms: number) =>
+    `${round(ms / Math.max(1, messages), 3)} ms/message (${round((ms / used.wallMs) * 100)}% of a core)`;
+  console.log(
+    `${indent}    CPU: server ${per(used.server)}${used.postgres === null ? '' : `, PostgreSQL backends ${per(used.postgres)}`}, load generator ${per(used.generator)} ${note}`,
+  );
+  console.log(
+    `${indent}    rest of the machine (other people's work, PostgreSQL's background processes, the kernel): ${round((used.others / used.wallMs) * 100)}% of a core`,
+  );
 }
 
 /** The server's resident memory, sampled every second from /proc. */
@@ -398,32 +469,9 @@ function sampleRss(pid: number) {
   };
 }
 
-/** CPU used by the server (from /proc/<pid>/stat) and by this process, as % of one core over the wall time. */
-function cpuMeter(pid: number) {
-  const ticks = () => {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (100 per second)
-  };
-  const t0 = performance.now();
-  const server0 = ticks();
-  const self0 = process.cpuUsage();
-  return {
-    stop() {
-      const wallMs = performance.now() - t0;
-      const self = process.cpuUsage(self0);
-      return {
-        server: round(((ticks() - server0) * 10 * 100) / wallMs),
-        generator: round(((self.user + self.system) / 1000 / wallMs) * 100),
-      };
-    },
-  };
-}
-
 function report(name: string, client: { latencies: number[]; perSecond: number }, server: Hist | null) {
   const pct = (q: number) => round(percentile(client.latencies, q), 1);
-  const serverSide = server
-    ? `; server mean ${round((server.sum / Math.max(1, server.count)) * 1000, 2)} ms, p50 <= ${bucketQuantile(server, 0.5)} ms, p99 <= ${bucketQuantile(server, 0.99)} ms (${server.count} requests)`
-    : '';
+  const serverSide = server ? `; server ${describe(server, TARGET_P99_MS)} (${server.count} requests)` : '';
   console.log(
     `    ${name}: ${round(client.perSecond)} requests/s; client p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms${serverSide}`,
   );

@@ -375,7 +375,7 @@ describe.each(databaseKinds)('the apps’ console pages on %s', (kind) => {
         },
       })),
     );
-    await recordAttempt(db().orm, {
+    await recordAttempt(db(), {
       idempotencyKey: 'paybot:console-collecting:1',
       sessionId: 'console-collecting',
       paymentIntentId: 'pi_console_0001',

@@ -1,17 +1,18 @@
 // pino JSON lines to stdout, pretty in a terminal. Secrets are removed twice: by key (headers,
-// tokens, passwords) through pino's path redaction, and by value in any string a log line carries
+// tokens, passwords) where REDACT_PATHS put them (log-censor.ts), and by value in any string a log line carries
 // (scrubText: card numbers in any shape, configured secrets, URL passwords), because a card number
 // can arrive inside a free-text chat message or a URL, and a provider can quote our key back. The
 // scrubbing covers the merged object, the message, the child bindings (a request id) and what the
 // serializers make of Fastify's request and reply (the URL of "incoming request").
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
 import type { Config } from '../config.ts';
+import { censorLine, censorValue } from './log-censor.ts';
 import { scrubText } from './redact.ts';
 
 export type { Logger };
 export { scrubText };
 
-const SECRET_KEYS = [
+export const SECRET_KEYS = [
   'password',
   'passwd',
   'secret',
@@ -31,7 +32,11 @@ const SECRET_KEYS = [
   'cardNumber',
 ];
 
-/** pino redaction paths: the keys at the top level, one and two levels down, and in request headers. */
+/**
+ * What is censored by key, written as pino redaction paths: the keys at the top level, one and two
+ * levels down, and in request headers. log-censor.ts does it (pino's own redactor cost too much),
+ * and the tests hold it to what pino's `redact` makes of these paths.
+ */
 export const REDACT_PATHS = [
   ...SECRET_KEYS,
   ...SECRET_KEYS.map((key) => `*.${key}`),
@@ -44,6 +49,8 @@ export const REDACT_PATHS = [
   'req.headers["stripe-signature"]',
   'res.headers["set-cookie"]',
 ];
+
+const SECRETS: ReadonlySet<string> = new Set(SECRET_KEYS);
 
 const MAX_DEPTH = 6;
 
@@ -96,11 +103,17 @@ function requestSerializer(request: RequestLike): unknown {
   }) as Record<string, unknown>;
 }
 
+// pino runs serializers after the log formatter, so what they make is censored here as well.
 const serializers = {
-  req: requestSerializer,
+  req: (request: RequestLike) => censorValue('req', requestSerializer(request), SECRETS),
   res: (reply: { statusCode?: number }) => ({ statusCode: reply.statusCode }),
   // The log formatter has usually made the error a scrubbed plain copy already; keep its type then.
-  err: (error: unknown) => scrubLogValue(error instanceof Error ? pino.stdSerializers.err(error) : error),
+  err: (error: unknown) =>
+    censorValue(
+      'err',
+      scrubLogValue(error instanceof Error ? pino.stdSerializers.err(error) : error),
+      SECRETS,
+    ),
   // Child loggers' bindings skip the log formatter; Fastify binds the request id under this key.
   reqId: (id: unknown) => (typeof id === 'string' ? scrubText(id) : id),
 };
@@ -119,10 +132,9 @@ export function loggerOptions(config: Pick<Config, 'log'>): LoggerOptions {
     config.log.format === 'pretty' || (config.log.format === 'auto' && process.stdout.isTTY === true);
   return {
     level: config.log.level,
-    redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
     serializers,
     mixin: () => lineContext?.() ?? {},
-    formatters: { log: (object) => scrubLogValue(object) as Record<string, unknown> },
+    formatters: { log: (object) => censorLine(scrubLogValue(object) as Record<string, unknown>, SECRETS) },
     hooks: {
       logMethod(args, method) {
         const scrubbed = args.map((arg) => (typeof arg === 'string' ? scrubText(arg) : arg)) as typeof args;
@@ -141,7 +153,20 @@ export function createLogger(config: Pick<Config, 'log'>, destination?: Destinat
   const options = loggerOptions(config);
   if (destination) {
     const { transport: _ignored, ...rest } = options;
-    return pino(rest, destination);
+    return censoringChildBindings(pino(rest, destination));
   }
-  return pino(options);
+  return censoringChildBindings(pino(options));
+}
+
+/**
+ * pino runs no formatter over a child logger's bindings (Fastify's request id, a job's fields), so
+ * they are censored on the way in. Children inherit `child` from their parent, so one wrapper on the
+ * root covers every generation.
+ */
+function censoringChildBindings(logger: Logger): Logger {
+  const child = logger.child;
+  logger.child = function (this: Logger, bindings: Record<string, unknown>, options?: object) {
+    return child.call(this, censorLine(bindings, SECRETS), options);
+  } as Logger['child'];
+  return logger;
 }

@@ -30,8 +30,13 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
       name: 'http_request_duration_seconds',
       help: 'HTTP request latency by method, route template and status code.',
       labelNames: ['method', 'route', 'status_code'],
-      // 15 and 20 ms: latency targets sit there (PayBot's p99 of 20 ms), and 10 -> 25 cannot tell.
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      // Fine from 5 to 100 ms, where latency targets sit (PayBot's p99 of 25 ms: 25 is a bound, so
+      // the share within it is counted exactly), and 25 -> 50 -> 100 could not say how far off a
+      // miss was. 18 buckets: each is a series per method, route and status.
+      buckets: [
+        0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.035, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5,
+        10,
+      ],
       registers: [registry],
     }),
     jobsProcessed: new Counter({

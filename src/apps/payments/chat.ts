@@ -244,7 +244,7 @@ async function takeTurn(
       if (charged.failure)
         log.warn({ sessionId: request.sessionId, reason: charged.failure }, 'charge failed at Stripe');
       const result = charged.result;
-      await recordAttempt(db.orm, {
+      await recordAttempt(db, {
         idempotencyKey: key,
         sessionId: request.sessionId,
         paymentIntentId: 'paymentIntentId' in result ? result.paymentIntentId : null,

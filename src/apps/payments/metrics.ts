@@ -18,7 +18,10 @@ export function createPaymentMetrics(metrics: Metrics): PaymentMetrics {
       help: 'PayBot chat turns, by whether the turn called Stripe (called, none).',
       labelNames: ['stripe'],
       // Fine below 50 ms, where a turn that does not wait on Stripe lands.
-      buckets: [0.001, 0.002, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      buckets: [
+        0.001, 0.002, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.035, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5,
+        10,
+      ],
       registers: [metrics.registry],
     }),
   };

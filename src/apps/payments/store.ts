@@ -1,6 +1,7 @@
 // Data access for PayBot: sessions, API keys, charge attempts, and the invoices it settles.
-// Functions take a db or a transaction, so callers own the unit of work; the chat turn's two session
-// statements take the Database itself (they are single statements, prepared once per connection).
+// Functions take a db or a transaction, so callers own the unit of work; the chat turn's statements
+// (its session's read and write, the charge attempt) take the Database itself: they are single
+// statements, prepared once per connection.
 
 import type { Database } from '../../platform/db/database.ts';
 import { and, eq, isNull, sql } from '../../platform/db/drizzle.ts';
@@ -226,8 +227,16 @@ export async function revokeApiKey(db: DbOrTx, id: string): Promise<boolean> {
 
 // --- charge attempts ---
 
+// Once per charge, after Stripe answered: prepared once per connection like the session statements
+// above, instead of the query builder building the same upsert on every charge.
+const RECORD_ATTEMPT = `insert into payment_attempts (idempotency_key, session_id, payment_intent_id,
+  amount_minor, currency, invoice_id, status, error) values ($1, $2, $3, $4, $5, $6, $7, $8)
+  on conflict (idempotency_key) do update set
+  payment_intent_id = coalesce(excluded.payment_intent_id, payment_attempts.payment_intent_id),
+  status = excluded.status, error = excluded.error, updated_at = now()`;
+
 export async function recordAttempt(
-  db: DbOrTx,
+  db: SessionSql,
   attempt: {
     idempotencyKey: string;
     sessionId: string;
@@ -239,18 +248,20 @@ export async function recordAttempt(
     error?: string | null;
   },
 ): Promise<void> {
-  await db
-    .insert(paymentAttempts)
-    .values({ ...attempt, error: attempt.error ?? null })
-    .onConflictDoUpdate({
-      target: paymentAttempts.idempotencyKey,
-      set: {
-        paymentIntentId: sql`coalesce(excluded.payment_intent_id, ${paymentAttempts.paymentIntentId})`,
-        status: sql`excluded.status`,
-        error: sql`excluded.error`,
-        updatedAt: sql`now()`,
-      },
-    });
+  await db.query(
+    RECORD_ATTEMPT,
+    [
+      attempt.idempotencyKey,
+      attempt.sessionId,
+      attempt.paymentIntentId,
+      attempt.amountMinor,
+      attempt.currency,
+      attempt.invoiceId,
+      attempt.status,
+      attempt.error ?? null,
+    ],
+    'paybot_record_attempt',
+  );
 }
 
 export async function settleAttempt(
