@@ -83,9 +83,15 @@ describe(`traces of an invoice alert and a credit request (${kind}: ${kind === '
     });
     expect(message.dedupeKey).toBe('invoice:TRACE-1:email:ap@example.com');
 
-    const send = await waitFor('the span of the provider send', () =>
-      collector.spans.find((s) => s.kind === CLIENT && s.attributes['outbox.id'] === message.id),
-    );
+    // Each process exports its spans on its own schedule: wait for the whole chain, not just its end.
+    const { send, trace } = await waitFor('the provider send, its job and the request, in one trace', () => {
+      const send = collector.spans.find((s) => s.kind === CLIENT && s.attributes['outbox.id'] === message.id);
+      if (!send) return undefined;
+      const trace = collector.spans.filter((s) => s.traceId === send.traceId);
+      const job = trace.find((s) => s.spanId === send.parentSpanId);
+      const request = job && trace.find((s) => s.spanId === job.parentSpanId);
+      return request ? { send, trace } : undefined;
+    });
     expect(send).toMatchObject({
       name: 'send email',
       attributes: {
@@ -94,7 +100,6 @@ describe(`traces of an invoice alert and a credit request (${kind}: ${kind === '
         'outbox.driver': 'sandbox',
       },
     });
-    const trace = collector.spans.filter((s) => s.traceId === send.traceId);
     const job = trace.find((s) => s.spanId === send.parentSpanId);
     expect(job).toMatchObject({
       name: 'process outbox.deliver',
@@ -133,19 +138,30 @@ describe(`traces of an invoice alert and a credit request (${kind}: ${kind === '
       }),
     });
     expect(posted.status).toBe(201);
-    const reply = await waitFor('the span of the reply sent to Slack', () =>
-      collector.spans.find(
+    // As above: the chain from the reply back to its root, once every process has exported its part.
+    const chainOf = (reply: (typeof collector.spans)[number]) => {
+      const spansOf = collector.spans.filter((s) => s.traceId === reply.traceId);
+      const chain: Array<(typeof collector.spans)[number]> = [];
+      for (
+        let at: typeof reply | undefined = reply;
+        at;
+        at = spansOf.find((s) => s.spanId === at?.parentSpanId)
+      )
+        chain.unshift(at);
+      return { spansOf, chain };
+    };
+    const {
+      reply,
+      spansOf,
+      chain: spans,
+    } = await waitFor('the reply sent to Slack, traced to its request', () => {
+      const reply = collector.spans.find(
         (s) => s.name === 'send slack' && String(s.attributes['outbox.dedupe_key']).endsWith(':reply'),
-      ),
-    );
-    const spansOf = collector.spans.filter((s) => s.traceId === reply.traceId);
-    const chain: string[] = [];
-    for (
-      let at: typeof reply | undefined = reply;
-      at;
-      at = spansOf.find((s) => s.spanId === at?.parentSpanId)
-    )
-      chain.unshift(at.name);
+      );
+      const found = reply && chainOf(reply);
+      return found && found.chain[0]?.parentSpanId === '' ? { reply, ...found } : undefined;
+    });
+    const chain = spans.map((span) => span.name);
     expect(chain).toEqual([
       'POST /sandbox/slack/messages',
       'process credits.process',
