@@ -11,15 +11,13 @@ export default defineConfig({
     hookTimeout: 60_000,
     reporters: process.env.CI ? ['default'] : ['default'],
     // On with `--coverage` (`npm test`): V8 coverage of src/, the CLI processes the tests start
-    // included (test/helpers/coverage-provider.ts). Thresholds a little below what the whole suite
-    // reached on 2026-12-01 after the console, tracing, PayBot and prediction branches were merged
-    // (lines 95.44, branches 83.37, statements 93.78, functions 94.20). Branches were 86.5 before
-    // those merges: their new code (the console pages above all) brought it under the goal of 85,
-    // so the branch threshold is 83 until tests of those pages' branches raise it again: a ratchet,
-    // raised as tests are added, never lowered to let a change through (this lowering is the
-    // exception, stated in the README and the issue). Enforced where the whole suite runs, with a
-    // PostgreSQL server (TEST_DATABASE_URL, as in CI): without one the PostgreSQL tests skip and the
-    // figures measure another suite.
+    // included (test/helpers/coverage-provider.ts). Thresholds at issue 18's goals (lines 95,
+    // branches 85) and a little under what the whole suite reached on 2026-12-01 16:50 (lines 96.55,
+    // branches 87.21, statements 95.09, functions 95.51), after tests of the console pages' branches
+    // raised branches from 83.9 back over the goal: a ratchet, raised as tests are added, never
+    // lowered to let a change through. Enforced where the whole suite runs, with a PostgreSQL server
+    // (TEST_DATABASE_URL, as in CI): without one the PostgreSQL tests skip and the figures measure
+    // another suite.
     coverage: {
       provider: 'custom',
       customProviderModule: 'test/helpers/coverage-provider.ts',
@@ -27,7 +25,7 @@ export default defineConfig({
       exclude: ['src/**/*.test.ts'],
       reporter: ['text-summary', 'json-summary', 'json', 'html'],
       ...(process.env.TEST_DATABASE_URL
-        ? { thresholds: { lines: 95, branches: 83, statements: 93, functions: 92 } }
+        ? { thresholds: { lines: 95, branches: 85, statements: 94, functions: 94 } }
         : {}),
     },
   },
