@@ -453,6 +453,39 @@ describe.each(databaseKinds)('outbox on %s', (kind) => {
   });
 
   describe('the operator API', () => {
+    it('pages through rows one transaction enqueued (one created_at) without skipping or repeating any', async () => {
+      const prefix = key('page');
+      // One statement, one transaction, one now(): every row has the same created_at to the microsecond.
+      // Sent later, so nothing changes under the pages.
+      const results = await service().channels.enqueueMany(
+        Array.from({ length: 7 }, (_, i) => ({
+          dedupeKey: `${prefix}:${i}`,
+          channel: 'email' as const,
+          to: `page${i}@example.com`,
+          content: { subject: 's', text: 't' },
+          sendAfter: new Date(Date.now() + 3_600_000),
+        })),
+      );
+      const [{ distinct }] = (await service().db.query<{ distinct: number }>(
+        'select count(distinct created_at)::int as distinct from outbox_messages where dedupe_key like $1',
+        [`${prefix}:%`],
+      )) as [{ distinct: number }];
+      expect(distinct).toBe(1);
+      const seen: string[] = [];
+      let url = `/outbox?key=${encodeURIComponent(`${prefix}:*`)}&limit=3`;
+      for (let page = 0; page < 5; page++) {
+        const body = (await service().app.inject(url)).json() as {
+          messages: Array<{ id: string }>;
+          next: string | null;
+        };
+        seen.push(...body.messages.map((m) => m.id));
+        if (!body.next) break;
+        url = `/outbox?key=${encodeURIComponent(`${prefix}:*`)}&limit=3&before=${body.next}`;
+      }
+      expect(seen).toHaveLength(7);
+      expect(new Set(seen)).toEqual(new Set(results.map((r) => (r as { id: string }).id)));
+    });
+
     it('lists rows by status, channel and key prefix, and shows one', async () => {
       const prefix = key('api');
       const result = await service().channels.enqueue({

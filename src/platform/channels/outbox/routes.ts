@@ -10,7 +10,7 @@ import { OUTBOX_STATUSES, type OutboxRow, type OutboxStatus } from '../schema.ts
 import { CHANNELS, type Channel } from '../types.ts';
 import type { OutboxJobs } from './jobs.ts';
 import { cancelMessage, hourlyDelivery, outboxBacklog, retryMessage } from './operator.ts';
-import { getMessage, listMessages } from './store.ts';
+import { exactCreatedAt, getMessage, listMessages } from './store.ts';
 
 const listQuery = z
   .object({
@@ -157,16 +157,25 @@ export async function pageOfMessages(db: Database, query: MessageQuery) {
   });
   const messages = rows.slice(0, limit);
   const last = messages.at(-1);
-  return { messages, next: rows.length > limit && last ? encodeCursor(last) : null };
+  const lastAt = rows.length > limit && last ? await exactCreatedAt(db.orm, last.id) : undefined;
+  return { messages, next: last && lastAt ? encodeCursor(lastAt, last.id) : null };
 }
 
-const encodeCursor = (row: OutboxRow) =>
-  Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url');
+const encodeCursor = (createdAt: string, id: string) =>
+  Buffer.from(`${createdAt}|${id}`).toString('base64url');
 
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+/** An ISO 8601 instant in UTC to the microsecond, as exactCreatedAt writes it (older cursors: ms). */
+const CURSOR_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z$/;
+
+function decodeCursor(cursor: string): { createdAt: string; id: string } {
   const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const createdAt = new Date(at ?? '');
-  if (!id || Number.isNaN(createdAt.getTime()) || !z.uuid().safeParse(id).success) {
+  const createdAt = at ?? '';
+  if (
+    !id ||
+    !CURSOR_INSTANT.test(createdAt) ||
+    Number.isNaN(new Date(createdAt).getTime()) ||
+    !z.uuid().safeParse(id).success
+  ) {
     throw invalidInput('`before` is not a cursor this API returned', [
       { field: 'querystring.before', message: 'use the `next` value of the previous page' },
     ]);

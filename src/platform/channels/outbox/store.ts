@@ -36,8 +36,24 @@ export interface ListFilter {
   since?: Date;
   until?: Date;
   limit: number;
-  /** Rows created before this one (keyset pagination, newest first). */
-  before?: { createdAt: Date; id: string };
+  /**
+   * Rows created before this one (keyset pagination, newest first). `createdAt` is the database's
+   * own value to the microsecond (`exactCreatedAt`): a JavaScript Date keeps milliseconds only, and
+   * the rows one transaction enqueues (a scan's alerts) share one created_at, so a cursor rounded to
+   * the millisecond skipped every row of that transaction after the page's last.
+   */
+  before?: { createdAt: string; id: string };
+}
+
+/** A row's created_at as PostgreSQL holds it, to the microsecond, in UTC ISO 8601 (for a cursor). */
+export async function exactCreatedAt(db: DbOrTx, id: string): Promise<string | undefined> {
+  const [row] = await db
+    .select({
+      at: sql<string>`to_char(${outboxMessages.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+    })
+    .from(outboxMessages)
+    .where(eq(outboxMessages.id, id));
+  return row?.at;
 }
 
 export async function listMessages(db: DbOrTx, filter: ListFilter): Promise<OutboxRow[]> {
@@ -53,9 +69,10 @@ export async function listMessages(db: DbOrTx, filter: ListFilter): Promise<Outb
   if (filter.until) conditions.push(lt(outboxMessages.createdAt, filter.until));
   if (filter.before) {
     const { createdAt, id } = filter.before;
+    const at = sql`${createdAt}::timestamptz`;
     const older = or(
-      lt(outboxMessages.createdAt, createdAt),
-      and(eq(outboxMessages.createdAt, createdAt), lt(outboxMessages.id, id)),
+      lt(outboxMessages.createdAt, at),
+      and(eq(outboxMessages.createdAt, at), lt(outboxMessages.id, id)),
     );
     if (older) conditions.push(older);
   }
