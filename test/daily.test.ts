@@ -216,9 +216,14 @@ describe.each(databaseKinds)('daily messages on %s', (kind) => {
       expect(text).toContain('small steps');
       expect(openai.chats().length).toBeGreaterThan(0);
 
-      // The delivery report lands on the history.
+      // The delivery report lands on the history: once the worker has recorded the send (Twilio has
+      // the message a moment before the row has its SID).
       const sent = providers.twilio.sentMessages.find((m) => m.to === subs[0]?.phone);
       if (!sent) throw new Error('not sent');
+      await waitFor(
+        'the send recorded',
+        async () => (await outboxFor(sent.to))[0]?.status === 'sent' || undefined,
+      );
       providers.twilio.setStatus(sent.sid, 'delivered');
       const cb = providers.twilio.statusCallback(sent.sid);
       const callback = await app().inject({
