@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { creditsApp } from '../src/apps/credits/app.ts';
 import { creditSampleTraffic } from '../src/apps/credits/schema.ts';
 import { slackSignature } from '../src/platform/channels/webhooks/slack-signature.ts';
+import { openConsole } from './helpers/console.ts';
 import { NO_OPINION_YET } from './helpers/credit-replies.ts';
 import { databaseKinds } from './helpers/databases.ts';
 import { startTestService, type TestService } from './helpers/service.ts';
@@ -94,10 +95,10 @@ describe.each(databaseKinds)('CreditBot second opinion on %s', (kind) => {
     const reply = await waitFor('the reply', async () => (await repliesTo(ts))[0]);
     // The people asking are told the amount was not checked against history.
     expect(reply.content.text).toBe(`Approved, $4,395.36, exceptions${NO_OPINION_YET}`);
-    const console = await app().inject('/console');
-    const cookie = String(console.headers['set-cookie'] ?? '').split(';')[0] ?? '';
-    const page = await app().inject({ url: `/console/credits/${id}`, headers: { cookie } });
-    expect(page.body).toContain('no prediction yet: no model has been trained');
+    const operator = await openConsole(app());
+    expect(await operator.page(`/console/credits/${id}`)).toContain(
+      'no prediction yet: no model has been trained',
+    );
     const train = await app().inject({ method: 'POST', url: '/credits/model/train', payload: {} });
     expect(train.json()).toMatchObject({ trained: false, requests: 1 });
     expect(train.json().reason).toContain('a model needs 30 (CREDITS_MODEL_MIN_REQUESTS)');
@@ -168,15 +169,13 @@ describe.each(databaseKinds)('CreditBot second opinion on %s', (kind) => {
     expect(await repliesTo(ts)).toEqual([]);
 
     // The console shows it as needing a person, with the flag's reason and the approve button.
-    const first = await app().inject('/console');
-    const cookie = String(first.headers['set-cookie'] ?? '').split(';')[0] ?? '';
-    expect(first.body).toContain('credit reply held');
-    const page = await app().inject({ url: `/console/credits/${id}`, headers: { cookie } });
-    expect(page.body).toContain('waiting for a person to approve it');
-    expect(page.body).toContain(`action="/console/credits/${id}/approve"`);
-    expect(page.body).toContain('this account&#39;s 4 earlier requests were 58.4%-58.4%');
-    const list = await app().inject({ url: '/console/credits', headers: { cookie } });
-    expect(list.body).toMatch(/badge wait">held</);
+    const operator = await openConsole(app());
+    expect(await operator.page('/console')).toContain('credit reply held');
+    const page = await operator.page(`/console/credits/${id}`);
+    expect(page).toContain('waiting for a person to approve it');
+    expect(page).toContain(`action="/console/credits/${id}/approve"`);
+    expect(page).toContain('this account&#39;s 4 earlier requests were 58.4%-58.4%');
+    expect(await operator.page('/console/credits')).toMatch(/badge wait">held</);
 
     const approved = await react(APPROVER, ts, `Ev${kind}-b`);
     expect(approved.json()).toMatchObject({ outcome: 'approved' });
@@ -265,29 +264,21 @@ describe.each(databaseKinds)('CreditBot second opinion on %s', (kind) => {
     const request = await requestOnceDone(id);
     expect(request.flag?.kinds).toContain('ratio_history');
     expect(request.hold).toMatchObject({ approvedAt: null });
-    const first = await app().inject('/console');
-    const cookie = String(first.headers['set-cookie'] ?? '').split(';')[0] ?? '';
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(first.body)?.[1] ?? '';
-    const page = await app().inject({ url: `/console/credits/${id}`, headers: { cookie } });
-    expect(page.body).toContain('Or correct the credit to (US dollars)');
-    const submit = (fields: string) =>
-      app().inject({
-        method: 'POST',
-        url: `/console/credits/${id}/approve`,
-        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-        payload: `_csrf=${encodeURIComponent(csrf)}&${fields}`,
-      });
+    const operator = await openConsole(app());
+    expect(await operator.page(`/console/credits/${id}`)).toContain('Or correct the credit to (US dollars)');
+    const submit = (fields: Record<string, string>) =>
+      operator.submit(`/console/credits/${id}/approve`, fields);
     for (const typed of ['12.345', 'three thousand', '-5', '1,00']) {
-      const refused = await submit(`amount=${encodeURIComponent(typed)}&_confirmed=yes`);
+      const refused = await submit({ amount: typed, _confirmed: 'yes' });
       expect(refused.statusCode).toBe(400);
       expect(refused.body).toContain('Corrected credit:');
     }
     expect(await repliesTo(ts)).toEqual([]);
     // The confirmation names both amounts; confirming posts the correction.
-    const asked = await submit(`amount=${encodeURIComponent('$1,234.5')}`);
+    const asked = await submit({ amount: '$1,234.5' });
     expect(asked.statusCode).toBe(200);
     expect(asked.body).toContain(`with $1,234.50 in place of the computed ${request.summary.amount}`);
-    const done = await submit(`amount=${encodeURIComponent('$1,234.5')}&_confirmed=yes`);
+    const done = await submit({ amount: '$1,234.5', _confirmed: 'yes' });
     expect(done.statusCode).toBe(303);
     const reply = await waitFor('the corrected reply', async () => (await repliesTo(ts))[0]);
     expect(reply.content.text).toBe(
@@ -296,22 +287,18 @@ describe.each(databaseKinds)('CreditBot second opinion on %s', (kind) => {
     const after = (await app().inject(`/credits/requests/${id}`)).json();
     expect(after.hold).toMatchObject({ via: 'console', correctedCents: 123_450 });
     expect(after.amountCents).toBe(request.amountCents);
-    const shown = await app().inject({ url: `/console/credits/${id}`, headers: { cookie } });
-    expect(shown.body).toContain('corrected to $1,234.50 and approved by local operator (no login)');
+    expect(await operator.page(`/console/credits/${id}`)).toContain(
+      'corrected to $1,234.50 and approved by local operator (no login)',
+    );
   });
 
   it('refuses a console approval of a reply already approved, saying by whom, and records the refusal', async () => {
-    const first = await app().inject('/console');
-    const cookie = String(first.headers['set-cookie'] ?? '').split(';')[0] ?? '';
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(first.body)?.[1] ?? '';
+    const operator = await openConsole(app());
     const [held] = await running.service.db.query<{ request_id: string }>(
       `select request_id from credit_checks where approved_via = 'api' limit 1`,
     );
-    const response = await app().inject({
-      method: 'POST',
-      url: `/console/credits/${held?.request_id}/approve`,
-      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-      payload: `_csrf=${encodeURIComponent(csrf)}&_confirmed=yes`,
+    const response = await operator.submit(`/console/credits/${held?.request_id}/approve`, {
+      _confirmed: 'yes',
     });
     expect(response.statusCode).toBe(409);
     expect(response.body).toContain('was approved by ops@example.com');
@@ -319,9 +306,7 @@ describe.each(databaseKinds)('CreditBot second opinion on %s', (kind) => {
       held?.request_id,
     ]);
     expect(audit).toEqual([{ action: 'credits.approve', outcome: 'refused' }]);
-    const analytics = await app().inject({ url: '/console/credits/analytics', headers: { cookie } });
-    expect(analytics.statusCode).toBe(200);
-    expect(analytics.body).toContain('AC00000000000000000000000000000a01');
+    expect(await operator.page('/console/credits/analytics')).toContain('AC00000000000000000000000000000a01');
   });
 
   it('shows analytics over the answered requests', async () => {
