@@ -12,19 +12,12 @@ import { createLeaseKeeper } from '../src/platform/channels/outbox/lease.ts';
 import { createPacer } from '../src/platform/channels/pacing.ts';
 import { createSandboxDriver } from '../src/platform/channels/sandbox/sandbox-driver.ts';
 import type { OutboxRow } from '../src/platform/channels/schema.ts';
-import { createTwilioDriver } from '../src/platform/channels/sms/twilio-driver.ts';
 import { suppress } from '../src/platform/channels/suppression.ts';
 import { type ChannelDriver, ProviderError } from '../src/platform/channels/types.ts';
 import type { JobSystem } from '../src/platform/jobs/job-system.ts';
 import { databaseKinds } from './helpers/databases.ts';
 import { captureLogs } from './helpers/logs.ts';
-import {
-  type Providers,
-  startProviders,
-  TWILIO_FROM,
-  TWILIO_SID,
-  TWILIO_TOKEN,
-} from './helpers/providers.ts';
+import { type Providers, startProviders, twilioDriverAt } from './helpers/providers.ts';
 import { startTestService, type TestService } from './helpers/service.ts';
 
 describe.runIf(databaseKinds.includes('postgres'))('delivering one outbox message (PostgreSQL)', () => {
@@ -89,17 +82,7 @@ describe.runIf(databaseKinds.includes('postgres'))('delivering one outbox messag
   beforeAll(async () => {
     providers = await startProviders();
     running = await startTestService('postgres', { env: providers.env, mode: 'http' });
-    twilio = createTwilioDriver(
-      {
-        driver: 'twilio',
-        accountSid: TWILIO_SID,
-        authToken: TWILIO_TOKEN,
-        from: TWILIO_FROM,
-        messagingServiceSid: null,
-        baseUrl: providers.twilio.url,
-      },
-      { timeoutMs: 5000, statusCallbackUrl: null },
-    );
+    twilio = twilioDriverAt(providers.twilio.url);
   });
   afterAll(async () => {
     await running?.dispose();

@@ -5,16 +5,9 @@
 // Twilio fake; what the fake received is counted.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutboxRow } from '../src/platform/channels/schema.ts';
-import { createTwilioDriver } from '../src/platform/channels/sms/twilio-driver.ts';
 import { openConsole, text } from './helpers/console.ts';
 import { databaseKinds } from './helpers/databases.ts';
-import {
-  type Providers,
-  startProviders,
-  TWILIO_FROM,
-  TWILIO_SID,
-  TWILIO_TOKEN,
-} from './helpers/providers.ts';
+import { type Providers, startProviders, twilioDriverAt } from './helpers/providers.ts';
 import { startTestService, type TestService } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
 
@@ -64,17 +57,7 @@ describe.runIf(databaseKinds.includes('postgres'))('a read-back that cannot deci
   });
 
   it('retries without sending within the bound, then fails as delivery unknown; only Retry sends it', async () => {
-    const twilio = createTwilioDriver(
-      {
-        driver: 'twilio',
-        accountSid: TWILIO_SID,
-        authToken: TWILIO_TOKEN,
-        from: TWILIO_FROM,
-        messagingServiceSid: null,
-        baseUrl: providers.twilio.url,
-      },
-      { timeoutMs: 5000, statusCallbackUrl: null },
-    );
+    const twilio = twilioDriverAt(providers.twilio.url);
     const asRow = (body: string) => ({ recipient: TO, content: { body } }) as unknown as OutboxRow;
     // The attempt that reached Twilio, then eight more messages to the same number (another app's).
     await twilio.send(asRow(BODY));

@@ -8,12 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSendGridDriver } from '../src/platform/channels/email/sendgrid-driver.ts';
 import type { OutboxRow } from '../src/platform/channels/schema.ts';
 import { createSlackDriver } from '../src/platform/channels/slack/slack-driver.ts';
-import { createTwilioDriver } from '../src/platform/channels/sms/twilio-driver.ts';
 import { ProviderError } from '../src/platform/channels/types.ts';
 import { type FakeSendGrid, sendGridError, startFakeSendGrid } from './fakes/sendgrid.ts';
 import { type FakeSlack, startFakeSlack } from './fakes/slack.ts';
 import { type FakeTwilio, startFakeTwilio } from './fakes/twilio.ts';
-import { SENDGRID_KEY, SLACK_TOKEN, TWILIO_FROM, TWILIO_SID, TWILIO_TOKEN } from './helpers/providers.ts';
+import { SENDGRID_KEY, SLACK_TOKEN, TWILIO_SID, TWILIO_TOKEN, twilioDriverAt } from './helpers/providers.ts';
 
 const row = (channel: string, recipient: string, content: object): OutboxRow =>
   ({ id: crypto.randomUUID(), channel, recipient, content }) as unknown as OutboxRow;
@@ -34,17 +33,7 @@ describe('Twilio refusing or failing a message', () => {
   });
   afterAll(() => twilio.close());
   const send = (to: string) =>
-    createTwilioDriver(
-      {
-        driver: 'twilio',
-        accountSid: TWILIO_SID,
-        authToken: TWILIO_TOKEN,
-        from: TWILIO_FROM,
-        messagingServiceSid: null,
-        baseUrl: twilio.url,
-      },
-      { timeoutMs: 5000, statusCallbackUrl: null },
-    ).send(row('sms', to, { body: 'Your code is 123456' }));
+    twilioDriverAt(twilio.url).send(row('sms', to, { body: 'Your code is 123456' }));
   const answer = (status: number, body: object | string, headers: Record<string, string> = {}) =>
     twilio.inject({ match: (r) => r.method === 'POST', status, body, headers });
 

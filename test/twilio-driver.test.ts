@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutboxRow } from '../src/platform/channels/schema.ts';
-import { createTwilioDriver } from '../src/platform/channels/sms/twilio-driver.ts';
 import { type FakeTwilio, startFakeTwilio } from './fakes/twilio.ts';
-import { TWILIO_FROM, TWILIO_SID, TWILIO_TOKEN } from './helpers/providers.ts';
+import { TWILIO_SID, TWILIO_TOKEN, twilioDriverAt } from './helpers/providers.ts';
 
 const row = (to: string, body: string): OutboxRow =>
   ({ id: crypto.randomUUID(), recipient: to, content: { body }, channel: 'sms' }) as unknown as OutboxRow;
@@ -13,18 +12,7 @@ describe('the Twilio driver reading back what was sent', () => {
     twilio = await startFakeTwilio({ accountSid: TWILIO_SID, authToken: TWILIO_TOKEN });
   });
   afterAll(() => twilio.close());
-  const driver = () =>
-    createTwilioDriver(
-      {
-        driver: 'twilio',
-        accountSid: TWILIO_SID,
-        authToken: TWILIO_TOKEN,
-        from: TWILIO_FROM,
-        messagingServiceSid: null,
-        baseUrl: twilio.url,
-      },
-      { timeoutMs: 5000, statusCallbackUrl: null },
-    );
+  const driver = () => twilioDriverAt(twilio.url);
 
   it('finds a message however many were sent to the same number after it', async () => {
     const to = '+14155550777';

@@ -1,4 +1,6 @@
 // Every provider fake at once, and the environment that points the real drivers at them.
+
+import { createTwilioDriver } from '../../src/platform/channels/sms/twilio-driver.ts';
 import {
   type FakeSendGrid,
   type SendGridEventSigner,
@@ -15,6 +17,20 @@ export const TWILIO_FROM = '+15005550006';
 export const SENDGRID_KEY = 'SG.test-key.for-the-fake';
 export const SLACK_TOKEN = 'xoxb-test-token';
 export const PUBLIC_URL = 'https://switchboard.example.com';
+
+/** The real Twilio driver (the SDK through our transport) pointed at a fake Twilio's base URL. */
+export const twilioDriverAt = (baseUrl: string) =>
+  createTwilioDriver(
+    {
+      driver: 'twilio',
+      accountSid: TWILIO_SID,
+      authToken: TWILIO_TOKEN,
+      from: TWILIO_FROM,
+      messagingServiceSid: null,
+      baseUrl,
+    },
+    { timeoutMs: 5000, statusCallbackUrl: null },
+  );
 
 export interface Providers {
   twilio: FakeTwilio;
