@@ -7,12 +7,7 @@
 import { and, eq, isNull } from '../../platform/db/drizzle.ts';
 import type { DbOrTx } from '../../platform/db/transaction.ts';
 import { dailyMessages } from './schema.ts';
-import { pickSendTime, windowOn } from './send-window.ts';
-
-export interface Replanned {
-  moved: Array<{ localDate: string; sendAt: Date }>;
-  dropped: string[];
-}
+import { isOver, pickSendTime, windowOn } from './send-window.ts';
 
 export async function moveWaitingMessages(
   tx: DbOrTx,
@@ -20,29 +15,17 @@ export async function moveWaitingMessages(
   window: { startMinute: number; endMinute: number },
   now: Date,
   random: () => number = Math.random,
-): Promise<Replanned> {
+): Promise<void> {
   const waiting = and(eq(dailyMessages.subscriberId, subscriber.id), isNull(dailyMessages.queuedAt));
   const rows = await tx.select({ localDate: dailyMessages.localDate }).from(dailyMessages).where(waiting);
-  const result: Replanned = { moved: [], dropped: [] };
   for (const { localDate } of rows) {
     const onDate = and(waiting, eq(dailyMessages.localDate, localDate));
     const instants = windowOn(localDate, subscriber.timeZone, window.startMinute, window.endMinute);
-    // The same minute of slack the plan leaves (send-window.ts nextWindow).
-    if (instants.end.getTime() <= now.getTime() + 60_000) {
-      const gone = await tx
-        .delete(dailyMessages)
-        .where(onDate)
-        .returning({ localDate: dailyMessages.localDate });
-      if (gone.length) result.dropped.push(localDate);
-      continue;
-    }
-    const sendAt = pickSendTime(instants, now, random);
-    const moved = await tx
-      .update(dailyMessages)
-      .set({ sendAt })
-      .where(onDate)
-      .returning({ localDate: dailyMessages.localDate });
-    if (moved.length) result.moved.push({ localDate, sendAt });
+    if (isOver(instants, now)) await tx.delete(dailyMessages).where(onDate);
+    else
+      await tx
+        .update(dailyMessages)
+        .set({ sendAt: pickSendTime(instants, now, random) })
+        .where(onDate);
   }
-  return result;
 }

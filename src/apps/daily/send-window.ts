@@ -30,6 +30,9 @@ export function windowOn(
   return { localDate, start: start.toJSDate(), end: end.toJSDate() };
 }
 
+/** A window that closes within a minute of `now` is over: too late to plan a send into it. */
+export const isOver = (window: WindowInstants, now: Date) => window.end.getTime() <= now.getTime() + 60_000;
+
 /**
  * The local date to plan for at `now`: today while today's window has not closed, else tomorrow.
  * Returned with that date's window in real time.
@@ -37,7 +40,7 @@ export function windowOn(
 export function nextWindow(now: Date, zone: string, startMinute: number, endMinute: number): WindowInstants {
   const today = DateTime.fromJSDate(now, { zone }).toISODate() as string;
   const window = windowOn(today, zone, startMinute, endMinute);
-  if (window.end.getTime() > now.getTime() + 60_000) return window;
+  if (!isOver(window, now)) return window;
   const tomorrow = DateTime.fromISO(today, { zone }).plus({ days: 1 }).toISODate() as string;
   return windowOn(tomorrow, zone, startMinute, endMinute);
 }
