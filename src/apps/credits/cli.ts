@@ -88,19 +88,26 @@ export async function creditsCommand(args: string[], connect: Connect, io: CliIo
   return 2;
 }
 
+/**
+ * `--name value` pairs, each name one of `names`; null for anything else (an unknown flag, a flag
+ * without its value, a stray word).
+ */
+function flagPairs<N extends string>(args: string[], names: readonly N[]): Partial<Record<N, string>> | null {
+  const options: Partial<Record<N, string>> = {};
+  for (let i = 0; i < args.length; i += 2) {
+    const name = args[i]?.replace(/^--/, '') as N;
+    const value = args[i + 1];
+    if (!args[i]?.startsWith('--') || !names.includes(name) || value === undefined) return null;
+    options[name] = value;
+  }
+  return options;
+}
+
 /** `approve <id> --by <name> [--amount <dollars>]`: as computed, or with a person's correction. */
 async function approveCommand(args: string[], connect: Connect, io: CliIo): Promise<number> {
   const [id, ...flags] = args;
-  const options: Record<string, string> = {};
-  for (let i = 0; i < flags.length; i += 2) {
-    const [flag, value] = [flags[i], flags[i + 1]];
-    if ((flag !== '--by' && flag !== '--amount') || value === undefined) {
-      io.err(CREDITS_USAGE);
-      return 2;
-    }
-    options[flag.slice(2)] = value;
-  }
-  if (!id || !options.by) {
+  const options = flagPairs(flags, ['by', 'amount']);
+  if (!id || !options?.by) {
     io.err(CREDITS_USAGE);
     return 2;
   }
@@ -130,14 +137,11 @@ async function approveCommand(args: string[], connect: Connect, io: CliIo): Prom
 async function modelCommand(args: string[], connect: Connect, io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === 'demo') {
-    const options = { count: 1000, seed: 20 };
-    for (let i = 0; i < rest.length; i += 2) {
-      const [flag, value] = [rest[i], Number(rest[i + 1])];
-      if ((flag !== '--count' && flag !== '--seed') || !Number.isInteger(value) || value < 0) {
-        io.err(CREDITS_USAGE);
-        return 2;
-      }
-      options[flag === '--count' ? 'count' : 'seed'] = value;
+    const flags = flagPairs(rest, ['count', 'seed']);
+    const options = { count: Number(flags?.count ?? 1000), seed: Number(flags?.seed ?? 20) };
+    if (!flags || ![options.count, options.seed].every((value) => Number.isInteger(value) && value >= 0)) {
+      io.err(CREDITS_USAGE);
+      return 2;
     }
     if (options.count < 20 || options.count > 100_000) {
       io.err('--count: from 20 to 100000 requests');
