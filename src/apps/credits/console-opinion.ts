@@ -63,12 +63,14 @@ ${waitsForApproval(opinion) ? approveForm(id, csrf) : ''}`,
  * person may, and the reply says who did and from what.
  */
 function approveForm(id: string, csrf: string): SafeHtml {
-  return html`<p>${actionForm(`/console/credits/${id}/approve`, 'Approve and send the reply', csrf, {}, 'primary')} The reply is posted exactly as computed; the model never changes the amount.</p>
-<form method="post" action="/console/credits/${id}/approve" class="inline">
-<input type="hidden" name="_csrf" value="${csrf}">
-<label for="corrected-amount">Or correct the credit to (US dollars)</label>
-<input id="corrected-amount" name="amount" inputmode="decimal" required placeholder="3,200.00" autocomplete="off">
-<button type="submit">Correct and send the reply</button></form>`;
+  const path = `/console/credits/${id}/approve`;
+  return html`<p>${actionForm(path, 'Approve and send the reply', csrf, {}, 'primary')} The reply is posted exactly as computed; the model never changes the amount.</p>
+${actionForm(path, 'Correct and send the reply', csrf, {}, 'plain', {
+  name: 'amount',
+  label: 'Or correct the credit to (US dollars)',
+  placeholder: '3,200.00',
+  inputmode: 'decimal',
+})}`;
 }
 
 /** The corrected amount a form carries, in cents; null when it carries none (approve as computed). */

@@ -90,11 +90,20 @@ export function actionForm(
   csrf: string,
   fields: Record<string, string> = {},
   tone: 'primary' | 'danger' | 'plain' = 'plain',
+  /** A box the operator fills in before pressing the button (required when given). */
+  input?: { name: string; label: string; placeholder?: string; inputmode?: 'decimal' | 'text' },
 ): SafeHtml {
+  const box = input
+    ? html`<label for="${`in-${input.name}`}">${input.label}</label>
+<input id="${`in-${input.name}`}" name="${input.name}" inputmode="${input.inputmode ?? 'text'}" required${
+        input.placeholder ? html` placeholder="${input.placeholder}"` : ''
+      } autocomplete="off">
+`
+    : '';
   return html`<form method="post" action="${path}" class="inline">
 <input type="hidden" name="_csrf" value="${csrf}">${Object.entries(fields).map(
     ([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`,
-  )}<button type="submit" class="${tone}">${label}</button></form>`;
+  )}${box}<button type="submit" class="${tone}">${label}</button></form>`;
 }
 
 export interface FilterField {
