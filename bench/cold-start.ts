@@ -111,8 +111,9 @@ function rssMiB(pid: number): number {
 }
 
 const BASELINE = ['-e', "require('http').createServer((q,s)=>s.end('ok')).listen(process.env.PORT)"];
-// As `npm start` and `npm run worker` run them (package.json: the stripped-TypeScript cache and the
-// worker's V8 flags); `http`, which has no script, as `start` with its mode changed.
+// As `npm start` and `npm run worker` run them (package.json: src/boot/run.mjs, which starts the
+// install-time bundle, and the worker's V8 flags); `http`, which has no script, as `start` with its
+// mode changed.
 const cli = (mode: 'start' | 'http' | 'worker') =>
   mode === 'http' ? [...npmScriptArgs('start').slice(0, -1), 'http'] : npmScriptArgs(mode);
 // Explicit empty values (read as "unset") so a developer's .env or shell cannot switch the

@@ -13,7 +13,14 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { createScratchDatabase, freePort, positiveIntArg, postgresReachable, round } from './support.ts';
+import {
+  createScratchDatabase,
+  freePort,
+  npmScriptArgs,
+  positiveIntArg,
+  postgresReachable,
+  round,
+} from './support.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const { values } = parseArgs({ options: { invoices: { type: 'string' }, clients: { type: 'string' } } });
@@ -65,7 +72,8 @@ async function observe(roles: Role[], during: () => Promise<void>) {
 
 async function startRole(mode: Role['mode'], env: Record<string, string>): Promise<Role> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', './src/boot/stripped-cache.mjs', 'src/cli.ts', mode], {
+  // As `npm start` runs it, with the mode changed (npm run worker's heap flags are for a worker pod).
+  const child = spawn(process.execPath, [...npmScriptArgs('start').slice(0, -1), mode], {
     cwd: ROOT,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -138,9 +138,9 @@ export interface Worker {
 }
 
 /**
- * Node's arguments for an npm script of package.json (`"worker": "node <flags> src/cli.ts worker"`):
- * a benchmark starts the service exactly as `npm start` / `npm run worker` do, with the
- * stripped-TypeScript cache (src/boot/stripped-cache.mjs) and the V8 flags given there.
+ * Node's arguments for an npm script of package.json (`"worker": "node <flags> src/boot/run.mjs
+ * worker"`): a benchmark starts the service exactly as `npm start` / `npm run worker` do, from the
+ * install-time bundle when it is current (src/boot/run.mjs) and with the V8 flags given there.
  */
 export function npmScriptArgs(name: 'start' | 'worker'): string[] {
   const scripts = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts as Record<
@@ -148,8 +148,8 @@ export function npmScriptArgs(name: 'start' | 'worker'): string[] {
     string
   >;
   const [node, ...args] = (scripts[name] ?? '').split(/\s+/);
-  if (node !== 'node' || !args.includes('src/cli.ts'))
-    throw new Error(`package.json's "${name}" script is not "node ... src/cli.ts ${name}"`);
+  if (node !== 'node' || !args.includes('src/boot/run.mjs'))
+    throw new Error(`package.json's "${name}" script is not "node ... src/boot/run.mjs ${name}"`);
   // Relative to the repository, as npm runs it, wherever the benchmark was started from.
   return args.map((arg) => (arg.startsWith('./') || arg.startsWith('src/') ? path.join(ROOT, arg) : arg));
 }
@@ -157,7 +157,7 @@ export function npmScriptArgs(name: 'start' | 'worker'): string[] {
 /** The worker as `npm run worker` starts it. */
 export const WORKER_ARGS = npmScriptArgs('worker');
 
-/** `node src/cli.ts worker` with only the given environment (and PATH); resolves once ready. */
+/** `npm run worker`'s command with only the given environment (and PATH); resolves once ready. */
 export async function spawnWorker(env: Record<string, string>): Promise<Worker> {
   const port = await freePort();
   // process.execPath: the same Node 24 that runs this script.

@@ -296,11 +296,14 @@ function describeFailure(error: unknown, config: Config): string {
   return `Switchboard failed: ${scrubText(errorMessage(error))}`;
 }
 
-// Run when executed directly (node src/cli.ts, npm start, bin/switchboard.ts), not when imported by tests.
-if (import.meta.main) {
-  runCli(process.argv.slice(2)).then((code) => {
+/** Runs the command line of this process and exits with its code (src/boot/run.mjs calls it). */
+export function main(argv = process.argv.slice(2)): void {
+  runCli(argv).then((code) => {
     // Give pino's asynchronous destination a moment to flush the last lines.
     setTimeout(() => process.exit(code), 50).unref();
     process.exitCode = code;
   });
 }
+
+// Run when executed directly (node src/cli.ts), not when imported by tests or by src/boot/run.mjs.
+if (import.meta.main) main();

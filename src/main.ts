@@ -58,7 +58,11 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const { config, log, mode } = options;
   // Before anything can fail with a provider's error text: the scrubber knows every configured secret.
   registerConfigSecrets(config);
-  const apps = options.apps ?? (await loadApps(config.apps));
+  // The bots' modules load while the database opens and migrates: the one is mostly compiling,
+  // the other mostly waiting on the server. Awaited below; the catch only keeps a failure that
+  // comes before then from counting as unhandled.
+  const appsLoading = options.apps ? Promise.resolve(options.apps) : loadApps(config.apps);
+  appsLoading.catch(() => {});
   const metrics = options.metrics ?? createMetrics();
   const startedAt = Date.now();
   const cleanup: Array<() => Promise<void>> = [];
@@ -74,6 +78,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       await waitForDatabase(db, { limitMs: config.database.connectRetryMs, log });
     const migrations = await runMigrations(db);
     log.info({ ...migrations, database: db.kind }, 'database migrations applied');
+    const apps = await appsLoading;
 
     const redis = config.redis ? await connectRedis(config.redis.url, log) : null;
     if (redis) cleanup.push(async () => void (await redis.quit().catch(() => redis.disconnect())));
@@ -113,20 +118,23 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     cleanup.push(async () => {
       for (const app of apps) await app.stop?.(context);
     });
-    await jobs.start();
-    cleanup.push(() => jobs.stop({ timeoutMs: config.shutdownTimeoutMs }));
-    if (mode !== 'http') {
-      await channels.startWorkers();
-      cleanup.push(() => channels.stopWorkers());
-    }
-    for (const app of apps) {
-      // A worker given only other apps' queues (`--queues credits.notebook`) leaves this app's
-      // schedules and intake to the processes that run it, whose configuration they follow.
-      const queues = Object.keys(app.jobs ?? {});
-      if (config.jobs.queues.length && queues.every((name) => jobs.filtersOut(name))) continue;
-      await app.started?.(context);
-    }
-
+    const startWork = async () => {
+      await jobs.start();
+      cleanup.push(() => jobs.stop({ timeoutMs: config.shutdownTimeoutMs }));
+      // The recovery sweep and the bots' schedules are independent of one another.
+      await settleAll([
+        ...(mode !== 'http'
+          ? [channels.startWorkers().then(() => void cleanup.push(() => channels.stopWorkers()))]
+          : []),
+        ...apps.map(async (app) => {
+          // A worker given only other apps' queues (`--queues credits.notebook`) leaves this app's
+          // schedules and intake to the processes that run it, whose configuration they follow.
+          const queues = Object.keys(app.jobs ?? {});
+          if (config.jobs.queues.length && queues.every((name) => jobs.filtersOut(name))) return;
+          await app.started?.(context);
+        }),
+      ]);
+    };
     const checks: ComponentCheck[] = [
       {
         name: 'database',
@@ -160,7 +168,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       },
       channels: channels.driverNames,
     });
-    const http = await buildHttpApp({
+    // Built while the job system starts (pg-boss's start is a dozen round trips to the database,
+    // building the app mostly CPU): nothing serves requests before both are done.
+    const building = buildHttpApp({
       config: config.http,
       log,
       redis,
@@ -193,6 +203,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
             },
           }),
     });
+    const [, http] = await settleAll([startWork(), building], async ([, built]) => {
+      if (built.status === 'fulfilled') await built.value.close();
+    });
     // Closed first on the way down: no new requests while jobs drain.
     cleanup.push(() => http.close());
 
@@ -220,6 +233,23 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     await unwind();
     throw error;
   }
+}
+
+/**
+ * Every promise's value once all have settled; else the first failure, after `onFailure` has seen
+ * every outcome (to undo what did start). Unlike Promise.all, nothing is left running unwatched
+ * while the caller unwinds.
+ */
+async function settleAll<T extends readonly unknown[]>(
+  promises: readonly [...{ [K in keyof T]: Promise<T[K]> }],
+  onFailure?: (outcomes: { [K in keyof T]: PromiseSettledResult<T[K]> }) => Promise<void>,
+): Promise<T> {
+  const outcomes = (await Promise.allSettled(promises)) as { [K in keyof T]: PromiseSettledResult<T[K]> };
+  const failed = (outcomes as readonly PromiseSettledResult<unknown>[]).find((o) => o.status === 'rejected');
+  if (!failed)
+    return (outcomes as readonly PromiseFulfilledResult<unknown>[]).map((o) => o.value) as unknown as T;
+  await onFailure?.(outcomes);
+  throw failed.reason;
 }
 
 async function connectRedis(url: string, log: Logger): Promise<Redis> {

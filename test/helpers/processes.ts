@@ -27,8 +27,9 @@ export interface Running {
 const coverageDir = process.env[CHILD_COVERAGE_ENV];
 const coverageEnv: Record<string, string> = coverageDir ? { NODE_V8_COVERAGE: coverageDir } : {};
 
-export function spawnCli(args: string[], env: Record<string, string>, cwd = tmpdir()): Running {
-  const child = spawn(process.execPath, [CLI, ...args], {
+/** The CLI (`entry`: src/cli.ts, or a bundle's cli.js) as a child process with only `env` set. */
+export function spawnCli(args: string[], env: Record<string, string>, cwd = tmpdir(), entry = CLI): Running {
+  const child = spawn(process.execPath, [entry, ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', LOG_LEVEL: 'warn', ...coverageEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -16,10 +16,12 @@ import type * as Pglite from 'drizzle-orm/pglite';
 import type * as PgliteMigrator from 'drizzle-orm/pglite/migrator';
 
 // drizzle-kit loads the schema files as CommonJS, where `require` exists and import.meta does not.
-const load = typeof require === 'function' ? require : createRequire(import.meta.url);
+// The install-time bundle (scripts/bundle.mjs) turns each `requireCommonJs('...')` into a plain
+// `require('...')`, which esbuild bundles: the same CommonJS build, without its hundred files.
+const requireCommonJs = typeof require === 'function' ? require : createRequire(import.meta.url);
 
-const root: typeof Root = load('drizzle-orm');
-const pgCore: typeof PgCore = load('drizzle-orm/pg-core');
+const root: typeof Root = requireCommonJs('drizzle-orm');
+const pgCore: typeof PgCore = requireCommonJs('drizzle-orm/pg-core');
 
 export const { and, asc, count, desc, eq, getTableColumns, gt, gte, inArray, isNull, like, lt, ne, or, sql } =
   root;
@@ -52,11 +54,12 @@ export const anyOf = (column: Root.AnyColumn, values: readonly unknown[]): Root.
 
 /** The drivers and migrators, loaded when the database kind in use needs them. */
 export const drivers = {
-  nodePostgres: (): typeof NodePostgres => load('drizzle-orm/node-postgres'),
-  nodePostgresMigrator: (): typeof NodePostgresMigrator => load('drizzle-orm/node-postgres/migrator'),
-  pglite: (): typeof Pglite => load('drizzle-orm/pglite'),
+  nodePostgres: (): typeof NodePostgres => requireCommonJs('drizzle-orm/node-postgres'),
+  nodePostgresMigrator: (): typeof NodePostgresMigrator =>
+    requireCommonJs('drizzle-orm/node-postgres/migrator'),
+  pglite: (): typeof Pglite => requireCommonJs('drizzle-orm/pglite'),
   /** PGlite itself, from the same (CommonJS) build drizzle's driver requires: one copy in memory. */
-  pgliteClient: (): typeof PgliteClient => load('@electric-sql/pglite'),
-  pgliteMigrator: (): typeof PgliteMigrator => load('drizzle-orm/pglite/migrator'),
-  migrator: (): typeof Migrator => load('drizzle-orm/migrator'),
+  pgliteClient: (): typeof PgliteClient => requireCommonJs('@electric-sql/pglite'),
+  pgliteMigrator: (): typeof PgliteMigrator => requireCommonJs('drizzle-orm/pglite/migrator'),
+  migrator: (): typeof Migrator => requireCommonJs('drizzle-orm/migrator'),
 };

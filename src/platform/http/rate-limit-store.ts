@@ -25,17 +25,18 @@ interface RouteOptions {
 }
 
 // The plugin's own two stores (CommonJS, untyped): the same counting, in Redis or in an LRU.
-const require = createRequire(import.meta.url);
+// (`requireCommonJs`: the name scripts/bundle.mjs bundles, as in platform/db/drizzle.ts.)
+const requireCommonJs = createRequire(import.meta.url);
 const RedisStore: new (
   continueExceeding: boolean | undefined,
   exponentialBackoff: boolean | undefined,
   redis: Redis,
   key: string,
-) => Store = require('@fastify/rate-limit/store/RedisStore.js');
+) => Store = requireCommonJs('@fastify/rate-limit/store/RedisStore.js');
 const LocalStore: new (
   continueExceeding: boolean | undefined,
   exponentialBackoff: boolean | undefined,
-) => Store = require('@fastify/rate-limit/store/LocalStore.js');
+) => Store = requireCommonJs('@fastify/rate-limit/store/LocalStore.js');
 
 const WARN_EVERY_MS = 30_000;
 const METRIC = 'rate_limit_store_fallbacks_total';
