@@ -226,4 +226,30 @@ describe.each(databaseKinds)('jobs on %s', (kind) => {
     });
     expect(schedule?.data).toEqual({ n: 5 });
   });
+
+  it('leaves a schedule stored as asked alone at the next start, and rewrites one that changed', async () => {
+    const { jobs } = await setup(kind);
+    await jobs.start();
+    const stored = async () => (await jobs.boss.getSchedule('test.echo', 'nightly'))?.updatedOn;
+    await jobs.schedule('test.echo', '0 3 * * *', { n: 1 }, { key: 'nightly' });
+    const first = await stored();
+    expect(first).toBeInstanceOf(Date);
+    // Declared again as every start declares it: the row is not written (updated_on stays).
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await jobs.schedule('test.echo', '0 3 * * *', { n: 1 }, { key: 'nightly' });
+    expect(await stored()).toEqual(first);
+    // Each of expression, zone and payload is part of what is compared.
+    for (const [cron, payload, tz] of [
+      ['0 4 * * *', { n: 1 }, 'UTC'],
+      ['0 4 * * *', { n: 2 }, 'UTC'],
+      ['0 4 * * *', { n: 2 }, 'Asia/Tokyo'],
+    ] as const) {
+      const before = await stored();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await jobs.schedule('test.echo', cron, payload, { key: 'nightly', tz });
+      const now = await jobs.boss.getSchedule('test.echo', 'nightly');
+      expect(now).toMatchObject({ cron, timezone: tz, data: payload });
+      expect(now?.updatedOn.getTime()).toBeGreaterThan((before as Date).getTime());
+    }
+  });
 });

@@ -237,11 +237,16 @@ export class JobSystem<D extends JobDefinitions> {
     payload: JobInput<D, N>,
     options: { tz?: string; key?: string } = {},
   ): Promise<void> {
-    const parsed = this.#definition(name).schema.parse(payload);
-    await this.boss.schedule(name, cron, parsed as object, {
-      tz: options.tz ?? 'UTC',
-      ...(options.key ? { key: options.key } : {}),
-    });
+    const parsed = this.#definition(name).schema.parse(payload) as object;
+    const persisted = { tz: options.tz ?? 'UTC', ...(options.key ? { key: options.key } : {}) };
+    // Every process declares its schedules again at each start. One stored exactly as asked is left
+    // alone: writing it again would only move its updated_on (pg-boss: "edits to the definition")
+    // and parse its expression again, which for a rule (rrule-temporal) and the first cron
+    // expressions was most of the schedule time in a worker's start.
+    const stored = await this.boss.getSchedule(name, options.key ?? '');
+    if (stored && sameSchedule(stored, { cron, timezone: persisted.tz, data: parsed, options: persisted }))
+      return;
+    await this.boss.schedule(name, cron, parsed, persisted);
   }
 
   async unschedule(name: JobName<D>, key?: string): Promise<void> {
@@ -514,6 +519,28 @@ function bossOptions(
   if (!db.pool) throw new Error('The database has neither an embedded instance nor a pool');
   const { connectionString, max } = db.pool.options as { connectionString: string; max: number };
   return { ...common, connectionString, max, useListenNotify: true, application_name: 'switchboard-jobs' };
+}
+
+/** Whether a stored schedule is the one asked for: expression, zone, payload and options. */
+export function sameSchedule(
+  stored: { cron: string; timezone: string | null; data?: unknown; options?: unknown },
+  wanted: { cron: string; timezone: string; data: unknown; options: unknown },
+): boolean {
+  return (
+    stored.cron === wanted.cron &&
+    (stored.timezone ?? 'UTC') === wanted.timezone &&
+    canonicalJson(stored.data ?? null) === canonicalJson(wanted.data) &&
+    canonicalJson(stored.options ?? {}) === canonicalJson(wanted.options)
+  );
+}
+
+/** JSON with every object's keys in order: jsonb gives them back in an order of its own. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
 }
 
 /** Whether any setting we set differs from the queue's (a setting we leave unset is not compared). */
