@@ -8,15 +8,14 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BUNDLE_DIR, ROOT, staleness } from './bundle-manifest.mjs';
 
-const stale = process.env.SWITCHBOARD_FROM_SOURCES ? 'SWITCHBOARD_FROM_SOURCES is set' : staleness();
+const stale = staleness();
 let cli;
 if (stale === null) {
   // Compiled code of the bundle kept between starts (a read-only install simply goes without).
   enableCompileCache(path.join(ROOT, '.cache', 'compile'));
   cli = await import(pathToFileURL(path.join(BUNDLE_DIR, 'cli.js')).href);
 } else {
-  if (process.env.SWITCHBOARD_FROM_SOURCES === undefined)
-    process.stderr.write(`switchboard: running from the sources: ${stale} (npm run build bundles them)\n`);
+  process.stderr.write(`switchboard: running from the sources: ${stale} (npm run build bundles them)\n`);
   await import('./stripped-cache.mjs');
   cli = await import('../cli.ts');
 }
