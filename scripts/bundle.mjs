@@ -9,6 +9,7 @@
 // A failure here never fails the install: the service then runs from the sources.
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BUNDLE_DIR, ROOT, writeManifest } from '../src/boot/bundle-manifest.mjs';
 
 const SOURCES = path.join(ROOT, 'src') + path.sep;
@@ -106,7 +107,9 @@ export async function buildBundle(outdir = BUNDLE_DIR) {
   return { inputs: inputs.length, outputs: Object.keys(result.metafile.outputs).length };
 }
 
-if (import.meta.main) {
+// Run as a script (`node scripts/bundle.mjs`), not when imported (test/bundle.test.ts). Compared by
+// path rather than import.meta.main, which the Node an install may run under (20) lacks.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
     const { inputs, outputs } = await buildBundle();
     console.log(`switchboard: bundled ${inputs} source files into ${outputs} (.cache/bundle)`);
