@@ -1,9 +1,12 @@
 // A crash left an SMS in `sending` after Twilio took it, and the number has since had more messages
 // than one read-back lists (OUTBOX_READBACK_MAX_MESSAGES): the read-back cannot say "not sent". It
 // is retried, never resent, until OUTBOX_READBACK_GIVE_UP_AFTER_MINUTES after the attempt; then the
-// message ends `failed`, delivery unknown, as the operator sees it. Real outbox, PostgreSQL, the
+// message ends `failed`, delivery unknown, as the operator sees it. Between read-backs refused for
+// their limit the wait doubles the time undecided (readBackLimitDelay), checked here and by hand. Real outbox, PostgreSQL, the
 // Twilio fake; what the fake received is counted.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
+import { readBackLimitDelay } from '../src/platform/channels/outbox/deliver.ts';
 import type { OutboxRow } from '../src/platform/channels/schema.ts';
 import { openConsole, text } from './helpers/console.ts';
 import { databaseKinds } from './helpers/databases.ts';
@@ -46,6 +49,8 @@ describe.runIf(databaseKinds.includes('postgres'))('a read-back that cannot deci
         ADMIN_API_TOKEN: TOKEN,
         OUTBOX_READBACK_MAX_MESSAGES: '5',
         OUTBOX_READBACK_GIVE_UP_AFTER_MINUTES: '60',
+        // The providers' one second would cap the wait between read-backs refused for their limit.
+        OUTBOX_RETRY_MAX_SECONDS: '3600',
         // Recovery sweeps every second or two: the stranded row is taken up without a long wait.
         OUTBOX_LEASE_SECONDS: '5',
       },
@@ -81,26 +86,40 @@ describe.runIf(databaseKinds.includes('postgres'))('a read-back that cannot deci
     const postsBefore = posts();
 
     // Within the bound: read back, cannot decide, retried later; nothing sent, no attempt used.
-    await waitFor('two read-backs that could not decide', async () => readBacks() >= 2, 60_000);
-    const waiting = await row(id);
-    expect(waiting?.status).toMatch(/^(queued|sending)$/);
-    expect(waiting?.attempts).toBeLessThanOrEqual(2);
     await waitFor(
       'the row queued with the read-back limit as its error',
       async () => (await row(id))?.error_code === 'readback_limit',
+      60_000,
     );
+    const waiting = await row(id);
+    expect(waiting).toMatchObject({ status: 'queued', attempts: 1 });
+    expect(readBacks()).toBe(1);
     expect(received()).toHaveLength(1);
     expect(posts()).toBe(postsBefore);
+    // Tried again once it has been undecided twice as long (five minutes more), not in seconds: each
+    // such read-back lists the whole limit, and can only be refused again.
+    const [due] = await db().query<{ in_seconds: number }>(
+      `select extract(epoch from send_after - now())::float8 as in_seconds from outbox_messages where id = $1`,
+      [id],
+    );
+    expect(due?.in_seconds).toBeGreaterThan(270);
+    expect(due?.in_seconds).toBeLessThan(310);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(readBacks()).toBe(1);
 
-    // An hour later (the attempt backdated past the bound, while no attempt holds the row).
-    await waitFor('the attempt backdated past the bound', async () => {
-      const updated = await db().query<{ id: string }>(
-        `update outbox_messages set unconfirmed_since = now() - interval '61 minutes'
-          where id = $1 and status = 'queued' returning id`,
-        [id],
-      );
-      return updated.length === 1;
-    });
+    // An hour later (the attempt backdated past the bound and the retry made due, while no attempt
+    // holds the row).
+    const updated = await db().query<{ id: string }>(
+      `update outbox_messages set unconfirmed_since = now() - interval '61 minutes', send_after = now()
+        where id = $1 and status = 'queued' returning id`,
+      [id],
+    );
+    expect(updated).toHaveLength(1);
+    await db().query(
+      `update pgboss.job set start_after = now()
+        where name = 'outbox.deliver' and state in ('created', 'retry') and data->>'id' = $1`,
+      [id],
+    );
     const failed = await waitFor('the row to fail as delivery unknown', async () => {
       const current = await row(id);
       return current?.status === 'failed' ? current : undefined;
@@ -137,4 +156,29 @@ describe.runIf(databaseKinds.includes('postgres'))('a read-back that cannot deci
     expect(received()).toHaveLength(2);
     expect(sent.provider_id).toBe(received()[1]?.sid);
   }, 120_000);
+});
+
+describe('readBackLimitDelay', () => {
+  const at = new Date('2026-12-01T12:00:00Z');
+  const deps = (env: Record<string, string> = {}) => ({
+    config: loadConfig({ DATABASE_URL: 'postgres://x@127.0.0.1/x', ...env }),
+    now: () => at,
+  });
+  const since = (secondsAgo: number) => new Date(at.getTime() - secondsAgo * 1000);
+
+  it('waits as long again as the message has been undecided, from the first retry delay up', () => {
+    expect(readBackLimitDelay(deps(), since(1))).toBe(5_000); // OUTBOX_RETRY_BASE_SECONDS
+    expect(readBackLimitDelay(deps(), since(20))).toBe(20_000);
+    expect(readBackLimitDelay(deps(), since(300))).toBe(300_000);
+  });
+
+  it('tries again just past the give-up bound, not later, and no later than the last retry delay', () => {
+    // Undecided 40 of 60 minutes: once more 1 s past the bound (it then ends as delivery unknown).
+    expect(readBackLimitDelay(deps(), since(40 * 60))).toBe(20 * 60_000 + 1000);
+    // Past the bound already: at the first retry delay.
+    expect(readBackLimitDelay(deps(), since(61 * 60))).toBe(5_000);
+    // A longer bound: capped at OUTBOX_RETRY_MAX_SECONDS.
+    const long = deps({ OUTBOX_READBACK_GIVE_UP_AFTER_MINUTES: '1440', OUTBOX_RETRY_MAX_SECONDS: '600' });
+    expect(readBackLimitDelay(long, since(3 * 3600))).toBe(600_000);
+  });
 });

@@ -151,6 +151,21 @@ describe('fake Twilio through the twilio SDK', () => {
     expect(future).toEqual([]);
   });
 
+  it('recordRequests false (a benchmark): keeps no request, still stores and lists the messages', async () => {
+    const lean = await startFakeTwilio({ accountSid, authToken, recordRequests: false });
+    try {
+      const client = twilio(accountSid, authToken, { httpClient: new FakeTwilioHttpClient(lean.url) });
+      const to = '+15005550124';
+      const sent = await client.messages.create({ to, from: '+15005550001', body: 'lean' });
+      expect(lean.sentMessages.map((m) => m.sid)).toEqual([sent.sid]);
+      const listed = await client.messages.list({ to });
+      expect(listed.map((m) => [m.sid, m.body])).toEqual([[sent.sid, 'lean']]);
+      expect(lean.requests).toEqual([]);
+    } finally {
+      await lean.close();
+    }
+  });
+
   it('wrong credentials: RestException 401, code 20003', async () => {
     const error = await failure(
       sdk({ token: 'wrong' }).messages.create({ to: '+15005550006', from: '+15005550001', body: 'x' }),
@@ -330,6 +345,31 @@ describe('fake SendGrid through @sendgrid/mail', () => {
       from: 'alerts@switchboard.example',
       subject: 'Invoice 42 needs review',
     });
+  });
+
+  it('counts what it accepts; keepMessages false (a benchmark) keeps neither requests nor emails', async () => {
+    const before = fake.sentCount;
+    await mailer().send(message);
+    expect(fake.sentCount).toBe(before + 1);
+    expect(fake.sentMessages).toHaveLength(fake.sentCount);
+
+    const lean = await startFakeSendGrid({ apiKey, keepMessages: false });
+    try {
+      const client = new SendGridClient();
+      client.setApiKey(apiKey);
+      client.setDefaultRequest('baseUrl', lean.url);
+      const mail = new MailService();
+      mail.setClient(client);
+      const [accepted] = await mail.send(message);
+      expect(accepted.statusCode).toBe(202);
+      const refused = await failure(mail.send({ ...message, to: 'not-an-address' }));
+      expect(refused.code).toBe(400);
+      expect(lean.sentCount).toBe(1);
+      expect(lean.sentMessages).toEqual([]);
+      expect(lean.requests).toEqual([]);
+    } finally {
+      await lean.close();
+    }
   });
 
   it('sandbox mode answers 200 and delivers nothing', async () => {

@@ -1,5 +1,6 @@
 // Shared base for the provider fakes (test doubles only): a node:http server on 127.0.0.1, port 0,
-// that records every request and lets a test inject faults (an error status, a slow answer, a
+// that records every request (unless told not to: a benchmark's hundreds of thousands) and lets a
+// test inject faults (an error status, a slow answer, a
 // connection reset, no answer at all) into the next matching requests.
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -51,8 +52,18 @@ export interface Fault {
   afterProcessing?: boolean;
 }
 
+export interface HttpFakeOptions {
+  /**
+   * Keep every request in `requests` (the default). A benchmark that sends hundreds of thousands and
+   * reads none back passes false: kept, their bodies grew the process by gigabytes, and its garbage
+   * collection slowed every answer. The handler still gets each request.
+   */
+  recordRequests?: boolean;
+}
+
 export interface HttpFake {
   url: string;
+  /** Every request received, oldest first; stays empty with `recordRequests: false`. */
   requests: RecordedRequest[];
   /** Added to every request before it is answered ("provider answering in 50 ms"). */
   latencyMs: number;
@@ -92,7 +103,8 @@ function send(res: http.ServerResponse, answer: FakeResponse): void {
   res.end(payload);
 }
 
-export async function startHttpFake(handler: FakeHandler): Promise<HttpFake> {
+export async function startHttpFake(handler: FakeHandler, options: HttpFakeOptions = {}): Promise<HttpFake> {
+  const recordRequests = options.recordRequests ?? true;
   const faults: Array<Fault & { left: number }> = [];
   const sockets = new Set<Socket>();
 
@@ -137,7 +149,7 @@ export async function startHttpFake(handler: FakeHandler): Promise<HttpFake> {
         receivedAt: new Date(),
       };
       parseBody(recorded);
-      fake.requests.push(recorded);
+      if (recordRequests) fake.requests.push(recorded);
       answer(recorded, res).catch((error: unknown) => {
         if (!res.headersSent) send(res, { status: 500, body: `fake handler failed: ${String(error)}` });
       });

@@ -160,6 +160,11 @@ function dateRange(value: string): { start: number; end: number } | undefined {
 export async function startFakeTwilio(options: {
   accountSid: string;
   authToken: string;
+  /**
+   * Keep every request in `requests` (the default). A benchmark passes false: the messages stay in
+   * `sentMessages` (the list and a read-back need them), the requests they came in are not kept.
+   */
+  recordRequests?: boolean;
 }): Promise<FakeTwilio> {
   const { accountSid, authToken } = options;
   const sentMessages: TwilioSentMessage[] = [];
@@ -335,38 +340,41 @@ export async function startFakeTwilio(options: {
     };
   };
 
-  const base = await startHttpFake((req) => {
-    const account = ACCOUNT.exec(req.path);
-    if (account && req.method === 'GET') {
-      if (!authorized(req) || account[1] !== accountSid) return twilioError(401, 20003, 'Authenticate');
-      return {
-        status: 200,
-        body: {
-          sid: accountSid,
-          friendly_name: 'Switchboard test account',
-          status: 'active',
-          type: 'Full',
-          date_created: rfc2822(new Date()),
-        },
-      };
-    }
-    const collection = MESSAGES.exec(req.path);
-    const single = MESSAGE.exec(req.path);
-    if (!collection && !single) return notFound(req);
-    if (!authorized(req)) {
-      const answer = twilioError(401, 20003, 'Authenticate', 'Your AccountSid or AuthToken was incorrect.');
-      answer.headers = { 'WWW-Authenticate': 'Basic realm="Twilio API"' };
-      return answer;
-    }
-    if ((collection ?? single)![1] !== accountSid) return notFound(req);
-    if (collection && req.method === 'POST') return create(req);
-    if (collection && req.method === 'GET') return list(req);
-    if (single && req.method === 'GET') {
-      const message = sentMessages.find((m) => m.sid === single[2]);
-      return message ? { status: 200, body: message.resource } : notFound(req);
-    }
-    return twilioError(405, 20004, 'Method not allowed');
-  });
+  const base = await startHttpFake(
+    (req) => {
+      const account = ACCOUNT.exec(req.path);
+      if (account && req.method === 'GET') {
+        if (!authorized(req) || account[1] !== accountSid) return twilioError(401, 20003, 'Authenticate');
+        return {
+          status: 200,
+          body: {
+            sid: accountSid,
+            friendly_name: 'Switchboard test account',
+            status: 'active',
+            type: 'Full',
+            date_created: rfc2822(new Date()),
+          },
+        };
+      }
+      const collection = MESSAGES.exec(req.path);
+      const single = MESSAGE.exec(req.path);
+      if (!collection && !single) return notFound(req);
+      if (!authorized(req)) {
+        const answer = twilioError(401, 20003, 'Authenticate', 'Your AccountSid or AuthToken was incorrect.');
+        answer.headers = { 'WWW-Authenticate': 'Basic realm="Twilio API"' };
+        return answer;
+      }
+      if ((collection ?? single)![1] !== accountSid) return notFound(req);
+      if (collection && req.method === 'POST') return create(req);
+      if (collection && req.method === 'GET') return list(req);
+      if (single && req.method === 'GET') {
+        const message = sentMessages.find((m) => m.sid === single[2]);
+        return message ? { status: 200, body: message.resource } : notFound(req);
+      }
+      return twilioError(405, 20004, 'Method not allowed');
+    },
+    { recordRequests: options.recordRequests ?? true },
+  );
 
   const extras = {
     accountSid,

@@ -144,10 +144,13 @@ export function parseRetryAfter(
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
+/** The code of `readBackLimitError`. */
+export const READBACK_LIMIT = 'readback_limit';
+
 /** A read-back that would list more than `max` messages: retried later, never taken as "not sent". */
 export function readBackLimitError(provider: string, max: number): ProviderError {
   return new ProviderError(
     `${provider} read-back stopped after ${max} messages without reaching the earlier attempt`,
-    { permanent: false, code: 'readback_limit' },
+    { permanent: false, code: READBACK_LIMIT },
   );
 }

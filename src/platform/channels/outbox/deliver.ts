@@ -18,7 +18,7 @@ import type { SendPacer } from '../pacing.ts';
 import { type OutboxRow, outboxMessages } from '../schema.ts';
 import { nextSendTime } from '../sms/quiet-hours.ts';
 import { SUPPRESSED_REASON, suppress, suppressedAmong } from '../suppression.ts';
-import { type Drivers, ProviderError, type SendResult } from '../types.ts';
+import { type Drivers, ProviderError, READBACK_LIMIT, type SendResult } from '../types.ts';
 import type { OutboxJobs } from './jobs.ts';
 import type { LeaseHold, LeaseKeeper } from './lease.ts';
 
@@ -547,7 +547,10 @@ async function handleProviderError(
     );
     return 'failed';
   }
-  const delayMs = retryDelay(deps, Math.max(1, attempts), error.retryAfterMs);
+  const delayMs =
+    options.readBack && error.code === READBACK_LIMIT && owned.readBackSince
+      ? readBackLimitDelay(deps, owned.readBackSince)
+      : retryDelay(deps, Math.max(1, attempts), error.retryAfterMs);
   const sendAfter = new Date((deps.now?.() ?? new Date()).getTime() + delayMs);
   const requeued = await withTransaction(deps.db, async (tx) => {
     const rows = await tx
@@ -610,6 +613,23 @@ function lostLease(owned: OwnedAttempt, context: Pick<JobContext, 'log'>): Deliv
 }
 
 /** Exponential backoff with full jitter, never sooner than the provider's Retry-After. */
+/**
+ * When to try again a read-back refused for its limit (more messages to the number since the attempt
+ * than one read-back lists). Each such read-back lists the whole limit (10,000 messages by default),
+ * and it can only be refused again while messages to the number since the attempt only grow: tried
+ * after the message has been undecided twice as long (at least the first retry delay, at most the
+ * last), and just past the give-up bound rather than later, where it ends as delivery unknown. At the
+ * ordinary retry delay, which a read-back does not raise (it uses no attempt), it was repeated every
+ * few seconds until the bound: about 900 listings of 10,000 messages in an hour, for each such row.
+ */
+export function readBackLimitDelay(deps: Pick<DeliverDeps, 'config' | 'now'>, since: Date): number {
+  const now = (deps.now?.() ?? new Date()).getTime();
+  const { retryBaseMs, retryMaxMs, readBackGiveUpMs } = deps.config.outbox;
+  const undecidedMs = now - since.getTime();
+  const justPastBoundMs = since.getTime() + readBackGiveUpMs + 1000 - now;
+  return Math.round(Math.max(retryBaseMs, Math.min(undecidedMs, retryMaxMs, justPastBoundMs)));
+}
+
 export function retryDelay(
   deps: Pick<DeliverDeps, 'config' | 'random'>,
   attempts: number,
