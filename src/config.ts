@@ -373,7 +373,9 @@ export function loadConfig(env: Record<string, string | undefined>, options: { c
   env = resolveSecretFiles(env); // <NAME>_FILE: secrets read from mounted files
   // Every app's variables are checked whether or not this process runs it, so a typo never hides
   // until the day that bot is switched on; only a running app's cross-checks apply (below).
-  const result = envSchema.safeParse(env);
+  // jitless: zod would compile a fast path for this object on its first parse, which pays only for
+  // a schema parsed many times; the environment is parsed once per process.
+  const result = envSchema.safeParse(env, { jitless: true });
   if (!result.success) {
     throw new ConfigError(
       result.error.issues.map((issue) => ({

@@ -10,6 +10,11 @@ import { inject } from 'vitest';
 import { CHILD_COVERAGE_ENV } from './child-coverage.ts';
 
 export const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
+// The sources are served as the stripped-TypeScript cache holds them (src/boot/stripped-cache.mjs),
+// as src/boot/run.mjs runs them when the bundle is stale: each start skips Node's type stripping,
+// about a quarter of a CLI process's CPU (the suite starts a few hundred). The code and its line
+// and column positions are what Node's own stripping makes, so child coverage maps the same.
+const STRIPPED_CACHE = fileURLToPath(new URL('../../src/boot/stripped-cache.mjs', import.meta.url));
 
 export interface Finished {
   code: number | null;
@@ -29,7 +34,8 @@ const coverageEnv: Record<string, string> = coverageDir ? { NODE_V8_COVERAGE: co
 
 /** The CLI (`entry`: src/cli.ts, or a bundle's cli.js) as a child process with only `env` set. */
 export function spawnCli(args: string[], env: Record<string, string>, cwd = tmpdir(), entry = CLI): Running {
-  const child = spawn(process.execPath, [entry, ...args], {
+  const preload = entry.endsWith('.ts') ? ['--import', STRIPPED_CACHE] : [];
+  const child = spawn(process.execPath, [...preload, entry, ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', LOG_LEVEL: 'warn', ...coverageEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
