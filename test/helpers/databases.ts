@@ -2,7 +2,6 @@
 // PostgreSQL server when TEST_DATABASE_URL is set (CI sets it). Each test gets a database of its
 // own: a copy of the PGlite template, or a freshly created PostgreSQL database that is dropped after.
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
@@ -26,9 +25,15 @@ export async function createTestDatabase(kind: DatabaseKind): Promise<TestDataba
   return kind === 'pglite' ? createPgliteCopy() : createPostgresDatabase();
 }
 
-function createPgliteCopy(): TestDatabase {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'switchboard-test-'));
+/** A new DATA_DIR holding a copy of the run's initialised (unmigrated) PGlite cluster. */
+export function copyPgliteTemplate(prefix: string): string {
+  const dataDir = mkdtempSync(path.join(inject('scratchRoot'), prefix));
   cpSync(inject('pgliteTemplate'), path.join(dataDir, 'pgdata'), { recursive: true });
+  return dataDir;
+}
+
+function createPgliteCopy(): TestDatabase {
+  const dataDir = copyPgliteTemplate('db-');
   return {
     config: { kind: 'pglite', dataDir },
     location: dataDir,

@@ -1,13 +1,11 @@
 // Runs the real CLI as a child process with the same Node, for tests of what a user sees:
 // exit codes, messages, signals.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inject } from 'vitest';
 import { CHILD_COVERAGE_ENV } from './child-coverage.ts';
+import { copyPgliteTemplate } from './databases.ts';
 
 export const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 // The sources are served as the stripped-TypeScript cache holds them (src/boot/stripped-cache.mjs),
@@ -58,11 +56,7 @@ export const runCli = (args: string[], env: Record<string, string>, cwd?: string
   spawnCli(args, env, cwd).exited;
 
 /** A DATA_DIR holding an initialised (unmigrated) PGlite cluster, copied from the run's template. */
-export function freshDataDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'switchboard-cli-'));
-  cpSync(inject('pgliteTemplate'), path.join(dir, 'pgdata'), { recursive: true });
-  return dir;
-}
+export const freshDataDir = (): string => copyPgliteTemplate('cli-');
 
 export async function freePort(): Promise<number> {
   const server = net.createServer();
