@@ -135,12 +135,14 @@ describe.runIf(databaseKinds.includes('postgres'))('delivering one outbox messag
   it('holds an SMS due outside quiet hours until the window opens', async () => {
     const to = nextPhone();
     const id = await sms(to, 'not at night');
-    // A window that opens two hours from now (UTC) and lasts one hour.
+    // A window that opens two hours from now (UTC) and lasts an hour, or until midnight when the hour
+    // would cross it: QUIET_HOURS is one span within a day (this test failed from 21:00 to 22:00 UTC).
     const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
     const opens = Date.now() + 2 * 3600_000;
+    const [start, end] = [hhmm(opens), hhmm(opens + 3600_000)];
     const quiet = deps(
       {},
-      { QUIET_HOURS_ENABLED: 'true', QUIET_HOURS: `${hhmm(opens)}-${hhmm(opens + 3600_000)}` },
+      { QUIET_HOURS_ENABLED: 'true', QUIET_HOURS: `${start}-${end > start ? end : '24:00'}` },
     );
     expect(await deliver(id, { deps: quiet })).toBe('held_for_quiet_hours');
     const held = await row(id);
