@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { type Logger, REDACT_PATHS, SECRET_KEYS, scrubText } from '../src/platform/log.ts';
+import { type Logger, REDACT_PATHS, SECRET_KEYS, scrubText, setLogLineContext } from '../src/platform/log.ts';
 import { censorLine } from '../src/platform/log-censor.ts';
 import { CARD_MASK, containsCardNumber, luhnValid, redactCardNumbers } from '../src/platform/redact.ts';
 import { captureLogs } from './helpers/logs.ts';
@@ -32,6 +32,28 @@ describe('card number redaction', () => {
 });
 
 describe('logger', () => {
+  it("keeps the active span's ids as the tracer wrote them, digits and all, and scrubs the rest", () => {
+    // A real span id from a failed run: its first 14 digits pass the Luhn check.
+    const ids = { trace_id: '258732c3a4b161fdc9753e90a0227d9b', span_id: '57104347226476e5' };
+    expect(containsCardNumber(ids.span_id)).toBe(true);
+    // A new object each time, as the tracer makes it: pino merges the line into what the mixin returns.
+    setLogLineContext(() => ({ ...ids }));
+    try {
+      const { log, text } = captureLogs();
+      log.info({ note: 'card 4242 4242 4242 4242' }, 'answered');
+      // An id that is not the active span's is the caller's: scrubbed like any other value.
+      log.info({ span_id: '4242424242424242' }, 'a caller-made span id');
+      const [answered, made] = text()
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(answered).toMatchObject({ ...ids, note: `card ${CARD_MASK}`, msg: 'answered' });
+      expect(made.span_id).not.toContain('4242424242424242');
+    } finally {
+      setLogLineContext(() => ({}));
+    }
+  });
+
   it('redacts secrets by key and card numbers anywhere in a line', () => {
     const { log, text } = captureLogs();
     log.info(

@@ -127,6 +127,22 @@ export const setLogLineContext = (fields: () => Record<string, string>) => {
   lineContext = fields;
 };
 
+/**
+ * A line with card numbers and URL credentials scrubbed and secrets censored. The active span's
+ * trace_id and span_id (the mixin's) are kept as the tracer wrote them: random hex, in which a run of
+ * digits can pass for a card number (span "57104347226476e5" was masked, and its line could no longer
+ * be found from its trace). An id a caller logged that is not the active span's is scrubbed as usual.
+ */
+function cleanLine(object: Record<string, unknown>): Record<string, unknown> {
+  const clean = (line: Record<string, unknown>) =>
+    censorLine(scrubLogValue(line) as Record<string, unknown>, SECRETS);
+  const ids = lineContext?.();
+  if (!ids?.trace_id || object.trace_id !== ids.trace_id || object.span_id !== ids.span_id)
+    return clean(object);
+  const { trace_id, span_id, ...rest } = object;
+  return { ...clean(rest), trace_id, span_id };
+}
+
 export function loggerOptions(config: Pick<Config, 'log'>): LoggerOptions {
   const pretty =
     config.log.format === 'pretty' || (config.log.format === 'auto' && process.stdout.isTTY === true);
@@ -134,7 +150,7 @@ export function loggerOptions(config: Pick<Config, 'log'>): LoggerOptions {
     level: config.log.level,
     serializers,
     mixin: () => lineContext?.() ?? {},
-    formatters: { log: (object) => censorLine(scrubLogValue(object) as Record<string, unknown>, SECRETS) },
+    formatters: { log: cleanLine },
     hooks: {
       logMethod(args, method) {
         const scrubbed = args.map((arg) => (typeof arg === 'string' ? scrubText(arg) : arg)) as typeof args;
