@@ -2,8 +2,8 @@
 // than one read-back lists (OUTBOX_READBACK_MAX_MESSAGES): the read-back cannot say "not sent". It
 // is retried, never resent, until OUTBOX_READBACK_GIVE_UP_AFTER_MINUTES after the attempt; then the
 // message ends `failed`, delivery unknown, as the operator sees it. Between read-backs refused for
-// their limit the wait doubles the time undecided (readBackLimitDelay), checked here and by hand. Real outbox, PostgreSQL, the
-// Twilio fake; what the fake received is counted.
+// their limit the wait doubles the time undecided (readBackLimitDelay), checked here and by hand.
+// Real outbox, PostgreSQL, the Twilio fake; what the fake received is counted.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { readBackLimitDelay } from '../src/platform/channels/outbox/deliver.ts';

@@ -1,6 +1,7 @@
 // Preloaded with `node --import ./test/helpers/record-modules.ts`: appends the URL of every module
-// the process loads (ESM and require(), as Node's synchronous module hooks resolve them) to the file named
-// by RECORD_MODULES_FILE, one per line, as it is loaded, so a killed process leaves its list too.
+// the process loads (ESM and require(), as Node's synchronous module hooks resolve them) to the
+// file named by RECORD_MODULES_FILE, one per line, as it is resolved, so a killed process leaves
+// its list too.
 import { appendFileSync } from 'node:fs';
 import { registerHooks } from 'node:module';
 

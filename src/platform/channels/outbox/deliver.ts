@@ -612,7 +612,6 @@ function lostLease(owned: OwnedAttempt, context: Pick<JobContext, 'log'>): Deliv
   return 'lost_lease';
 }
 
-/** Exponential backoff with full jitter, never sooner than the provider's Retry-After. */
 /**
  * When to try again a read-back refused for its limit (more messages to the number since the attempt
  * than one read-back lists). Each such read-back lists the whole limit (10,000 messages by default),
@@ -630,6 +629,7 @@ export function readBackLimitDelay(deps: Pick<DeliverDeps, 'config' | 'now'>, si
   return Math.round(Math.max(retryBaseMs, Math.min(undecidedMs, retryMaxMs, justPastBoundMs)));
 }
 
+/** Exponential backoff with full jitter, never sooner than the provider's Retry-After. */
 export function retryDelay(
   deps: Pick<DeliverDeps, 'config' | 'random'>,
   attempts: number,
