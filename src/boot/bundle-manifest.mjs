@@ -23,7 +23,7 @@ const stamp = (file) => {
 /** Records the inputs (paths relative to ROOT) of a bundle written to `dir`. */
 export function writeManifest(dir, inputs) {
   const files = Object.fromEntries([...inputs, INSTALLED].map((file) => [file, stamp(file)]));
-  const manifest = { node: process.version, entry: 'cli.js', files };
+  const manifest = { node: process.version, files };
   writeFileSync(path.join(dir, MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);
 }
 
