@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBundle, keepLocation } from '../scripts/bundle.mjs';
 // @ts-expect-error: plain JavaScript on purpose (it runs before anything else is loaded), no types.
 import { staleness, writeManifest } from '../src/boot/bundle-manifest.mjs';
-import { createTestDatabase, type TestDatabase } from './helpers/databases.ts';
+import { createTestDatabase, databaseKinds, type TestDatabase } from './helpers/databases.ts';
 import { freePort, freshDataDir, runCli, spawnCli } from './helpers/processes.ts';
 import { waitFor } from './helpers/wait.ts';
 
@@ -102,36 +102,41 @@ describe('the bundle runs as the sources do', () => {
     expect(bundled).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
   });
 
-  it('migrates an empty PostgreSQL database and serves a worker’s health and metrics', async () => {
-    target = await createTestDatabase('postgres');
-    if (target.config.kind !== 'postgres') throw new Error('expected PostgreSQL');
-    const port = await freePort();
-    const worker = spawnCli(
-      ['worker'],
-      { DATABASE_URL: target.config.url, PORT: String(port), HOST: '127.0.0.1' },
-      undefined,
-      entry,
-    );
-    try {
-      const ready = await waitFor(
-        `the bundled worker to be ready (${worker.output()})`,
-        async () => {
-          const response = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => null);
-          return response?.status === 200 ? await response.json() : null;
-        },
-        60_000,
+  // With a PostgreSQL server only (TEST_DATABASE_URL), like every PostgreSQL test of the suite.
+  it.runIf(databaseKinds.includes('postgres'))(
+    'migrates an empty PostgreSQL database and serves a worker’s health and metrics',
+    async () => {
+      target = await createTestDatabase('postgres');
+      if (target.config.kind !== 'postgres') throw new Error('expected PostgreSQL');
+      const port = await freePort();
+      const worker = spawnCli(
+        ['worker'],
+        { DATABASE_URL: target.config.url, PORT: String(port), HOST: '127.0.0.1' },
+        undefined,
+        entry,
       );
-      expect(ready).toMatchObject({ status: 'ready', failing: [] });
-      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      expect(metrics).toContain('health_component_up{component="database",critical="true"} 1');
-      // The migrations were read from src/platform/db/migrations, where the sources keep them.
-      const status = await runCli(['migrate'], { DATABASE_URL: target.config.url });
-      expect(status.stdout).toMatch(/Database migrations: (\d+) of \1 applied/);
-    } finally {
-      worker.child.kill('SIGTERM');
-      expect((await worker.exited).code).toBe(0);
-    }
-  }, 90_000);
+      try {
+        const ready = await waitFor(
+          `the bundled worker to be ready (${worker.output()})`,
+          async () => {
+            const response = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => null);
+            return response?.status === 200 ? await response.json() : null;
+          },
+          60_000,
+        );
+        expect(ready).toMatchObject({ status: 'ready', failing: [] });
+        const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        expect(metrics).toContain('health_component_up{component="database",critical="true"} 1');
+        // The migrations were read from src/platform/db/migrations, where the sources keep them.
+        const status = await runCli(['migrate'], { DATABASE_URL: target.config.url });
+        expect(status.stdout).toMatch(/Database migrations: (\d+) of \1 applied/);
+      } finally {
+        worker.child.kill('SIGTERM');
+        expect((await worker.exited).code).toBe(0);
+      }
+    },
+    90_000,
+  );
 
   it('starts on PGlite and serves the API docs with their assets, the console and a PayBot answer', async () => {
     const port = await freePort();
