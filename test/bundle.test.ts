@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: plain JavaScript, run by npm at install time, no types.
-import { buildBundle, keepLocation } from '../scripts/bundle.mjs';
+import { buildBundle, bundle, eagerWrappers, keepLocation } from '../scripts/bundle.mjs';
 // @ts-expect-error: plain JavaScript on purpose (it runs before anything else is loaded), no types.
 import { staleness, writeManifest } from '../src/boot/bundle-manifest.mjs';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './helpers/databases.ts';
@@ -80,6 +80,80 @@ describe('staleness: when the bundle may stand in for the sources', () => {
     writeFileSync(manifest, JSON.stringify({ ...recorded, node: 'v22.0.0' }));
     expect(staleness(dir)).toBe('the bundle was built for Node v22.0.0');
   });
+});
+
+describe('eagerWrappers: module wrappers compiled with their file', () => {
+  // esbuild's shape, with a string and a comment that look like a wrapper's end and start.
+  const source = [
+    'var __commonJS = (cb, mod) => () => (mod || (0, cb[Object.keys(cb)[0]])((mod = { exports: {} }).exports, mod), mod.exports);',
+    'var __esm = (fn, res) => () => (fn && (res = (0, fn[Object.keys(fn)[0]])((fn = 0))), res);',
+    'var require_a = __commonJS({',
+    '  "node_modules/a/index.js"(exports, module) {',
+    '    module.exports = { text: `x',
+    '  }',
+    '});`, self: this === undefined ? "none" : typeof this };',
+    '    // "node_modules/b.js"(exports) {',
+    '  }',
+    '});',
+    'var value;',
+    'var init_b = __esm({ "src/b.ts"() { value = 42; } });',
+    'export const a = require_a();',
+    'init_b();',
+    'export { value };',
+  ].join('\n');
+
+  it('turns each wrapper method into a parenthesised function, and nothing else', () => {
+    const out = eagerWrappers(source);
+    expect(out).toContain('  "node_modules/a/index.js": (function(exports, module) {');
+    expect(out).toContain('"src/b.ts": (function() { value = 42; })');
+    // The template literal and the comment are as they were.
+    expect(out).toContain('text: `x\n  }\n});`');
+    expect(out).toContain('    // "node_modules/b.js"(exports) {');
+    expect(out.split('\n')).toHaveLength(source.split('\n').length);
+  });
+
+  it('leaves the module answering as before', async () => {
+    const load = (text: string) => import(`data:text/javascript,${encodeURIComponent(text)}`);
+    const [before, after] = await Promise.all([load(source), load(eagerWrappers(source))]);
+    expect(after.a).toEqual(before.a);
+    expect(after.a).toEqual({ text: 'x\n  }\n});', self: 'none' });
+    expect(after.value).toBe(42);
+  });
+
+  it('leaves a file without wrappers untouched', () => {
+    expect(eagerWrappers('export const x = 1;\n')).toBe('export const x = 1;\n');
+  });
+});
+
+describe("the bundle's stand-ins: what they leave out is still there when called", () => {
+  const outdir = path.join(ROOT, '.cache', `bundle-standins-test-${process.pid}`);
+  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+  it("answers rrule schedules, luxon dates and zod's other locales as the packages do", async () => {
+    const entry = 'test/fixtures/bundle-standins.mjs';
+    const result = await bundle([entry], outdir);
+    const inputs = Object.keys(result.metafile.inputs);
+    // Left out of the bundle: rrule-temporal, zod's locales but English, luxon's ES build.
+    expect(inputs.filter((file) => file.includes('node_modules/rrule-temporal/'))).toEqual([]);
+    expect(inputs.filter((file) => file.startsWith('node_modules/zod/v4/locales/'))).toEqual([
+      'node_modules/zod/v4/locales/en.js',
+    ]);
+    expect(inputs.filter((file) => file.includes('node_modules/luxon/'))).toEqual([
+      'node_modules/luxon/build/es6/luxon.mjs',
+    ]);
+    // spawnCli runs any entry: here the fixture, bundled and as it is.
+    const fromBundle = await spawnCli([], {}, undefined, path.join(outdir, 'bundle-standins.js')).exited;
+    const fromSources = await spawnCli([], {}, undefined, path.join(ROOT, entry)).exited;
+    expect(fromBundle.code, fromBundle.stderr).toBe(0);
+    expect(JSON.parse(fromBundle.stdout)).toEqual({
+      rrule: '2026-12-02T09:00:00.000Z',
+      cron: '2026-12-02T07:30:00.000Z',
+      zone: '2026-12-01T11:00:00.000+01:00',
+      french: 'Entrée invalide : chaîne de caractères attendu, nombre reçu',
+      english: 'Invalid input: expected string, received number',
+    });
+    expect(fromBundle.stdout).toBe(fromSources.stdout);
+  }, 60_000);
 });
 
 describe('the bundle runs as the sources do', () => {
