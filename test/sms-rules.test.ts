@@ -1,7 +1,9 @@
+import fc from 'fast-check';
+import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { parseKeyword } from '../src/platform/channels/sms/keywords.ts';
 import { normalizePhone } from '../src/platform/channels/sms/phone.ts';
-import { nextSendTime, parseWindow } from '../src/platform/channels/sms/quiet-hours.ts';
+import { isValidZone, nextSendTime, parseWindow } from '../src/platform/channels/sms/quiet-hours.ts';
 import { countSegments, fitToSegments } from '../src/platform/channels/sms/segments.ts';
 
 describe('segment counting', () => {
@@ -152,5 +154,30 @@ describe('quiet hours', () => {
   it('rejects malformed windows', () => {
     expect(() => parseWindow('21:00-08:00')).toThrow(/open before it closes/);
     expect(() => parseWindow('8am-9pm')).toThrow(/not a window/);
+  });
+});
+
+describe('time zone names', () => {
+  // What luxon says of a zone: the answer isValidZone gave before its list of ICU's names.
+  const luxonKnows = (zone: string) => DateTime.local().setZone(zone).isValid;
+
+  it("answers as luxon does for every zone ICU lists, aliases, other spellings, offsets and typos", () => {
+    const named = [
+      ...Intl.supportedValuesOf('timeZone'),
+      ...['UTC', 'utc', 'GMT', 'Etc/UTC', 'US/Eastern', 'Asia/Calcutta', 'Europe/Kiev', 'america/new_york'],
+      ...['UTC+3', 'UTC-05:30', 'local', 'system', 'Mars/Olympus', 'America/New York', '', ' UTC'],
+    ];
+    expect(named.filter((zone) => isValidZone(zone) !== luxonKnows(zone))).toEqual([]);
+    expect(isValidZone('UTC') && isValidZone('America/New_York') && isValidZone('US/Eastern')).toBe(true);
+    expect(isValidZone('Mars/Olympus') || isValidZone('America/New York')).toBe(false);
+  });
+
+  it('answers as luxon does for any text', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.constantFrom(...Intl.supportedValuesOf('timeZone'))), (zone) => {
+        expect(isValidZone(zone)).toBe(luxonKnows(zone));
+      }),
+      { numRuns: 500 },
+    );
   });
 });

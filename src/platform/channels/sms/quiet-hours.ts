@@ -36,4 +36,16 @@ export function nextSendTime(due: Date, zone: string, window: SendingWindow = DE
   return opens.toJSDate();
 }
 
-export const isValidZone = (zone: string) => DateTime.local().setZone(zone).isValid;
+/** ICU's zones by their canonical names, listed without building a formatter, and UTC. */
+let canonicalZones: Set<string> | undefined;
+
+/**
+ * Whether luxon (and so ICU) knows `zone`. UTC (the default) and ICU's canonical names are answered
+ * from the list: luxon's first date resolves the system locale, about 20 ms of a worker's
+ * configuration check. Anything else (an alias such as US/Eastern, another spelling, a fixed
+ * offset) is answered by luxon, as before.
+ */
+export const isValidZone = (zone: string) => {
+  canonicalZones ??= new Set([...Intl.supportedValuesOf('timeZone'), 'UTC']);
+  return canonicalZones.has(zone) || DateTime.local().setZone(zone).isValid;
+};
