@@ -1,21 +1,16 @@
 // `switchboard <command>`: the one entry point for running, migrating and checking the service.
 // Problems a user can fix (bad config, a held data dir, a busy port) print one clear message and
 // exit non-zero; stack traces are for bugs only, and go to the log.
+// What each command runs (the service, the database, pg-boss, the doctor) is imported in its own
+// branch: `help`, `version` and a configuration error answer without loading any of it.
 import { parseArgs } from 'node:util';
 import { isAppName } from './apps/index.ts';
-import { type OpenApi, openServiceApi, type ServiceApi } from './cli/service-api.ts';
+import type { OpenApi, ServiceApi } from './cli/service-api.ts';
 import { type Config, ConfigError, loadConfig, readEnvironment } from './config.ts';
-import { startService } from './main.ts';
 import type { CliIo } from './platform/cli/app-command.ts';
-import { openDatabase } from './platform/db/database.ts';
 import { DataDirLockedError } from './platform/db/lockfile.ts';
-import { runMigrations } from './platform/db/migrate.ts';
-import { waitForDatabase } from './platform/db/wait-for-database.ts';
-import { runDoctor } from './platform/doctor.ts';
 import { errorMessage } from './platform/errors.ts';
-import { JobSystem } from './platform/jobs/job-system.ts';
 import { createLogger, type Logger, scrubText } from './platform/log.ts';
-import { createMetrics } from './platform/metrics.ts';
 import { registerConfigSecrets } from './platform/secrets.ts';
 import { SERVICE_VERSION } from './platform/version.ts';
 
@@ -142,8 +137,10 @@ function withQueues(config: Config, argv: string[]): Config {
 }
 
 async function serve(config: Config, log: Logger, mode: 'start' | 'http' | 'worker'): Promise<number> {
-  // Imported here, not at the top: `help`, `version` and the bots' commands have no use for it.
-  const { startTracing } = await import('./platform/tracing/tracing.ts');
+  const [{ startTracing }, { startService }] = await Promise.all([
+    import('./platform/tracing/tracing.ts'),
+    import('./main.ts'),
+  ]);
   const tracing = await startTracing(config.tracing, { log, mode });
   const service = await startService({ config, log, mode }).catch(async (error) => {
     await tracing.shutdown();
@@ -185,6 +182,14 @@ async function serve(config: Config, log: Logger, mode: 'start' | 'http' | 'work
 }
 
 async function migrate(config: Config, log: Logger): Promise<number> {
+  const [{ openDatabase }, { waitForDatabase }, { runMigrations }, { JobSystem }, { createMetrics }] =
+    await Promise.all([
+      import('./platform/db/database.ts'),
+      import('./platform/db/wait-for-database.ts'),
+      import('./platform/db/migrate.ts'),
+      import('./platform/jobs/job-system.ts'),
+      import('./platform/metrics.ts'),
+    ]);
   const db = await openDatabase(config.database, { log, command: 'migrate' });
   try {
     if (config.database.kind === 'postgres')
@@ -212,6 +217,7 @@ async function migrate(config: Config, log: Logger): Promise<number> {
 }
 
 async function doctor(config: Config, log: Logger): Promise<number> {
+  const { runDoctor } = await import('./platform/doctor.ts');
   const findings = await runDoctor({
     config,
     log,
@@ -251,7 +257,7 @@ async function appCommand(
 ): Promise<number> {
   let opened: OpenApi | null = null;
   const connect = async () => {
-    opened ??= await openServiceApi(config, log);
+    opened ??= await (await import('./cli/service-api.ts')).openServiceApi(config, log);
     return opened;
   };
   const io: CliIo = {

@@ -120,3 +120,28 @@ describe.each(databaseKinds)('a worker for invoices only, sandbox channels, on %
     expect(packages.has('drizzle-orm')).toBe(true);
   }, 120_000);
 });
+
+describe('a command that answers from the command line alone', () => {
+  const recordFile = path.join(tmpdir(), `switchboard-modules-${process.pid}-version.txt`);
+  afterAll(() => rmSync(recordFile, { force: true }));
+
+  it('`version` loads neither the service nor a database driver, the job system or the HTTP server', async () => {
+    const done = await spawnCli(['version'], {
+      NODE_OPTIONS: `--import=${RECORDER}`,
+      RECORD_MODULES_FILE: recordFile,
+    }).exited;
+    expect(done.code).toBe(0);
+    const files = [...new Set(readFileSync(recordFile, 'utf8').split('\n').filter(Boolean).map(decodeURI))];
+    const ours = files.filter((file) => file.startsWith(`file://${SRC}`)).map((f) => f.slice(SRC.length + 7));
+    expect(ours).toContain('cli.ts');
+    expect(
+      ours.filter((file) => /^(main|platform\/db\/database|platform\/jobs\/job-system)\.ts$/.test(file)),
+    ).toEqual([]);
+    const packages = packagesOf(files);
+    expect(
+      ['pg', 'pg-boss', 'drizzle-orm', 'fastify', '@electric-sql/pglite'].filter((name) =>
+        packages.has(name),
+      ),
+    ).toEqual([]);
+  });
+});
