@@ -161,7 +161,7 @@ describe('time zone names', () => {
   // What luxon says of a zone: the answer isValidZone gave before its list of ICU's names.
   const luxonKnows = (zone: string) => DateTime.local().setZone(zone).isValid;
 
-  it("answers as luxon does for every zone ICU lists, aliases, other spellings, offsets and typos", () => {
+  it('answers as luxon does for every zone ICU lists, aliases, other spellings, offsets and typos', () => {
     const named = [
       ...Intl.supportedValuesOf('timeZone'),
       ...['UTC', 'utc', 'GMT', 'Etc/UTC', 'US/Eastern', 'Asia/Calcutta', 'Europe/Kiev', 'america/new_york'],
