@@ -73,6 +73,33 @@ describe.runIf(databaseKinds.includes('postgres'))('migrations on a shared Postg
     const results = await Promise.all(dbs.map((db) => runMigrations(db)));
     for (const result of results) expect(result.applied).toBe(result.available);
   });
+
+  it('a process starting on a migrated database is not held up by another holding the migration lock', async () => {
+    const { db, target } = await freshDatabase('postgres');
+    const migrated = await runMigrations(db);
+    // A replica in the middle of a (newer) migration holds the lock for as long as it takes.
+    const holder = await openDatabase(target.config, { log, command: 'test' });
+    opened.push(holder);
+    const client = await holder.pool?.connect();
+    if (!client) throw new Error('expected a PostgreSQL pool');
+    await client.query('select pg_advisory_lock(7302115001)');
+    try {
+      const starting = await openDatabase(target.config, { log, command: 'test' });
+      opened.push(starting);
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        runMigrations(starting),
+        new Promise((resolve) => {
+          timer = setTimeout(() => resolve('still waiting for the lock after 20 s'), 20_000);
+        }),
+      ]);
+      clearTimeout(timer);
+      expect(outcome).toEqual(migrated);
+    } finally {
+      await client.query('select pg_advisory_unlock(7302115001)');
+      client.release();
+    }
+  }, 40_000);
 });
 
 describe('the PGlite lockfile', () => {
