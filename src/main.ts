@@ -15,8 +15,8 @@ import { runMigrations } from './platform/db/migrate.ts';
 import { waitForDatabase } from './platform/db/wait-for-database.ts';
 import type { ComponentCheck } from './platform/health.ts';
 import { adminGuard } from './platform/http/admin-auth.ts';
-import { buildHttpApp } from './platform/http/app.ts';
-import type { ServiceInfo } from './platform/http/ops-routes.ts';
+import type { OpsDependencies, ServiceInfo } from './platform/http/ops-routes.ts';
+import { createOpsServer } from './platform/http/ops-server.ts';
 import { JobSystem } from './platform/jobs/job-system.ts';
 import type { JobDefinitions } from './platform/jobs/registry.ts';
 import type { Logger } from './platform/log.ts';
@@ -27,10 +27,10 @@ import { SERVICE_NAME, SERVICE_VERSION } from './platform/version.ts';
 /** `start`: API and workers; `http`: API only; `worker`: workers, with only health and metrics served. */
 export type ServiceMode = 'start' | 'http' | 'worker';
 
-export interface ServiceOptions {
+export interface ServiceOptions<M extends ServiceMode = ServiceMode> {
   config: Config;
   log: Logger;
-  mode: ServiceMode;
+  mode: M;
   /** The apps to run; defaults to the ones config.apps names (SWITCHBOARD_APPS). */
   apps?: AppModule[];
   /** Listen on config.http.port (false in tests that use inject()). */
@@ -42,8 +42,9 @@ export interface ServiceOptions {
   languageModel?: LanguageModel | null;
 }
 
-export interface Service {
-  readonly app: FastifyInstance;
+export interface Service<M extends ServiceMode = ServiceMode> {
+  /** The API, for inject() in tests; a worker serves health and metrics without it (ops-server.ts). */
+  readonly app: M extends 'worker' ? null : FastifyInstance;
   readonly db: Database;
   readonly jobs: JobSystem<JobDefinitions>;
   readonly metrics: Metrics;
@@ -54,7 +55,7 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-export async function startService(options: ServiceOptions): Promise<Service> {
+export async function startService<M extends ServiceMode>(options: ServiceOptions<M>): Promise<Service<M>> {
   const { config, log, mode } = options;
   // Before anything can fail with a provider's error text: the scrubber knows every configured secret.
   registerConfigSecrets(config);
@@ -168,44 +169,50 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       },
       channels: channels.driverNames,
     });
+    const buildApi = async (ops: OpsDependencies) => {
+      const { buildHttpApp } = await import('./platform/http/app.ts');
+      const api = await buildHttpApp({
+        config: config.http,
+        log,
+        redis,
+        ops,
+        browserHome: '/console',
+        routes: async (app: FastifyInstance) => {
+          await channels.registerRoutes(app);
+          const { registerJobRoutes } = await import('./platform/jobs/routes.ts');
+          registerJobRoutes(app, { jobs, guard: adminGuard(config.adminToken) });
+          for (const module of apps) await module.routes?.(app, context);
+          const { mountConsole } = await import('./platform/console/mount.ts');
+          await mountConsole(app, {
+            db,
+            jobs,
+            channels,
+            checks,
+            info,
+            ai,
+            smsNumber: config.channels.sms.driver === 'sandbox' ? config.channels.sms.from : '',
+            defaultRegion: config.sms.defaultRegion,
+            adminToken: config.adminToken,
+            sessionTtlMs: config.http.consoleSessionMs,
+            apps,
+            context,
+          });
+        },
+      });
+      return { api, server: api };
+    };
+    const ops: OpsDependencies = { checks, info, metrics, beforeScrape: () => jobs.refreshQueueDepths() };
     // Built while the job system starts (pg-boss's start is a dozen round trips to the database,
-    // building the app mostly CPU): nothing serves requests before both are done.
-    const building = buildHttpApp({
-      config: config.http,
-      log,
-      redis,
-      ops: { checks, info, metrics, beforeScrape: () => jobs.refreshQueueDepths() },
-      docs: mode !== 'worker',
-      ...(mode === 'worker'
-        ? {}
-        : {
-            browserHome: '/console',
-            routes: async (app: FastifyInstance) => {
-              await channels.registerRoutes(app);
-              const { registerJobRoutes } = await import('./platform/jobs/routes.ts');
-              registerJobRoutes(app, { jobs, guard: adminGuard(config.adminToken) });
-              for (const module of apps) await module.routes?.(app, context);
-              const { mountConsole } = await import('./platform/console/mount.ts');
-              await mountConsole(app, {
-                db,
-                jobs,
-                channels,
-                checks,
-                info,
-                ai,
-                smsNumber: config.channels.sms.driver === 'sandbox' ? config.channels.sms.from : '',
-                defaultRegion: config.sms.defaultRegion,
-                adminToken: config.adminToken,
-                sessionTtlMs: config.http.consoleSessionMs,
-                apps,
-                context,
-              });
-            },
-          }),
+    // building the app mostly CPU): nothing serves requests before both are done. A worker serves
+    // its operations routes without Fastify, which it then never loads.
+    const building =
+      mode === 'worker'
+        ? Promise.resolve({ api: null, server: createOpsServer({ ops, log, metrics }) })
+        : buildApi(ops);
+    const [, built] = await settleAll([startWork(), building], async ([, outcome]) => {
+      if (outcome.status === 'fulfilled') await outcome.value.server.close();
     });
-    const [, http] = await settleAll([startWork(), building], async ([, built]) => {
-      if (built.status === 'fulfilled') await built.value.close();
-    });
+    const http = built.server;
     // Closed first on the way down: no new requests while jobs drain.
     cleanup.push(() => http.close());
 
@@ -218,7 +225,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
 
     let stopping: Promise<void> | null = null;
     return {
-      app: http,
+      app: built.api as Service<M>['app'],
       db,
       jobs,
       metrics,

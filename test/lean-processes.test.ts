@@ -43,8 +43,19 @@ const TRACING_SDK = [
   '@opentelemetry/otlp-exporter-base',
   '@grpc/grpc-js',
 ];
-/** What only a process serving the API needs. */
-const HTTP_ONLY = ['@fastify/swagger', '@fastify/swagger-ui', '@fastify/static'];
+/** What only a process serving the API needs: a worker serves health and metrics over node:http. */
+const HTTP_ONLY = [
+  'fastify',
+  'find-my-way',
+  'avvio',
+  'ajv',
+  '@fastify/rate-limit',
+  '@fastify/formbody',
+  'fastify-type-provider-zod',
+  '@fastify/swagger',
+  '@fastify/swagger-ui',
+  '@fastify/static',
+];
 
 /** The packages among the loaded files (`.../node_modules/@scope/name/...` -> `@scope/name`). */
 const packagesOf = (files: string[]) =>

@@ -2,7 +2,7 @@
 // booted without listening) when the database is free, or the running server's API when it holds
 // the embedded database. Either way the same validation and the same code paths apply.
 import type { Config } from '../config.ts';
-import { startService } from '../main.ts';
+import { type Service, startService } from '../main.ts';
 import { DataDirLockedError } from '../platform/db/lockfile.ts';
 import type { Logger } from '../platform/log.ts';
 
@@ -28,7 +28,7 @@ export async function openServiceApi(config: Config, log: Logger): Promise<OpenA
   const headers: Record<string, string> = config.adminToken
     ? { authorization: `Bearer ${config.adminToken}` }
     : {};
-  let service: Awaited<ReturnType<typeof startService>>;
+  let service: Service<'http'>;
   try {
     // HTTP-only mode: jobs are queued here and delivered by the service's workers.
     service = await startService({ config, log, mode: 'http', listen: false });

@@ -1,11 +1,12 @@
-import { type Service, type ServiceMode, type ServiceOptions, startService } from '../../src/main.ts';
+import { type Service, type ServiceOptions, startService } from '../../src/main.ts';
 import type { AppModule } from '../../src/platform/app-module.ts';
 import { testConfig } from './config.ts';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.ts';
 import { captureLogs } from './logs.ts';
 
 export interface TestService {
-  service: Service;
+  /** A service with the API (a worker's has none: it serves only health and metrics). */
+  service: Service<'start' | 'http'>;
   target: TestDatabase;
   logs: ReturnType<typeof captureLogs>;
   /** Stops the service (if still running) and drops its database. */
@@ -18,7 +19,7 @@ export async function startTestService(
   options: {
     apps?: AppModule[];
     env?: Record<string, string>;
-    mode?: ServiceMode;
+    mode?: 'start' | 'http';
     target?: TestDatabase;
     languageModel?: ServiceOptions['languageModel'];
   } = {},

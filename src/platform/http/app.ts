@@ -1,5 +1,4 @@
 // The Fastify app factory. Tests call it and use inject(); the service calls it and listens.
-import { randomUUID } from 'node:crypto';
 import formbody from '@fastify/formbody';
 import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -12,18 +11,19 @@ import {
 import helmet from 'helmet';
 import type { Redis } from 'ioredis';
 import type { Config } from '../../config.ts';
-import { containsCardNumber } from '../card-numbers.ts';
 import type { Logger } from '../log.ts';
 import { tracingEnabled } from '../tracing/tracing.ts';
 import { SERVICE_NAME, SERVICE_VERSION } from '../version.ts';
 import { fastifyTrustProxy } from './addresses.ts';
 import { installCardNumberPolicy } from './card-policy.ts';
+import { clientErrorHandler } from './client-errors.ts';
 import { installClosingAnswer } from './closing.ts';
 import { createCredentialFailures, installCredentialFailures } from './credential-failures.ts';
-import { clientErrorHandler, installErrorHandling, sendError } from './error-handler.ts';
+import { installErrorHandling, sendError } from './error-handler.ts';
 import { installInputPolicy } from './input-policy.ts';
 import { type OpsDependencies, registerOpsRoutes } from './ops-routes.ts';
 import { fallbackStoreClass } from './rate-limit-store.ts';
+import { requestIdFor } from './request-id.ts';
 import { installRequestMetrics } from './request-metrics.ts';
 
 export type HttpApp = FastifyInstance;
@@ -46,22 +46,13 @@ export interface HttpAppOptions {
   routes?: (app: FastifyInstance) => Promise<void> | void;
 }
 
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
-
 export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: options.log as FastifyBaseLogger,
     bodyLimit: options.config.bodyLimitBytes,
     trustProxy: fastifyTrustProxy(options.config.trustProxy),
     requestIdHeader: false,
-    // A caller's request id (a proxy's, a client's) is kept when it is sane, so logs line up; one
-    // holding a card number is replaced, never logged or echoed back.
-    genReqId: (request) => {
-      const given = request.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) && !containsCardNumber(given)
-        ? given
-        : randomUUID();
-    },
+    genReqId: (request) => requestIdFor(request.headers['x-request-id']),
     ajv: { customOptions: { removeAdditional: false } },
     // Errors Fastify and Node's parser answer before any route runs get the one envelope too:
     // bad percent-encoding, over-long path parameters, oversized headers, malformed requests.

@@ -1,8 +1,5 @@
 // Every error leaves the service as `{ error: { code, message, requestId, details? } }` with a
 // stable code. Only 5xx are logged as faults, and their internals never reach the client.
-import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
-import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, ERROR_STATUS, type ErrorCode, type ErrorDetail } from '../errors.ts';
@@ -119,44 +116,6 @@ export function sendError(error: FastifyError | Error, request: FastifyRequest, 
     reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
   // Rate-limit headers (retry-after) set by the plugin stay on the reply.
   return reply.status(status).send(body);
-}
-
-const CLIENT_ERRORS: Record<string, { status: number; code: ErrorCode; message: string }> = {
-  HPE_HEADER_OVERFLOW: {
-    status: 431,
-    code: 'headers_too_large',
-    message: 'The request line and headers are larger than this server accepts',
-  },
-  ERR_HTTP_REQUEST_TIMEOUT: {
-    status: 408,
-    code: 'request_timeout',
-    message: 'The request was not received in time',
-  },
-};
-
-/**
- * Fastify's `clientErrorHandler`: requests Node's HTTP parser refuses before Fastify sees them
- * (headers over the limit, malformed request lines) still get the envelope, then the connection
- * is closed as Node does.
- */
-export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
-  if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const known =
-    error.code && Object.hasOwn(CLIENT_ERRORS, error.code) ? CLIENT_ERRORS[error.code] : undefined;
-  const { status, code, message } = known ?? {
-    status: 400,
-    code: 'invalid_input' as const,
-    message: 'The request is not valid HTTP',
-  };
-  const requestId = randomUUID();
-  const body = JSON.stringify({ error: { code, message, requestId } } satisfies ErrorBody);
-  if (socket.writable) {
-    socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
-    );
-  }
-  socket.destroy(error);
 }
 
 export function installErrorHandling(app: FastifyInstance): void {

@@ -1,6 +1,6 @@
 // Routes operators and orchestrators poll: liveness, readiness, per-component status, service
 // info and Prometheus metrics. None of them needs auth or counts against rate limits.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Gauge } from 'prom-client';
 import { type ComponentCheck, type ComponentStatus, runChecks } from '../health.ts';
 import type { Metrics } from '../metrics.ts';
@@ -27,9 +27,17 @@ export interface OpsDependencies {
   browserHome?: string;
 }
 
-export function registerOpsRoutes(app: FastifyInstance, deps: OpsDependencies): void {
+/** One operations route's answer: JSON (or `text` with its content type), or a redirect. */
+export interface OpsAnswer {
+  status: number;
+  body?: unknown;
+  text?: { contentType: string; content: string };
+  location?: string;
+}
+
+/** What each operations route answers, for the API (below) and the worker's server (ops-server.ts). */
+export function opsAnswers(deps: OpsDependencies) {
   const timeout = deps.checkTimeoutMs ?? 2000;
-  const tags = ['operations'];
   // What /health/ready decides on, also as a series: an alert on it needs nothing but this
   // service's own /metrics (a pod failing readiness is still scraped).
   const registry = deps.metrics.registry;
@@ -46,9 +54,52 @@ export function registerOpsRoutes(app: FastifyInstance, deps: OpsDependencies): 
     record(componentUp, components);
     return components;
   };
+  const home = deps.browserHome;
+  return {
+    live: async (): Promise<OpsAnswer> => ({ status: 200, body: { status: 'ok' } }),
+    ready: async (): Promise<OpsAnswer> => {
+      const components = await checked();
+      const down = components.filter((c) => c.status === 'down');
+      const failing = down.filter((c) => c.critical !== false).map((c) => c.name);
+      // A non-critical component down (Redis) keeps the replica in service, degraded: taking every
+      // replica out because their shared Redis is down would turn a degradation into an outage.
+      const degraded = down.filter((c) => c.critical === false).map((c) => c.name);
+      const status = failing.length ? 'unavailable' : degraded.length ? 'degraded' : 'ready';
+      return { status: failing.length ? 503 : 200, body: { status, failing, degraded, components } };
+    },
+    status: async (): Promise<OpsAnswer> => {
+      const components = await checked();
+      const down = components.some((c) => c.status === 'down');
+      return { status: 200, body: { status: down ? 'degraded' : 'ok', ...deps.info(), components } };
+    },
+    home: async (accept: string | undefined): Promise<OpsAnswer> =>
+      home && prefersHtml(accept) ? { status: 302, location: home } : { status: 200, body: deps.info() },
+    info: async (): Promise<OpsAnswer> => ({ status: 200, body: deps.info() }),
+    metrics: async (log: { warn(details: object, message: string): void }): Promise<OpsAnswer> => {
+      await Promise.all([
+        deps.beforeScrape?.().catch((error) => log.warn({ err: error }, 'could not refresh queue depths')),
+        checked(),
+      ]);
+      const text = { contentType: registry.contentType, content: await registry.metrics() };
+      return { status: 200, text };
+    },
+  };
+}
 
-  app.get('/health/live', { schema: { tags, summary: 'The process is up' } }, async () => ({ status: 'ok' }));
+/** The operations routes on the API, documented under the `operations` tag. */
+export function registerOpsRoutes(app: FastifyInstance, deps: OpsDependencies): void {
+  const answers = opsAnswers(deps);
+  const tags = ['operations'];
+  const send = (reply: FastifyReply, answer: OpsAnswer) => {
+    if (answer.location) return reply.redirect(answer.location, answer.status);
+    if (answer.text)
+      return reply.status(answer.status).type(answer.text.contentType).send(answer.text.content);
+    return reply.status(answer.status).send(answer.body);
+  };
 
+  app.get('/health/live', { schema: { tags, summary: 'The process is up' } }, async (_request, reply) =>
+    send(reply, await answers.live()),
+  );
   app.get(
     '/health/ready',
     {
@@ -57,53 +108,27 @@ export function registerOpsRoutes(app: FastifyInstance, deps: OpsDependencies): 
         summary: 'Ready for traffic: 503 names the failing components, `degraded` the optional ones down',
       },
     },
-    async (_request, reply) => {
-      const components = await checked();
-      const down = components.filter((c) => c.status === 'down');
-      const failing = down.filter((c) => c.critical !== false).map((c) => c.name);
-      // A non-critical component down (Redis) keeps the replica in service, degraded: taking every
-      // replica out because their shared Redis is down would turn a degradation into an outage.
-      const degraded = down.filter((c) => c.critical === false).map((c) => c.name);
-      const status = failing.length ? 'unavailable' : degraded.length ? 'degraded' : 'ready';
-      return reply.status(failing.length ? 503 : 200).send({ status, failing, degraded, components });
-    },
+    async (_request, reply) => send(reply, await answers.ready()),
   );
-
   app.get(
     '/health/status',
     { schema: { tags, summary: 'Each component with its status and latency' } },
-    async () => {
-      const components = await checked();
-      const down = components.some((c) => c.status === 'down');
-      return { status: down ? 'degraded' : 'ok', ...deps.info(), components };
-    },
+    async (_request, reply) => send(reply, await answers.status()),
   );
-
-  const home = deps.browserHome;
   app.get(
     '/',
     { schema: { tags, summary: 'Service info as JSON; a browser is sent to the console' } },
-    async (request, reply) =>
-      home && prefersHtml(request.headers.accept) ? reply.redirect(home, 302) : deps.info(),
+    async (request, reply) => send(reply, await answers.home(request.headers.accept)),
   );
   app.get(
     '/info',
     { schema: { tags, summary: 'Name, version, uptime, enabled apps and drivers in use' } },
-    async () => deps.info(),
+    async (_request, reply) => send(reply, await answers.info()),
   );
-
   app.get(
     '/metrics',
     { schema: { tags, summary: 'Prometheus metrics', hide: false } },
-    async (request, reply) => {
-      await Promise.all([
-        deps
-          .beforeScrape?.()
-          .catch((error) => request.log.warn({ err: error }, 'could not refresh queue depths')),
-        checked(),
-      ]);
-      return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
-    },
+    async (request, reply) => send(reply, await answers.metrics(request.log)),
   );
 }
 
