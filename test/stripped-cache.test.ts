@@ -1,7 +1,7 @@
 // The start-up cache of stripped TypeScript (src/boot/stripped-cache.mjs): a process started the
 // way `npm start` starts it never loads Node's type stripper (its WebAssembly holds ~17 MiB), and
 // an edited file is never served from the cache as it was before the edit.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { stripTypeScriptTypes } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -41,6 +41,25 @@ describe('stripped TypeScript cache', () => {
     const second = 'export const total = (a: number, b: number): number => a - b;\n';
     writeFileSync(file, second);
     expect(strippedSource(file)).toBe(stripTypeScriptTypes(second, { mode: 'strip' }));
+  });
+
+  it('strips a file it has not seen without a word on stderr', () => {
+    const file = path.join(scratch, 'unseen.ts');
+    // Content no cache holds: this process must strip it.
+    const source = `export const seen: number = ${Date.now()}; // ${process.pid}\n`;
+    writeFileSync(file, source);
+    const run = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { strippedSource } = await import(${JSON.stringify(HOOK)}); console.log(strippedSource(${JSON.stringify(file)}).trim())`,
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    expect(run.status).toBe(0);
+    expect(run.stdout.trim()).toBe(stripTypeScriptTypes(source, { mode: 'strip' }).trim());
+    expect(run.stderr).toBe('');
   });
 
   it('keeps the stripper out of a process started with the hook, once the cache is warm', () => {

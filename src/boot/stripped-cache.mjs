@@ -28,7 +28,7 @@ export function strippedSource(file) {
   } catch {
     // Not cached yet: strip it the way Node does (whitespace in place of types, so every line
     // and column, and with them stack traces, stay where they are in the .ts file).
-    const code = stripTypeScriptTypes(source, { mode: 'strip' });
+    const code = stripQuietly(source);
     try {
       mkdirSync(CACHE_DIR, { recursive: true });
       const partial = `${cached}.${process.pid}`;
@@ -38,6 +38,22 @@ export function strippedSource(file) {
       // A read-only install: serve it uncached.
     }
     return code;
+  }
+}
+
+/**
+ * Node's stripper, without the ExperimentalWarning it prints on stderr at its first use: a process
+ * whose only change is an edited file would otherwise say more than one that found it cached (and
+ * a command's stderr is what people and tests read). Only warnings raised inside this synchronous
+ * call are dropped, and the stripper raises no other.
+ */
+function stripQuietly(source) {
+  const emitWarning = process.emitWarning;
+  process.emitWarning = () => {};
+  try {
+    return stripTypeScriptTypes(source, { mode: 'strip' });
+  } finally {
+    process.emitWarning = emitWarning;
   }
 }
 
