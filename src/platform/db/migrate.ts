@@ -24,7 +24,7 @@ export async function runMigrations(db: Database): Promise<MigrationStatus> {
   // when the newest applied one is older (created_at) than the migration's folderMillis.
   const before = await appliedMigrations(db);
   const newest = Math.max(...migrations.map((m) => m.folderMillis));
-  if (before.count > 0 && before.latest !== null && before.latest >= newest)
+  if (before.latest !== null && before.latest >= newest)
     return { applied: before.count, available: migrations.length };
   const config = { migrationsFolder: MIGRATIONS_FOLDER, migrationsSchema: 'drizzle' };
   // The migrator of the database in use only: a PostgreSQL process never loads PGlite.
@@ -47,7 +47,7 @@ export async function runMigrations(db: Database): Promise<MigrationStatus> {
       client.release();
     }
   }
-  return migrationStatus(db);
+  return { applied: (await appliedMigrations(db)).count, available: migrations.length };
 }
 
 export async function migrationStatus(db: Database): Promise<MigrationStatus> {
