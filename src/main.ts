@@ -169,7 +169,8 @@ export async function startService<M extends ServiceMode>(options: ServiceOption
       },
       channels: channels.driverNames,
     });
-    const buildApi = async (ops: OpsDependencies) => {
+    const ops: OpsDependencies = { checks, info, metrics, beforeScrape: () => jobs.refreshQueueDepths() };
+    const buildApi = async () => {
       const { buildHttpApp } = await import('./platform/http/app.ts');
       const api = await buildHttpApp({
         config: config.http,
@@ -201,14 +202,13 @@ export async function startService<M extends ServiceMode>(options: ServiceOption
       });
       return { api, server: api };
     };
-    const ops: OpsDependencies = { checks, info, metrics, beforeScrape: () => jobs.refreshQueueDepths() };
     // Built while the job system starts (pg-boss's start is a dozen round trips to the database,
     // building the app mostly CPU): nothing serves requests before both are done. A worker serves
     // its operations routes without Fastify, which it then never loads.
     const building =
       mode === 'worker'
         ? Promise.resolve({ api: null, server: createOpsServer({ ops, log, metrics }) })
-        : buildApi(ops);
+        : buildApi();
     const [, built] = await settleAll([startWork(), building], async ([, outcome]) => {
       if (outcome.status === 'fulfilled') await outcome.value.server.close();
     });

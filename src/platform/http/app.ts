@@ -35,11 +35,6 @@ export interface HttpAppOptions {
   ops: OpsDependencies;
   /** Shared store for rate limits across replicas; in-memory when absent. */
   redis?: Redis | null;
-  /**
-   * Serve /openapi.json and /docs (default true). The worker passes false: it serves health and
-   * metrics only, and never loads the documentation plugins or their assets.
-   */
-  docs?: boolean;
   /** Where `/` sends a browser (the console); `/` answers JSON to everyone else. */
   browserHome?: string;
   /** Registers the apps' routes (after the platform's plugins, so they are documented and protected). */
@@ -101,7 +96,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
         }
       : {}),
   });
-  if (options.docs !== false) await registerDocs(app);
+  await registerDocs(app);
 
   registerOpsRoutes(app, {
     ...options.ops,

@@ -4,6 +4,7 @@
 // the app turns it off (`return503OnClosing: false`) and installs this instead.
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../errors.ts';
+import { CLOSING_MESSAGE } from './envelope-messages.ts';
 
 export function installClosingAnswer(app: FastifyInstance): void {
   let closing = false;
@@ -13,7 +14,7 @@ export function installClosingAnswer(app: FastifyInstance): void {
   app.addHook('onRequest', async (_request, reply) => {
     if (!closing) return;
     reply.header('connection', 'close');
-    throw new AppError('unavailable', 'This replica is shutting down; retry the request', {
+    throw new AppError('unavailable', CLOSING_MESSAGE, {
       retryAfterSeconds: 1,
     });
   });

@@ -4,6 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, ERROR_STATUS, type ErrorCode, type ErrorDetail } from '../errors.ts';
 import { scrubText } from '../redact.ts';
+import { notFoundMessage } from './envelope-messages.ts';
 import { classifyFault } from './fault-class.ts';
 
 export interface ErrorBody {
@@ -126,7 +127,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     const body: ErrorBody = {
       error: {
         code: 'not_found',
-        message: `No route ${request.method} ${request.url.split('?')[0]}`,
+        message: notFoundMessage(request.method, request.url),
         requestId: request.id,
       },
     };

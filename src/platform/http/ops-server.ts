@@ -10,9 +10,11 @@ import helmet from 'helmet';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { clientErrorHandler } from './client-errors.ts';
+import { CLOSING_MESSAGE, notFoundMessage } from './envelope-messages.ts';
 import type { ErrorBody } from './error-handler.ts';
 import { type OpsAnswer, type OpsDependencies, opsAnswers } from './ops-routes.ts';
 import { requestIdFor } from './request-id.ts';
+import { recordRequest } from './request-metrics.ts';
 
 export interface OpsServer {
   /** Listens; the base URL, as Fastify's listen answers it. */
@@ -42,13 +44,14 @@ export function createOpsServer(options: { ops: OpsDependencies; log: Logger; me
   const securityHeaders = helmet();
   let closing = false;
 
-  const answer = async (request: http.IncomingMessage, requestId: string, route: string | null) => {
-    const path = (request.url ?? '/').split('?')[0] as string;
-    if (closing)
-      return envelope(503, 'unavailable', 'This replica is shutting down; retry the request', requestId);
-    if (!route) return envelope(404, 'not_found', `No route ${request.method} ${path}`, requestId);
+  /** A route's answer; a failure is logged and answered 500 in the envelope, its details kept. */
+  const run = async (
+    route: (request: http.IncomingMessage) => Promise<OpsAnswer>,
+    request: http.IncomingMessage,
+    requestId: string,
+  ) => {
     try {
-      return await (routes[route] as (request: http.IncomingMessage) => Promise<OpsAnswer>)(request);
+      return await route(request);
     } catch (error) {
       log.error({ err: error, reqId: requestId }, 'request failed');
       return envelope(500, 'internal', 'Internal server error', requestId);
@@ -61,36 +64,44 @@ export function createOpsServer(options: { ops: OpsDependencies; log: Logger; me
     const path = (request.url ?? '/').split('?')[0] as string;
     // GET and HEAD, as Fastify serves a GET route; any other method is an unknown route.
     const route =
-      (request.method === 'GET' || request.method === 'HEAD') && Object.hasOwn(routes, path) ? path : null;
-    securityHeaders(request, response, () => {
-      void answer(request, requestId, route).then((out) => {
-        response.setHeader('x-request-id', requestId);
-        if (closing) response.setHeader('connection', 'close');
-        if (out.status === 503 && closing) response.setHeader('retry-after', '1');
-        if (out.location) response.setHeader('location', out.location);
-        const content = out.text ? out.text.content : out.location ? '' : JSON.stringify(out.body);
-        response.setHeader('content-type', out.text ? out.text.contentType : JSON_TYPE);
-        response.setHeader('content-length', Buffer.byteLength(content));
-        response.statusCode = out.status;
-        response.end(request.method === 'HEAD' ? undefined : content);
-        const labels = {
-          method: request.method ?? 'GET',
-          route: route ?? 'unmatched',
-          status_code: String(out.status),
-        };
-        const seconds = (performance.now() - started) / 1000;
-        metrics.httpRequests.inc(labels);
-        metrics.httpDuration.observe(labels, seconds);
-        log.info(
-          {
-            reqId: requestId,
-            req: { method: request.method, url: path },
-            res: { statusCode: out.status },
-            responseTime: seconds * 1000,
-          },
-          'request completed',
-        );
+      (request.method === 'GET' || request.method === 'HEAD') && Object.hasOwn(routes, path)
+        ? routes[path]
+        : undefined;
+    // Arriving on an open connection while the server drains: refused, so it is retried elsewhere.
+    const draining = closing;
+    securityHeaders(request, response, async () => {
+      const out = draining
+        ? envelope(503, 'unavailable', CLOSING_MESSAGE, requestId)
+        : route
+          ? await run(route, request, requestId)
+          : envelope(404, 'not_found', notFoundMessage(request.method, path), requestId);
+      response.setHeader('x-request-id', requestId);
+      if (draining) {
+        response.setHeader('connection', 'close');
+        response.setHeader('retry-after', '1');
+      }
+      if (out.location) response.setHeader('location', out.location);
+      const content = out.text ? out.text.content : out.location ? '' : JSON.stringify(out.body);
+      response.setHeader('content-type', out.text ? out.text.contentType : JSON_TYPE);
+      response.setHeader('content-length', Buffer.byteLength(content));
+      response.statusCode = out.status;
+      response.end(request.method === 'HEAD' ? undefined : content);
+      const seconds = (performance.now() - started) / 1000;
+      recordRequest(metrics, {
+        method: request.method ?? 'GET',
+        route: route ? path : 'unmatched',
+        statusCode: out.status,
+        seconds,
       });
+      log.info(
+        {
+          reqId: requestId,
+          req: { method: request.method, url: path },
+          res: { statusCode: out.status },
+          responseTime: seconds * 1000,
+        },
+        'request completed',
+      );
     });
   });
   server.keepAliveTimeout = KEEP_ALIVE_MS;
