@@ -180,7 +180,7 @@ describe('the bundle runs as the sources do', () => {
   it.runIf(databaseKinds.includes('postgres'))(
     'migrates an empty PostgreSQL database and serves a worker’s health and metrics',
     async () => {
-      target = await createTestDatabase('postgres');
+      target = await createTestDatabase('postgres', { empty: true });
       if (target.config.kind !== 'postgres') throw new Error('expected PostgreSQL');
       const port = await freePort();
       const worker = spawnCli(
@@ -217,7 +217,7 @@ describe('the bundle runs as the sources do', () => {
     const key = 'bundle-test-chat-key-0123456789abcdef';
     const service = spawnCli(
       ['start'],
-      { DATA_DIR: freshDataDir(), PORT: String(port), HOST: '127.0.0.1', CHAT_API_KEYS: key },
+      { DATA_DIR: freshDataDir({ empty: true }), PORT: String(port), HOST: '127.0.0.1', CHAT_API_KEYS: key },
       undefined,
       entry,
     );

@@ -52,7 +52,7 @@ describe('switchboard CLI', () => {
   });
 
   it('migrates an empty data directory, after which doctor finds nothing wrong', async () => {
-    const env = { DATA_DIR: freshDataDir() };
+    const env = { DATA_DIR: freshDataDir({ empty: true }) };
     const migrated = await runCli(['migrate'], env);
     expect(migrated.code).toBe(0);
     expect(migrated.stdout).toMatch(/Database migrations: (\d+) of \1 applied\. Job tables: version \d+\./);

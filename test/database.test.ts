@@ -15,7 +15,7 @@ const opened: Database[] = [];
 const created: TestDatabase[] = [];
 
 async function freshDatabase(kind: (typeof databaseKinds)[number]) {
-  const target = await createTestDatabase(kind);
+  const target = await createTestDatabase(kind, { empty: true });
   created.push(target);
   const db = await openDatabase(target.config, { log, command: 'test' });
   opened.push(db);
@@ -66,7 +66,7 @@ describe.each(databaseKinds)('database on %s', (kind) => {
 
 describe.runIf(databaseKinds.includes('postgres'))('migrations on a shared PostgreSQL', () => {
   it('several processes migrating at once take turns', async () => {
-    const target = await createTestDatabase('postgres');
+    const target = await createTestDatabase('postgres', { empty: true });
     created.push(target);
     const dbs = await Promise.all([1, 2, 3].map(() => openDatabase(target.config, { log, command: 'test' })));
     opened.push(...dbs);

@@ -5,7 +5,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { CHILD_COVERAGE_ENV } from './child-coverage.ts';
-import { copyPgliteTemplate } from './databases.ts';
+import { copyPgliteTemplate, type TemplateOptions } from './databases.ts';
 
 export const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 // The sources are served as the stripped-TypeScript cache holds them (src/boot/stripped-cache.mjs),
@@ -55,8 +55,8 @@ export function spawnCli(args: string[], env: Record<string, string>, cwd = tmpd
 export const runCli = (args: string[], env: Record<string, string>, cwd?: string) =>
   spawnCli(args, env, cwd).exited;
 
-/** A DATA_DIR holding an initialised (unmigrated) PGlite cluster, copied from the run's template. */
-export const freshDataDir = (): string => copyPgliteTemplate('cli-');
+/** A DATA_DIR holding a PGlite cluster copied from the run's templates: migrated, or `empty`. */
+export const freshDataDir = (options: TemplateOptions = {}): string => copyPgliteTemplate('cli-', options);
 
 export async function freePort(): Promise<number> {
   const server = net.createServer();
