@@ -4,9 +4,10 @@
 import { defineApp } from '../../platform/app-module.ts';
 import { createSlackAccess } from '../../platform/channels/slack/slack-client.ts';
 import { adminGuard } from '../../platform/http/admin-auth.ts';
+import { everyMinutes } from '../../platform/jobs/every-minutes.ts';
 import { createRunTracker, type RunTracker, sweepScratch } from './calculators/notebook-runner.ts';
 import type { IntakeDeps } from './intake.ts';
-import { creditJobs, PROCESS_RETRY_LIMIT, pollRecurrence } from './jobs.ts';
+import { creditJobs, PROCESS_RETRY_LIMIT } from './jobs.ts';
 import { createCreditMetrics } from './metrics.ts';
 import { queuedNotebooks, runNotebookJob } from './notebook-queue.ts';
 import { initCursors } from './poll.ts';
@@ -106,7 +107,7 @@ export const creditsApp = defineApp({
     await jobs.send('credits.model.train', { trigger: 'start' });
     await initCursors(found.intake);
     if (settings.pollIntervalMinutes > 0) {
-      await jobs.schedule('credits.poll', pollRecurrence(settings.pollIntervalMinutes), {
+      await jobs.schedule('credits.poll', everyMinutes(settings.pollIntervalMinutes), {
         trigger: 'schedule',
       });
       // The catch-up: whatever was posted while no process was running.

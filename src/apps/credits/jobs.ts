@@ -29,5 +29,3 @@ export const creditJobs = {
     retryLimit: 1,
   }),
 };
-
-export const pollRecurrence = (minutes: number) => `FREQ=MINUTELY;INTERVAL=${minutes}`;

@@ -2,7 +2,8 @@
 // SMS, once per invoice, recipient and channel.
 import { defineApp } from '../../platform/app-module.ts';
 import { adminGuard } from '../../platform/http/admin-auth.ts';
-import { invoiceJobs, scanRecurrence } from './jobs.ts';
+import { everyMinutes } from '../../platform/jobs/every-minutes.ts';
+import { invoiceJobs } from './jobs.ts';
 import { createInvoiceMetrics, type InvoiceMetrics } from './metrics.ts';
 import { parseRecipients } from './recipients.ts';
 import { registerInvoiceRoutes } from './routes.ts';
@@ -39,7 +40,7 @@ export const invoicesApp = defineApp({
     });
   },
   started: async ({ jobs, config }) => {
-    await jobs.schedule('invoices.scan', scanRecurrence(config.invoices.intervalMinutes), {
+    await jobs.schedule('invoices.scan', everyMinutes(config.invoices.intervalMinutes), {
       trigger: 'schedule',
     });
   },

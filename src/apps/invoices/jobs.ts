@@ -9,6 +9,3 @@ export const invoiceJobs = {
     retryLimit: 2,
   }),
 };
-
-/** Every REVIEW_NOTIFICATION_INTERVAL minutes, as a recurrence rule (cron cannot say "every 45 minutes"). */
-export const scanRecurrence = (minutes: number) => `FREQ=MINUTELY;INTERVAL=${minutes}`;
