@@ -10,6 +10,7 @@ import type { AppContext, AppModule } from './platform/app-module.ts';
 import { type Channels, createChannels } from './platform/channels/channels.ts';
 import { type OutboxJobs, outboxJobDefinitions } from './platform/channels/outbox/jobs.ts';
 import type { Drivers } from './platform/channels/types.ts';
+import { fixDateLocale } from './platform/date-locale.ts';
 import { type Database, openDatabase } from './platform/db/database.ts';
 import { runMigrations } from './platform/db/migrate.ts';
 import { waitForDatabase } from './platform/db/wait-for-database.ts';
@@ -59,6 +60,7 @@ export async function startService<M extends ServiceMode>(options: ServiceOption
   const { config, log, mode } = options;
   // Before anything can fail with a provider's error text: the scrubber knows every configured secret.
   registerConfigSecrets(config);
+  fixDateLocale();
   // The bots' modules load while the database opens and migrates: the one is mostly compiling,
   // the other mostly waiting on the server. Awaited below; the catch only keeps a failure that
   // comes before then from counting as unhandled.
