@@ -129,6 +129,16 @@ describe.each(databaseKinds)('a worker for invoices only, sandbox channels, on %
     expect(packages.has('@electric-sql/pglite')).toBe(kind === 'pglite');
     expect(files.filter((file) => /\/node_modules\/drizzle-orm\/.*\.js$/.test(file))).toEqual([]);
     expect(packages.has('drizzle-orm')).toBe(true);
+    // Of rate-limiter-flexible, the limiters pacing uses, never its index and every store it has.
+    const limiters = files.flatMap(
+      (file) => /\/rate-limiter-flexible\/((?:lib\/)?[A-Za-z]+\.js)$/.exec(file)?.[1] ?? [],
+    );
+    expect(limiters).toContain('lib/RateLimiterPostgres.js');
+    expect(
+      limiters.filter(
+        (file) => file === 'index.js' || /Mongo|MySQL|Dynamo|Etcd|Prisma|Valkey|SQLite/.test(file),
+      ),
+    ).toEqual([]);
   }, 120_000);
 });
 

@@ -3,14 +3,14 @@
 // The counter lives where all workers can see it: Redis when configured, else the PostgreSQL
 // server, else (PGlite: one process by construction) memory.
 import type { Redis } from 'ioredis';
-import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Database } from '../db/database.ts';
 import {
+  type RateLimiterAbstract,
   RateLimiterMemory,
   RateLimiterPostgres,
   RateLimiterRedis,
   RateLimiterRes,
-} from 'rate-limiter-flexible';
-import type { Database } from '../db/database.ts';
+} from '../rate-limiters.ts';
 
 export interface SendPacer {
   readonly store: 'redis' | 'postgres' | 'memory';

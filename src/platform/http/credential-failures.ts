@@ -5,8 +5,8 @@
 // when configured (shared by replicas), in memory otherwise, and in memory while Redis is down.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
-import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { AppError } from '../errors.ts';
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from '../rate-limiters.ts';
 
 export interface CredentialFailures {
   /** Runs `verify`; counts a 401 it throws against the caller's address; refuses a blocked address. */
