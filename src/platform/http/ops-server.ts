@@ -76,10 +76,11 @@ export function createOpsServer(options: { ops: OpsDependencies; log: Logger; me
           ? await run(route, request, requestId)
           : envelope(404, 'not_found', notFoundMessage(request.method, path), requestId);
       response.setHeader('x-request-id', requestId);
-      if (draining) {
-        response.setHeader('connection', 'close');
-        response.setHeader('retry-after', '1');
-      }
+      // Any answer given while closing ends its connection: a keep-alive connection still busy when
+      // close() ran would otherwise stay open, idle, until its keep-alive timeout (72 s) ran out or
+      // another request came on it, and close() with it.
+      if (closing) response.setHeader('connection', 'close');
+      if (draining) response.setHeader('retry-after', '1');
       if (out.location) response.setHeader('location', out.location);
       const content = out.text ? out.text.content : out.location ? '' : JSON.stringify(out.body);
       response.setHeader('content-type', out.text ? out.text.contentType : JSON_TYPE);
