@@ -1,9 +1,10 @@
 // Creating a PGlite cluster (initdb) takes seconds; copying a ready one takes milliseconds. Two
 // templates are made once per test run: an empty cluster, for the tests of migrating from nothing,
 // and a migrated one (templates.ts), which most tests copy; on PostgreSQL (TEST_DATABASE_URL) a
-// migrated database that test databases are created from. The template and every copy of it live in one folder per run, on a tmpfs when the
-// machine has one with room: a cluster is 971 files and 39 MB, and copying it took 0.9 s of system
-// time on this machine's disk against 40 ms in /dev/shm, for each of the suite's PGlite databases.
+// migrated database that test databases are created from. The clusters and every copy of them live
+// in one folder per run, on a tmpfs when the machine has one with room: a cluster is 971 files and
+// 39 MB, and copying it took 0.9 s of system time on this machine's disk against 40 ms in /dev/shm,
+// for each of the suite's PGlite databases.
 import { accessSync, constants, mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
