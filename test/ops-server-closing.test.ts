@@ -1,12 +1,14 @@
 // A process going down (SIGTERM) stops taking connections and lets the requests in flight finish
 // (main.ts closes its HTTP server first, then drains the jobs). A request in flight on a keep-alive
 // connection (Prometheus's, a load balancer's) must get its whole answer and the connection must
-// then close, so that closing does not wait for the connection's keep-alive timeout (72 s): on a
-// worker's operations server and on the API's Fastify app alike.
+// then be closed, so that closing does not wait for the connection's keep-alive timeout (72 s): on
+// a worker's operations server and on the API's Fastify app alike. (A request pipelined behind it
+// gets the 503 of http-hardening.test.ts's "shutting down".)
 import net from 'node:net';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { installClosingAnswer } from '../src/platform/http/closing.ts';
+import { CLOSING_MESSAGE } from '../src/platform/http/envelope-messages.ts';
 import type { ServiceInfo } from '../src/platform/http/ops-routes.ts';
 import { createOpsServer } from '../src/platform/http/ops-server.ts';
 import { createMetrics } from '../src/platform/metrics.ts';
@@ -22,6 +24,8 @@ interface Closable {
 async function requestInFlightWhileClosing(
   start: (check: () => Promise<void>) => Promise<Closable>,
   path: string,
+  /** A request written on the same connection once closing has begun, behind the one in flight. */
+  behind?: string,
 ) {
   let release = () => {};
   const gate = new Promise<void>((resolve) => {
@@ -52,46 +56,64 @@ async function requestInFlightWhileClosing(
   const closing = server.close().then(() => {
     closed = true;
   });
+  if (behind) socket.write(`GET ${behind} HTTP/1.1\r\nHost: switchboard\r\nx-request-id: behind\r\n\r\n`);
   await new Promise((resolve) => setTimeout(resolve, 100));
   const closedWhileInFlight = closed;
   release();
   await ended;
   await closing;
   socket.destroy();
-  const [head = '', body = ''] = received.split('\r\n\r\n');
-  return { closedWhileInFlight, endedByServer, head, body };
+  const [head = '', body = '', ...rest] = received.split('\r\n\r\n');
+  return { closedWhileInFlight, endedByServer, head, body, rest };
 }
+
+const startOpsServer = async (check: () => Promise<void>): Promise<Closable> => {
+  const server = createOpsServer({
+    ops: {
+      checks: [
+        {
+          name: 'database',
+          check: async () => {
+            await check();
+            return 'postgres';
+          },
+        },
+      ],
+      info: () => ({ name: 'switchboard' }) as ServiceInfo,
+      metrics: createMetrics(),
+    },
+    log: captureLogs('silent').log,
+    metrics: createMetrics(),
+  });
+  const url = await server.listen({ port: 0, host: '127.0.0.1' });
+  return { url, close: () => server.close() };
+};
 
 describe('a request in flight when the server begins to close', () => {
   it("on a worker's operations server: answered in full, then its keep-alive connection ends", async () => {
-    const outcome = await requestInFlightWhileClosing(async (check) => {
-      const server = createOpsServer({
-        ops: {
-          checks: [
-            {
-              name: 'database',
-              check: async () => {
-                await check();
-                return 'postgres';
-              },
-            },
-          ],
-          info: () => ({ name: 'switchboard' }) as ServiceInfo,
-          metrics: createMetrics(),
-        },
-        log: captureLogs('silent').log,
-        metrics: createMetrics(),
-      });
-      const url = await server.listen({ port: 0, host: '127.0.0.1' });
-      return { url, close: () => server.close() };
-    }, '/health/ready');
+    const outcome = await requestInFlightWhileClosing(startOpsServer, '/health/ready');
     expect(outcome.closedWhileInFlight).toBe(false);
     expect(outcome.endedByServer).toBe(true);
     expect(outcome.head).toMatch(/^HTTP\/1\.1 200 /);
-    expect(outcome.head).toMatch(/\r\nconnection: close(\r\n|$)/i);
     expect(outcome.head).toMatch(/\r\nx-request-id: in-flight(\r\n|$)/i);
     expect(outcome.head).not.toMatch(/\r\nretry-after:/i);
     expect(JSON.parse(outcome.body)).toMatchObject({ status: 'ready', failing: [] });
+  });
+
+  it("on a worker's operations server: a request behind it gets 503 in the envelope, then the end", async () => {
+    const outcome = await requestInFlightWhileClosing(startOpsServer, '/health/ready', '/health/live');
+    expect(outcome.endedByServer).toBe(true);
+    expect(outcome.head).toMatch(/^HTTP\/1\.1 200 /);
+    const [behindHead = '', behindBody = ''] = [
+      outcome.body.slice(outcome.body.indexOf('HTTP/1.1 ')),
+      ...outcome.rest,
+    ];
+    expect(behindHead).toMatch(/^HTTP\/1\.1 503 /);
+    expect(behindHead).toMatch(/\r\nconnection: close(\r\n|$)/i);
+    expect(behindHead).toMatch(/\r\nretry-after: 1(\r\n|$)/i);
+    expect(JSON.parse(behindBody)).toEqual({
+      error: { code: 'unavailable', message: CLOSING_MESSAGE, requestId: 'behind' },
+    });
   });
 
   it("on the API's Fastify app (installClosingAnswer): the same", async () => {
@@ -108,7 +130,6 @@ describe('a request in flight when the server begins to close', () => {
     expect(outcome.closedWhileInFlight).toBe(false);
     expect(outcome.endedByServer).toBe(true);
     expect(outcome.head).toMatch(/^HTTP\/1\.1 200 /);
-    expect(outcome.head).toMatch(/\r\nconnection: close(\r\n|$)/i);
     expect(JSON.parse(outcome.body)).toEqual({ answered: true });
   });
 });

@@ -1,12 +1,14 @@
 // While the server drains on shutdown, requests still arriving on open keep-alive connections are
 // answered 503 `unavailable` in the envelope (with Connection: close and Retry-After), so a client or
 // load balancer retries them on another replica. Fastify's own answer for this has no envelope, so
-// the app turns it off (`return503OnClosing: false`) and installs this instead. A request already in
-// flight when closing began gets its answer with Connection: close too: Node's server.close() waits
-// for every connection, and a keep-alive connection busy at that moment would otherwise stay open,
-// idle, until its keep-alive timeout (72 s) ran out or another request came on it.
+// the app turns it off (`return503OnClosing: false`) and installs this instead. Node's server.close()
+// waits for every connection and closes only those idle at that moment: a keep-alive connection busy
+// then would stay open, idle, after its answer until its keep-alive timeout (72 s), holding up the
+// whole stop. So each answer given while closing closes the connections that are idle by then; one
+// with another request behind it (pipelined) stays, and that request gets the 503.
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../errors.ts';
+import { closeIdleSoon } from './close-idle.ts';
 import { CLOSING_MESSAGE } from './envelope-messages.ts';
 
 export function installClosingAnswer(app: FastifyInstance): void {
@@ -14,8 +16,8 @@ export function installClosingAnswer(app: FastifyInstance): void {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (_request, reply) => {
-    if (closing) reply.header('connection', 'close');
+  app.addHook('onResponse', async () => {
+    if (closing) closeIdleSoon(app.server);
   });
   app.addHook('onRequest', async (_request, reply) => {
     if (!closing) return;

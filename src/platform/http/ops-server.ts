@@ -10,6 +10,7 @@ import helmet from 'helmet';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { clientErrorHandler } from './client-errors.ts';
+import { closeIdleSoon } from './close-idle.ts';
 import { CLOSING_MESSAGE, notFoundMessage } from './envelope-messages.ts';
 import type { ErrorBody } from './error-handler.ts';
 import { type OpsAnswer, type OpsDependencies, opsAnswers } from './ops-routes.ts';
@@ -76,17 +77,18 @@ export function createOpsServer(options: { ops: OpsDependencies; log: Logger; me
           ? await run(route, request, requestId)
           : envelope(404, 'not_found', notFoundMessage(request.method, path), requestId);
       response.setHeader('x-request-id', requestId);
-      // Any answer given while closing ends its connection: a keep-alive connection still busy when
-      // close() ran would otherwise stay open, idle, until its keep-alive timeout (72 s) ran out or
-      // another request came on it, and close() with it.
-      if (closing) response.setHeader('connection', 'close');
-      if (draining) response.setHeader('retry-after', '1');
+      if (draining) {
+        response.setHeader('connection', 'close');
+        response.setHeader('retry-after', '1');
+      }
       if (out.location) response.setHeader('location', out.location);
       const content = out.text ? out.text.content : out.location ? '' : JSON.stringify(out.body);
       response.setHeader('content-type', out.text ? out.text.contentType : JSON_TYPE);
       response.setHeader('content-length', Buffer.byteLength(content));
       response.statusCode = out.status;
       response.end(request.method === 'HEAD' ? undefined : content);
+      // As the API does (closing.ts): a connection busy when close() ran is closed once idle.
+      if (closing) closeIdleSoon(server);
       const seconds = (performance.now() - started) / 1000;
       recordRequest(metrics, {
         method: request.method ?? 'GET',
