@@ -2,8 +2,8 @@
 // (main.ts closes its HTTP server first, then drains the jobs). A request in flight on a keep-alive
 // connection (Prometheus's, a load balancer's) must get its whole answer and the connection must
 // then be closed, so that closing does not wait for the connection's keep-alive timeout (72 s): on
-// a worker's operations server and on the API's Fastify app alike. (A request pipelined behind it
-// gets the 503 of http-hardening.test.ts's "shutting down".)
+// a worker's operations server and on the API's Fastify app alike. A request pipelined behind it
+// gets 503 in the envelope (the worker's here, the API's in http-hardening.test.ts).
 import net from 'node:net';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
