@@ -101,9 +101,10 @@ const oneLuxon = {
 };
 
 // rrule-temporal on first use. pg-boss imports it for rrule schedules only (a `new RRuleTemporal`
-// in one place), which Switchboard never sets; bundled, it was a quarter of a megabyte compiled and
-// evaluated at every start. The stand-in builds the real class through `require`, which loads the
-// package from node_modules the first time a pg-boss rrule schedule is read.
+// in one place), which Switchboard sets only for an interval cron cannot say (every-minutes.ts:
+// every 45 minutes, say); bundled, it was a quarter of a megabyte compiled and evaluated at every
+// start. The stand-in builds the real class through `require`, which loads the package from
+// node_modules the first time a pg-boss rrule schedule is read.
 const RRULE_STANDIN = [
   'export class RRuleTemporal {',
   '  constructor(...args) {',

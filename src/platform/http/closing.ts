@@ -1,11 +1,9 @@
 // While the server drains on shutdown, requests still arriving on open keep-alive connections are
 // answered 503 `unavailable` in the envelope (with Connection: close and Retry-After), so a client or
 // load balancer retries them on another replica. Fastify's own answer for this has no envelope, so
-// the app turns it off (`return503OnClosing: false`) and installs this instead. Node's server.close()
-// waits for every connection and closes only those idle at that moment: a keep-alive connection busy
-// then would stay open, idle, after its answer until its keep-alive timeout (72 s), holding up the
-// whole stop. So each answer given while closing closes the connections that are idle by then; one
-// with another request behind it (pipelined) stays, and that request gets the 503.
+// the app turns it off (`return503OnClosing: false`) and installs this instead. Each answer given
+// while closing also closes the connections idle by then (close-idle.ts says why); one with another
+// request behind it (pipelined) stays open, and that request gets the 503.
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../errors.ts';
 import { closeIdleSoon } from './close-idle.ts';
