@@ -59,7 +59,7 @@ async function createPostgresDatabase({ empty = false }: TemplateOptions): Promi
   await withAdmin(server, (client) =>
     client.query(template ? `create database ${name} template ${template}` : `create database ${name}`),
   );
-  const url = new URL(TEST_DATABASE_URL);
+  const url = new URL(server);
   url.pathname = `/${name}`;
   return {
     config: { kind: 'postgres', url: url.toString(), poolMax: 5, connectRetryMs: 0 },
